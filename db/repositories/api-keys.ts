@@ -1,0 +1,48 @@
+import { sql } from 'kysely';
+import type { Db } from '../database.js';
+
+export function insertApiKey(
+  db: Db,
+  values: { prefix: string; secret_hash: string; name: string; reseller_id: number | null; customer_id: number | null; domain_id: number | null; read_only: boolean; expires_at: Date | null },
+) {
+  return db.insertInto('api_keys').values(values).returning(['id', 'prefix', 'name', 'created_at']).executeTakeFirstOrThrow();
+}
+
+/** A usable key: not revoked, not expired, and its reseller and customer still active. */
+export function findUsableKey(db: Db, prefix: string) {
+  return db
+    .selectFrom('api_keys as k')
+    .leftJoin('resellers as r', 'r.id', 'k.reseller_id')
+    .leftJoin('customers as c', 'c.id', 'k.customer_id')
+    .selectAll('k')
+    .where('k.prefix', '=', prefix)
+    .where('k.revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', sql<Date>`now()`)]))
+    .where((eb) => eb.or([eb('k.reseller_id', 'is', null), eb('r.active', '=', true)]))
+    .where((eb) => eb.or([eb('k.customer_id', 'is', null), eb('c.active', '=', true)]))
+    .executeTakeFirst();
+}
+
+export async function touchKey(db: Db, id: number) {
+  await db.updateTable('api_keys').set({ last_used_at: new Date() }).where('id', '=', id).execute();
+}
+
+export function listKeys(db: Db, resellerId: number | null) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'prefix', 'name', 'read_only', 'customer_id', 'domain_id', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'])
+    .$call((qb) => (resellerId === null ? qb.where('reseller_id', 'is', null) : qb.where('reseller_id', '=', resellerId)))
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+export async function revokeKey(db: Db, id: number, resellerId: number | null) {
+  const res = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: new Date() })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .$call((qb) => (resellerId === null ? qb.where('reseller_id', 'is', null) : qb.where('reseller_id', '=', resellerId)))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}

@@ -1,0 +1,59 @@
+import type { Db } from '../database.js';
+import type { Page, Paged, Scope } from './scope.js';
+
+export interface DomainRow {
+  id: number;
+  name: string;
+  customer_id: number;
+  reseller_id: number;
+  active: boolean;
+  created_at: Date;
+  mailboxes: number;
+}
+
+function scoped(db: Db, scope: Scope) {
+  return db
+    .selectFrom('domains as d')
+    .innerJoin('customers as c', 'c.id', 'd.customer_id')
+    .$if(scope.resellerId !== null, (qb) => qb.where('c.reseller_id', '=', scope.resellerId!))
+    .$if(scope.customerId !== null, (qb) => qb.where('d.customer_id', '=', scope.customerId!))
+    .$if(scope.domainId !== null, (qb) => qb.where('d.id', '=', scope.domainId!));
+}
+
+const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.created_at'] as const;
+
+export async function listDomains(db: Db, scope: Scope, page: Page & { customerId?: number }): Promise<Paged<DomainRow>> {
+  const base = scoped(db, scope).$if(page.customerId !== undefined, (qb) => qb.where('d.customer_id', '=', page.customerId!));
+  const [items, total] = await Promise.all([
+    base
+      .select([...columns])
+      .select((eb) => eb.selectFrom('mailboxes').whereRef('mailboxes.domain_id', '=', 'd.id').select((e) => e.fn.countAll<number>().as('n')).as('mailboxes'))
+      .orderBy('d.name')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: items.map((d) => ({ ...d, mailboxes: Number(d.mailboxes ?? 0) })), total: total.n };
+}
+
+export async function getDomainByName(db: Db, scope: Scope, name: string): Promise<DomainRow | undefined> {
+  const row = await scoped(db, scope)
+    .where('d.name', '=', name)
+    .select([...columns])
+    .select((eb) => eb.selectFrom('mailboxes').whereRef('mailboxes.domain_id', '=', 'd.id').select((e) => e.fn.countAll<number>().as('n')).as('mailboxes'))
+    .executeTakeFirst();
+  return row && { ...row, mailboxes: Number(row.mailboxes ?? 0) };
+}
+
+export function domainExists(db: Db, name: string) {
+  return db.selectFrom('domains').select('id').where('name', '=', name).executeTakeFirst();
+}
+
+export function insertDomain(db: Db, values: { customer_id: number; name: string }) {
+  return db.insertInto('domains').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function deleteDomain(db: Db, id: number) {
+  await db.deleteFrom('domains').where('id', '=', id).execute();
+}

@@ -1,0 +1,34 @@
+import { sql } from 'kysely';
+import type { Db } from '../database.js';
+
+export async function insertSession(db: Db, values: { id_hash: string; user_id: number; csrf_token: string; acting_customer_id: number | null }) {
+  await db.insertInto('sessions').values(values).execute();
+}
+
+/**
+ * The session with its user, only while the user and every tenant above it are active and the
+ * session is within its idle and absolute lifetimes; touching it extends the idle window.
+ */
+export async function loadSession(db: Db, idHash: string, idleSeconds: number, absoluteSeconds: number) {
+  return db
+    .updateTable('sessions as s')
+    .set({ last_seen_at: new Date() })
+    .from('users as u')
+    .whereRef('u.id', '=', 's.user_id')
+    .where('s.id_hash', '=', idHash)
+    .where('u.active', '=', true)
+    .where(sql<boolean>`s.last_seen_at > now() - make_interval(secs => ${idleSeconds})`)
+    .where(sql<boolean>`s.created_at > now() - make_interval(secs => ${absoluteSeconds})`)
+    .where(sql<boolean>`(u.reseller_id IS NULL OR EXISTS (SELECT 1 FROM resellers r WHERE r.id = u.reseller_id AND r.active))`)
+    .where(sql<boolean>`(u.customer_id IS NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = u.customer_id AND c.active))`)
+    .returning(['s.id_hash', 's.csrf_token', 's.acting_customer_id', 's.created_at', 'u.id as user_id', 'u.email', 'u.role', 'u.reseller_id', 'u.customer_id'])
+    .executeTakeFirst();
+}
+
+export async function deleteSession(db: Db, idHash: string) {
+  await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+}
+
+export async function deleteExpiredSessions(db: Db, absoluteSeconds: number) {
+  await db.deleteFrom('sessions').where(sql<boolean>`created_at < now() - make_interval(secs => ${absoluteSeconds})`).execute();
+}

@@ -1,0 +1,29 @@
+import type { Db } from '../database.js';
+import type { UserRole } from '../schema.js';
+
+export function findUserByEmail(db: Db, email: string) {
+  return db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+}
+
+export function insertUser(db: Db, values: { email: string; password_hash: string; role: UserRole; reseller_id: number | null; customer_id: number | null }) {
+  return db.insertInto('users').values({ ...values, email: values.email.toLowerCase() }).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function countOperators(db: Db): Promise<number> {
+  const row = await db.selectFrom('users').where('role', '=', 'operator').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return row.n;
+}
+
+export function listUsersOf(db: Db, where: { resellerId?: number; customerId?: number }) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'email', 'role', 'active', 'created_at', 'last_login_at'])
+    .$if(where.customerId !== undefined, (qb) => qb.where('customer_id', '=', where.customerId!))
+    .$if(where.resellerId !== undefined, (qb) => qb.where('reseller_id', '=', where.resellerId!).where('role', '=', 'reseller'))
+    .orderBy('email')
+    .execute();
+}
+
+export async function touchLogin(db: Db, id: number) {
+  await db.updateTable('users').set({ last_login_at: new Date() }).where('id', '=', id).execute();
+}

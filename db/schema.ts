@@ -1,0 +1,160 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Columns with a database default: optional on insert.
+type Timestamp = ColumnType<Date, Date | undefined, Date>;
+// bigint columns come back from pg as strings; the pool's type parser turns them into numbers (all fit in 2^53).
+type Int8 = ColumnType<number, number | bigint | undefined, number | bigint>;
+type Id = Generated<number>;
+
+export interface ResellersTable {
+  id: Id;
+  name: string;
+  contact_email: string | null;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PlansTable {
+  id: Id;
+  reseller_id: number;
+  name: string;
+  default_quota_bytes: Int8;
+  max_quota_bytes: number | null;
+  max_mailboxes: number | null;
+  max_storage_bytes: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CustomersTable {
+  id: Id;
+  reseller_id: number;
+  plan_id: number | null;
+  name: string;
+  contact_email: string;
+  language: Generated<string>;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DomainsTable {
+  id: Id;
+  customer_id: number;
+  name: string;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MailboxesTable {
+  id: Id;
+  domain_id: number;
+  local_part: string;
+  address: string;
+  password_hash: string;
+  quota_bytes: Int8;
+  imap_enabled: Generated<boolean>;
+  pop3_enabled: Generated<boolean>;
+  active: Generated<boolean>;
+  maildir: string;
+  node: Generated<string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MailboxUsageTable {
+  mailbox_id: number;
+  used_bytes: Int8;
+  messages: Int8;
+  scanned_at: Date;
+  level: Generated<string>;
+}
+
+export type UserRole = 'operator' | 'reseller' | 'customer';
+
+export interface UsersTable {
+  id: Id;
+  email: string;
+  password_hash: string;
+  role: UserRole;
+  reseller_id: number | null;
+  customer_id: number | null;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+  last_login_at: Date | null;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  acting_customer_id: number | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: Id;
+  prefix: string;
+  secret_hash: string;
+  name: string;
+  reseller_id: number | null;
+  customer_id: number | null;
+  domain_id: number | null;
+  read_only: Generated<boolean>;
+  created_at: Timestamp;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor: string;
+  actor_user_id: number | null;
+  actor_key_id: number | null;
+  ip: string | null;
+  reseller_id: number | null;
+  customer_id: number | null;
+  action: string;
+  object_type: string;
+  object_id: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface Database {
+  resellers: ResellersTable;
+  plans: PlansTable;
+  customers: CustomersTable;
+  domains: DomainsTable;
+  mailboxes: MailboxesTable;
+  mailbox_usage: MailboxUsageTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  setup_tokens: SetupTokensTable;
+}
+
+export type Reseller = Selectable<ResellersTable>;
+export type Plan = Selectable<PlansTable>;
+export type Customer = Selectable<CustomersTable>;
+export type Domain = Selectable<DomainsTable>;
+export type Mailbox = Selectable<MailboxesTable>;
+export type NewMailbox = Insertable<MailboxesTable>;
+export type MailboxUpdate = Updateable<MailboxesTable>;
+export type MailboxUsage = Selectable<MailboxUsageTable>;
+export type User = Selectable<UsersTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type AuditEntry = Selectable<AuditLogTable>;

@@ -1,0 +1,107 @@
+import path from 'node:path';
+
+export const ROLES = ['web', 'worker', 'policy'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  roles: Role[];
+  mailRoot: string;
+  /** Prefix for every Redis key (BullMQ queues, throttles), so several installs or test files can share one Redis. */
+  redisPrefix: string;
+  cookieSecure: boolean;
+  sessionIdleSeconds: number;
+  sessionAbsoluteSeconds: number;
+  minPasswordLength: number;
+  logLevel: string;
+  policyHost: string;
+  policyPort: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads the whole configuration from the environment and lists every problem at once. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string) => (env[name] ?? '').trim() || fallback;
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean) => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (!raw) return fallback;
+    if (['1', 'true', 'yes'].includes(raw)) return true;
+    if (['0', 'false', 'no'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  };
+  const url = (name: string, fallback: string, protocols: string[]) => {
+    const raw = str(name, fallback);
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) problems.push(`${name} must use ${protocols.join(' or ')}, got "${u.protocol}"`);
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  };
+
+  const port = int('PORT', 8080, 1, 65535);
+  const host = str('HOST', '127.0.0.1');
+  const roleList = str('ROLES', ROLES.join(','))
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  const roles = roleList.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
+  for (const r of roleList) if (!roles.includes(r as Role)) problems.push(`ROLES: unknown role "${r}" (known: ${ROLES.join(', ')})`);
+  if (roleList.length === 0) problems.push(`ROLES must name at least one of ${ROLES.join(', ')}`);
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl: url('PUBLIC_URL', `http://${host}:${port}`, ['http:', 'https:']).replace(/\/+$/, ''),
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/mailpanel', ['postgres:', 'postgresql:']),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    roles: [...new Set(roles)],
+    mailRoot: path.resolve(str('MAIL_ROOT', '/var/vmail')),
+    redisPrefix: str('REDIS_PREFIX', 'mailpanel'),
+    cookieSecure: bool('COOKIE_SECURE', true),
+    sessionIdleSeconds: int('SESSION_IDLE_SECONDS', 30 * 60, 60, 7 * 86400),
+    sessionAbsoluteSeconds: int('SESSION_ABSOLUTE_SECONDS', 12 * 3600, 300, 30 * 86400),
+    minPasswordLength: int('MIN_PASSWORD_LENGTH', 10, 8, 128),
+    logLevel: str('LOG_LEVEL', 'info'),
+    policyHost: str('POLICY_HOST', '127.0.0.1'),
+    policyPort: int('POLICY_PORT', 10031, 1, 65535),
+  };
+  if (!/^[a-z0-9:_-]+$/i.test(config.redisPrefix)) problems.push('REDIS_PREFIX may hold only letters, digits, ":", "_" and "-"');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) problems.push(`LOG_LEVEL "${config.logLevel}" is not a pino level`);
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** The address part of a URL without credentials, for messages. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.hostname}:${u.port || (u.protocol.startsWith('postgres') ? 5432 : 6379)}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,22 @@
+import type { Checked } from './address.js';
+
+// Pure checks for free-text fields: names may hold any printable text, never a line break or control character.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTACT_EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+export function checkName(input: string, what = 'The name', max = 200): Checked<string> {
+  const value = input.trim();
+  if (!value) return { ok: false, message: `${what} is required.` };
+  if (value.length > max) return { ok: false, message: `${what} may be at most ${max} characters long.` };
+  if (CONTROL.test(value)) return { ok: false, message: `${what} may not contain line breaks or control characters.` };
+  return { ok: true, value };
+}
+
+export function checkContactEmail(input: string): Checked<string> {
+  const value = input.trim();
+  if (value.length > 254 || !CONTACT_EMAIL.test(value)) return { ok: false, message: 'Enter a valid email address, like name@example.com.' };
+  return { ok: true, value: value.toLowerCase() };
+}
+
+export const LANGUAGES = ['en', 'de'] as const;
+export type Language = (typeof LANGUAGES)[number];

@@ -1,0 +1,49 @@
+import type { Db } from '../../../db/database.js';
+import * as repo from '../../../db/repositories/domains.js';
+import { type Principal, assertRole, assertWritable } from '../../auth/principal.js';
+import { checkDomain, displayDomain } from '../../domain/address.js';
+import { AppError, notFound } from '../../errors.js';
+import { recordChange } from '../audit/record.js';
+import { getCustomerOr404 } from '../customers/service.js';
+
+export function domainView(d: repo.DomainRow) {
+  return { name: d.name, displayName: displayDomain(d.name), customerId: d.customer_id, active: d.active, mailboxes: d.mailboxes, createdAt: d.created_at.toISOString() };
+}
+
+/** Looks a domain up by the name a user typed (Unicode or ASCII); anything unusable is simply not found. */
+export async function getDomainOr404(db: Db, p: Principal, name: string) {
+  const checked = checkDomain(name);
+  const d = checked.ok ? await repo.getDomainByName(db, p, checked.value) : undefined;
+  if (!d) throw notFound('Domain');
+  return d;
+}
+
+export async function createDomain(db: Db, p: Principal, customerId: number, name: string) {
+  assertRole(p, 'operator', 'reseller', 'customer');
+  assertWritable(p);
+  if (p.domainId !== null) throw new AppError('forbidden', 'This API key is limited to one domain.');
+  const customer = await getCustomerOr404(db, p, customerId);
+  const checked = checkDomain(name);
+  if (!checked.ok) throw new AppError('validation', checked.message, 'name');
+  if (await repo.domainExists(db, checked.value)) throw new AppError('conflict', `The domain ${displayDomain(checked.value)} is already in use.`, 'name');
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const d = await repo.insertDomain(trx, { customer_id: customer.id, name: checked.value });
+      await recordChange(trx, p, { action: 'domain.create', objectType: 'domain', objectId: d.name, resellerId: customer.reseller_id, customerId: customer.id, after: { name: d.name } });
+      return d;
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `The domain ${displayDomain(checked.value)} is already in use.`, 'name');
+    throw err;
+  }
+}
+
+export async function deleteDomain(db: Db, p: Principal, name: string) {
+  assertWritable(p);
+  const d = await getDomainOr404(db, p, name);
+  if (d.mailboxes > 0) throw new AppError('conflict', 'The domain still has mailboxes; delete them first.');
+  await db.transaction().execute(async (trx) => {
+    await repo.deleteDomain(trx, d.id);
+    await recordChange(trx, p, { action: 'domain.delete', objectType: 'domain', objectId: d.name, resellerId: d.reseller_id, customerId: d.customer_id, before: { name: d.name } });
+  });
+}

@@ -1,0 +1,172 @@
+import type { Db } from '../../../db/database.js';
+import { customerFootprint, lockCustomer } from '../../../db/repositories/customers.js';
+import * as repo from '../../../db/repositories/mailboxes.js';
+import { hashPassword, passwordProblem } from '../../auth/passwords.js';
+import { type Principal, assertWritable } from '../../auth/principal.js';
+import { checkAddress, checkLocalPart, displayAddress, maildirFor } from '../../domain/address.js';
+import { NO_PLAN, type PlanLimits, checkFootprint, checkQuota } from '../../domain/plan-limits.js';
+import { percentUsed, quotaLevel } from '../../domain/quota.js';
+import { AppError, notFound } from '../../errors.js';
+import { recordChange } from '../audit/record.js';
+import { getDomainOr404 } from '../domains/service.js';
+
+export interface MailboxInput {
+  localPart: string;
+  password: string;
+  quotaBytes?: number;
+  imap?: boolean;
+  pop3?: boolean;
+}
+
+export interface MailboxPatch {
+  password?: string;
+  quotaBytes?: number;
+  imap?: boolean;
+  pop3?: boolean;
+  active?: boolean;
+}
+
+export function usageView(m: repo.MailboxRow) {
+  const used = m.used_bytes;
+  return {
+    usedBytes: used,
+    messages: m.messages,
+    quotaBytes: m.quota_bytes,
+    percent: used === null ? null : percentUsed(used, m.quota_bytes),
+    level: used === null ? null : quotaLevel(used, m.quota_bytes),
+    scannedAt: m.scanned_at ? m.scanned_at.toISOString() : null,
+  };
+}
+
+export function mailboxView(m: repo.MailboxRow) {
+  return {
+    address: m.address,
+    displayAddress: displayAddress(m.address),
+    localPart: m.local_part,
+    domain: m.domain,
+    quotaBytes: m.quota_bytes,
+    imap: m.imap_enabled,
+    pop3: m.pop3_enabled,
+    active: m.active,
+    node: m.node,
+    createdAt: m.created_at.toISOString(),
+    updatedAt: m.updated_at.toISOString(),
+    usage: usageView(m),
+  };
+}
+
+const snapshot = (m: { quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; active: boolean }) => ({
+  quotaBytes: m.quota_bytes,
+  imap: m.imap_enabled,
+  pop3: m.pop3_enabled,
+  active: m.active,
+});
+
+/** Finds a mailbox by the address a user typed; an address that breaks the rules cannot exist, so it is not found. */
+export async function getMailboxOr404(db: Db, p: Principal, address: string) {
+  const checked = checkAddress(address);
+  const m = checked.ok ? await repo.getMailbox(db, p, checked.value.address) : undefined;
+  if (!m) throw notFound('Mailbox');
+  return m;
+}
+
+export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits> {
+  const plan = await db
+    .selectFrom('customers as c')
+    .innerJoin('plans as p', 'p.id', 'c.plan_id')
+    .select(['p.default_quota_bytes', 'p.max_quota_bytes', 'p.max_mailboxes', 'p.max_storage_bytes'])
+    .where('c.id', '=', customerId)
+    .executeTakeFirst();
+  if (!plan) return NO_PLAN;
+  return { defaultQuotaBytes: plan.default_quota_bytes, maxQuotaBytes: plan.max_quota_bytes, maxMailboxes: plan.max_mailboxes, maxStorageBytes: plan.max_storage_bytes };
+}
+
+function limitError(v: { limit: string; message: string }, field = 'quotaBytes') {
+  return v.limit === 'quota_range' ? new AppError('validation', v.message, field) : new AppError('limit_exceeded', v.message, field, v.limit);
+}
+
+export async function createMailbox(db: Db, p: Principal, domainName: string, input: MailboxInput, minPasswordLength: number) {
+  assertWritable(p);
+  const domain = await getDomainOr404(db, p, domainName);
+  const local = checkLocalPart(input.localPart);
+  if (!local.ok) throw new AppError('validation', local.message, 'localPart');
+  const address = `${local.value}@${domain.name}`;
+  const problem = passwordProblem(input.password, minPasswordLength);
+  if (problem) throw new AppError('validation', problem, 'password');
+  if (await repo.mailboxExists(db, address)) throw new AppError('conflict', `The mailbox ${displayAddress(address)} already exists.`, 'localPart');
+  const passwordHash = await hashPassword(input.password);
+
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await lockCustomer(trx, domain.customer_id);
+      const limits = await planLimitsFor(trx, domain.customer_id);
+      const quotaBytes = input.quotaBytes ?? limits.defaultQuotaBytes;
+      const bad = checkQuota(limits, quotaBytes) ?? checkFootprint(limits, await customerFootprint(trx, domain.customer_id), 1, quotaBytes);
+      if (bad) throw limitError(bad, bad.limit === 'max_mailboxes' ? 'localPart' : 'quotaBytes');
+      const values = {
+        domain_id: domain.id,
+        local_part: local.value,
+        address,
+        password_hash: passwordHash,
+        quota_bytes: quotaBytes,
+        imap_enabled: input.imap ?? true,
+        pop3_enabled: input.pop3 ?? true,
+        maildir: maildirFor(local.value, domain.name),
+      };
+      await repo.insertMailbox(trx, values);
+      await recordChange(trx, p, {
+        action: 'mailbox.create', objectType: 'mailbox', objectId: address, resellerId: domain.reseller_id, customerId: domain.customer_id,
+        after: snapshot({ ...values, active: true }),
+      });
+      return (await repo.getMailbox(trx, p, address))!;
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `The mailbox ${displayAddress(address)} already exists.`, 'localPart');
+    throw err;
+  }
+}
+
+export async function updateMailbox(db: Db, p: Principal, address: string, patch: MailboxPatch, minPasswordLength: number) {
+  assertWritable(p);
+  const before = await getMailboxOr404(db, p, address);
+  let passwordHash: string | undefined;
+  if (patch.password !== undefined) {
+    const problem = passwordProblem(patch.password, minPasswordLength);
+    if (problem) throw new AppError('validation', problem, 'password');
+    passwordHash = await hashPassword(patch.password);
+  }
+  return db.transaction().execute(async (trx) => {
+    if (patch.quotaBytes !== undefined && patch.quotaBytes !== before.quota_bytes) {
+      await lockCustomer(trx, before.customer_id);
+      const limits = await planLimitsFor(trx, before.customer_id);
+      const bad = checkQuota(limits, patch.quotaBytes) ?? checkFootprint(limits, await customerFootprint(trx, before.customer_id), 0, patch.quotaBytes - before.quota_bytes);
+      if (bad) throw limitError(bad);
+    }
+    await repo.updateMailbox(trx, before.id, {
+      ...(passwordHash !== undefined && { password_hash: passwordHash }),
+      ...(patch.quotaBytes !== undefined && { quota_bytes: patch.quotaBytes }),
+      ...(patch.imap !== undefined && { imap_enabled: patch.imap }),
+      ...(patch.pop3 !== undefined && { pop3_enabled: patch.pop3 }),
+      ...(patch.active !== undefined && { active: patch.active }),
+    });
+    const after = (await repo.getMailbox(trx, p, before.address))!;
+    // A new quota moves the level at once; the next scan need not be awaited.
+    if (after.used_bytes !== null && after.quota_bytes !== before.quota_bytes) {
+      await repo.setUsageLevel(trx, after.id, quotaLevel(after.used_bytes, after.quota_bytes));
+    }
+    await recordChange(trx, p, {
+      action: 'mailbox.update', objectType: 'mailbox', objectId: before.address, resellerId: before.reseller_id, customerId: before.customer_id,
+      before: snapshot(before), after: { ...snapshot(after), ...(passwordHash !== undefined && { passwordChanged: true }) },
+    });
+    return after;
+  });
+}
+
+export async function deleteMailbox(db: Db, p: Principal, address: string) {
+  assertWritable(p);
+  const before = await getMailboxOr404(db, p, address);
+  await db.transaction().execute(async (trx) => {
+    await repo.deleteMailbox(trx, before.id);
+    await recordChange(trx, p, { action: 'mailbox.delete', objectType: 'mailbox', objectId: before.address, resellerId: before.reseller_id, customerId: before.customer_id, before: snapshot(before) });
+  });
+}
