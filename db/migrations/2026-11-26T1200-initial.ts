@@ -176,6 +176,22 @@ export async function up(db: Kysely<any>): Promise<void> {
       JOIN customers c ON c.id = d.customer_id
       JOIN resellers r ON r.id = c.reseller_id
      WHERE d.active AND c.active AND r.active`.execute(db);
+  // Anything that changes what the policy service must answer is announced; listeners reload that address.
+  await sql`
+    CREATE FUNCTION mailpanel_notify_mailbox() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE addr text;
+    BEGIN
+      IF TG_TABLE_NAME = 'mailboxes' THEN
+        addr := CASE WHEN TG_OP = 'DELETE' THEN OLD.address ELSE NEW.address END;
+      ELSE
+        SELECT address INTO addr FROM mailboxes WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.mailbox_id ELSE NEW.mailbox_id END;
+      END IF;
+      IF addr IS NOT NULL THEN PERFORM pg_notify('mailpanel_mailbox', addr); END IF;
+      RETURN NULL;
+    END $$`.execute(db);
+  await sql`CREATE TRIGGER mailboxes_notify AFTER INSERT OR UPDATE OR DELETE ON mailboxes FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
+  await sql`CREATE TRIGGER mailbox_usage_notify AFTER INSERT OR UPDATE ON mailbox_usage FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
+
   // A read-only login role for the mail servers; creating roles needs CREATEROLE, so skip quietly without it.
   await sql`
     DO $$ BEGIN
@@ -190,6 +206,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP VIEW IF EXISTS mail_domains, mail_accounts`.execute(db);
+  await sql`DROP FUNCTION IF EXISTS mailpanel_notify_mailbox() CASCADE`.execute(db);
   for (const t of ['setup_tokens', 'audit_log', 'api_keys', 'sessions', 'users', 'mailbox_usage', 'mailboxes', 'domains', 'customers', 'plans', 'resellers']) {
     await db.schema.dropTable(t).ifExists().execute();
   }
