@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import view from '@fastify/view';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Eta } from 'eta';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/database.js';
+import { apiRoutes } from './api/index.js';
+import { LoginThrottle } from './auth/throttle.js';
+import type { Config } from './config.js';
+import { panelRoutes } from './panel/index.js';
+import { securityHeaders } from './plugins/security-headers.js';
+import { installValidators } from './plugins/validation.js';
+import { redactPaths } from './logging.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  logger?: FastifyServerOptions['logger'] | false;
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
+}
+
+/** Builds the web app without listening, so tests can inject requests and main.ts can listen. */
+export async function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? { level: deps.config.logLevel, redact: redactPaths } }),
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: 500 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installValidators(app);
+
+  // 1. external plugins
+  await securityHeaders(app);
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  await app.register(fastifyStatic, { root: path.join(root, 'public'), prefix: '/static/', decorateReply: false });
+  await app.register(fastifyStatic, { root: path.join(root, 'node_modules/htmx.org/dist'), prefix: '/vendor/htmx/', decorateReply: false, allowedPath: (p) => p === '/htmx.min.js' });
+  await app.register(view, {
+    engine: { eta: new Eta({ views: path.join(root, 'views'), cache: process.env.NODE_ENV !== 'development', autoTrim: false }) },
+    templates: path.join(root, 'views'),
+    production: process.env.NODE_ENV !== 'development',
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'mailpanel reseller API', version: '1.0.0', description: 'Manage customers, domains and mailboxes. Authenticate with `Authorization: Bearer <key>`.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  // 2. application state
+  app.decorate('config', deps.config);
+  app.decorate('db', deps.db);
+  app.decorate('redis', deps.redis);
+  app.decorate('throttle', new LoginThrottle(deps.redis, deps.config.redisPrefix));
+  app.decorateRequest('principal', null);
+  app.decorateRequest('session', null);
+  app.decorateRequest('sessionToken', null);
+
+  // 3. routes
+  await app.register(apiRoutes, { prefix: '/api/v1' });
+  await app.register(panelRoutes);
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

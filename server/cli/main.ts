@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import { createDb, type Db } from '../../db/database.js';
+import { countOperators, findUserByEmail, insertUser } from '../../db/repositories/users.js';
+import { hashPassword, passwordProblem } from '../auth/passwords.js';
+import { OPERATOR_SYSTEM } from '../auth/principal.js';
+import { ConfigError, loadConfig, redactUrl, type Config } from '../config.js';
+import { checkContactEmail } from '../domain/text.js';
+import { AppError } from '../errors.js';
+import { createApiKey } from '../resources/api-keys/service.js';
+import { createReseller } from '../resources/resellers/service.js';
+import { prepareDatabase } from '../startup.js';
+
+interface Command {
+  usage: string;
+  summary: string;
+  options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+  run(ctx: { db: Db; config: Config; values: Record<string, string | boolean | undefined> }): Promise<void>;
+}
+
+const cliPrincipal = { ...OPERATOR_SYSTEM, actor: { ...OPERATOR_SYSTEM.actor, label: 'cli' } };
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+const commands: Record<string, Command> = {
+  'reseller:create': {
+    usage: 'reseller:create --name NAME [--contact EMAIL]',
+    summary: 'create a reseller and print its new API key alone on the last line',
+    options: { name: { type: 'string' }, contact: { type: 'string' } },
+    async run({ db, values }) {
+      if (!values.name) throw new AppError('validation', '--name is required');
+      const r = await createReseller(db, cliPrincipal, { name: String(values.name), contactEmail: values.contact ? String(values.contact) : undefined });
+      const { key } = await createApiKey(db, { ...cliPrincipal, role: 'reseller', resellerId: r.id }, { name: 'created by cli', readOnly: false });
+      console.log(`reseller ${r.id} "${r.name}" created; its API key (shown once):`);
+      console.log(key);
+    },
+  },
+  'operator:create': {
+    usage: 'operator:create --email EMAIL   (password on standard input)',
+    summary: 'create an operator login; reads the password from standard input',
+    options: { email: { type: 'string' } },
+    async run({ db, config, values }) {
+      const email = checkContactEmail(String(values.email ?? ''));
+      if (!email.ok) throw new AppError('validation', `--email: ${email.message}`);
+      const password = await readStdin();
+      const weak = passwordProblem(password, config.minPasswordLength);
+      if (weak) throw new AppError('validation', weak);
+      if (await findUserByEmail(db, email.value)) throw new AppError('conflict', 'A login with this email address already exists.');
+      await insertUser(db, { email: email.value, password_hash: await hashPassword(password), role: 'operator', reseller_id: null, customer_id: null });
+      console.log(`operator ${email.value} created (${(await countOperators(db))} operator(s) in all)`);
+    },
+  },
+};
+
+function help() {
+  console.log('Usage: npm run cli -- <command> [options]\n\nCommands:');
+  for (const c of Object.values(commands)) console.log(`  ${c.usage.padEnd(62)} ${c.summary}`);
+  console.log(`  ${'help'.padEnd(62)} show this list`);
+}
+
+async function main() {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || name === 'help' || name === '--help') return help();
+  const command = commands[name];
+  if (!command) {
+    console.error(`unknown command "${name}"`);
+    help();
+    process.exit(2);
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { values } = parseArgs({ args: rest, options: command.options, strict: true });
+  try {
+    await prepareDatabase(config.databaseUrl);
+  } catch (err) {
+    console.error(`cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  const db = createDb(config.databaseUrl, 2);
+  try {
+    await command.run({ db, config, values: values as Record<string, string | boolean | undefined> });
+  } catch (err) {
+    if (err instanceof AppError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = 1;
+    } else throw err;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,9 @@
+// Connection-level failures of PostgreSQL or Redis: the request should get 503, not 500.
+const CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '53300']);
+
+export function isDatabaseDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (e?.code && CODES.has(e.code)) return true;
+  const msg = e?.message ?? '';
+  return /Connection terminated|timeout exceeded when trying to connect|Stream isn't writeable|Connection is closed/i.test(msg);
+}

@@ -1,0 +1,55 @@
+import { pino } from 'pino';
+import { createDb } from '../db/database.js';
+import { ConfigError, loadConfig, redactUrl } from './config.js';
+import { redactPaths } from './logging.js';
+import { prepareDatabase, checkRedis, announceSetupLink } from './startup.js';
+import { startRoles } from './roles.js';
+
+// One process runs every role by default (`npm start`); ROLES=web|worker|policy splits them for production.
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel, redact: redactPaths });
+
+  try {
+    await prepareDatabase(config.databaseUrl);
+  } catch (err) {
+    console.error(`mailpanel: cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  try {
+    await checkRedis(config.redisUrl);
+  } catch (err) {
+    console.error(`mailpanel: cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+
+  const db = createDb(config.databaseUrl);
+  if (config.roles.includes('web')) await announceSetupLink(db, config.publicUrl);
+  const stop = await startRoles(config, db, logger);
+
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, async () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      await stop();
+      await db.destroy();
+      process.exit(0);
+    });
+  }
+}
+
+main().catch((err) => {
+  console.error('mailpanel: failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { countOperators, findUserByEmail, insertUser, touchLogin } from '../../db/repositories/users.js';
+import { hashPassword, passwordProblem, verifyNothing, verifyPassword } from '../auth/passwords.js';
+import { cookieName, endSession, startSession } from '../auth/sessions.js';
+import { sha256 } from '../auth/tokens.js';
+import { checkContactEmail } from '../domain/text.js';
+import { formSchema, text } from './forms.js';
+import { render } from './render.js';
+import { cookieOptions } from './session.js';
+
+const HOME: Record<string, string> = { operator: '/resellers', reseller: '/customers', customer: '/domains' };
+
+/** Only same-site paths are accepted as a place to return to after login. */
+function safeNext(next: string | undefined): string | null {
+  return next && /^\/(?!\/)[\w\-./@%?=&+]*$/.test(next) ? next : null;
+}
+
+export async function authPanel(app: FastifyInstance) {
+  const sessionCookie = cookieName(app.config.cookieSecure);
+  const open = { config: { public: true } };
+
+  app.get('/', async (req, reply) => reply.redirect(HOME[req.principal!.role] ?? '/domains', 303));
+
+  app.get('/login', { ...open, schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) }) } }, async (req, reply) => {
+    if (req.session) return reply.redirect('/', 303);
+    return render(req, reply, 'login', { values: { next: (req.query as { next?: string }).next ?? '' } });
+  });
+
+  app.post(
+    '/login',
+    { ...open, schema: { body: formSchema({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }), next: text(500) }) } },
+    async (req, reply) => {
+      const { email, password, next } = req.body as { email: string; password: string; next?: string };
+      const values = { email, next: next ?? '' };
+      if (await app.throttle.isBlocked(email, req.ip)) {
+        return render(req, reply, 'login', { values, errors: { _form: 'Too many failed sign-in attempts. Try again in an hour.' } }, 429);
+      }
+      const user = await findUserByEmail(app.db, email.trim());
+      const ok = user ? await verifyPassword(user.password_hash, password) : await verifyNothing(password);
+      if (!user || !ok || !user.active) {
+        await app.throttle.recordFailure(email.trim(), req.ip);
+        req.log.info({ event: 'login_failed' }, 'failed panel login');
+        return render(req, reply, 'login', { values, errors: { _form: 'The email address or password is wrong.' } }, 401);
+      }
+      // A fresh session id at every login: a token planted before login is worthless.
+      if (req.sessionToken) await endSession(app.db, req.sessionToken);
+      const token = await startSession(app.db, user.id);
+      await touchLogin(app.db, user.id);
+      reply.setCookie(sessionCookie, token, cookieOptions(app.config.cookieSecure));
+      const target = safeNext(next) ?? HOME[user.role];
+      return reply.redirect(target, 303);
+    },
+  );
+
+  app.post('/logout', { schema: { body: formSchema({}) } }, async (req, reply) => {
+    if (req.sessionToken) await endSession(app.db, req.sessionToken);
+    reply.clearCookie(sessionCookie, { path: '/' });
+    return reply.redirect('/login', 303);
+  });
+
+  const SetupParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 100 }) });
+  async function usableSetupToken(token: string) {
+    const row = await app.db.selectFrom('setup_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+    return !!row && row.used_at === null && row.expires_at > new Date() && (await countOperators(app.db)) === 0;
+  }
+
+  app.get('/setup/:token', { ...open, schema: { params: SetupParams } }, async (req, reply) => {
+    if (!(await usableSetupToken((req.params as { token: string }).token))) return render(req, reply, 'error', { status: 404, message: 'This setup link is invalid or was already used.' }, 404);
+    return render(req, reply, 'setup', { token: (req.params as { token: string }).token });
+  });
+
+  app.post(
+    '/setup/:token',
+    { ...open, schema: { params: SetupParams, body: formSchema({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }) }) } },
+    async (req, reply) => {
+      const { token } = req.params as { token: string };
+      const { email, password } = req.body as { email: string; password: string };
+      if (!(await usableSetupToken(token))) return render(req, reply, 'error', { status: 404, message: 'This setup link is invalid or was already used.' }, 404);
+      const errors: Record<string, string> = {};
+      const mail = checkContactEmail(email);
+      if (!mail.ok) errors.email = mail.message;
+      const weak = passwordProblem(password, app.config.minPasswordLength);
+      if (weak) errors.password = weak;
+      if (Object.keys(errors).length) return render(req, reply, 'setup', { token, errors, values: { email } }, 400);
+      const user = await app.db.transaction().execute(async (trx) => {
+        const used = await trx.updateTable('setup_tokens').set({ used_at: new Date() }).where('token_hash', '=', sha256(token)).where('used_at', 'is', null).executeTakeFirst();
+        if (Number(used.numUpdatedRows) !== 1) return null;
+        return insertUser(trx, { email: mail.ok ? mail.value : email, password_hash: await hashPassword(password), role: 'operator', reseller_id: null, customer_id: null });
+      });
+      if (!user) return render(req, reply, 'error', { status: 404, message: 'This setup link is invalid or was already used.' }, 404);
+      const session = await startSession(app.db, user.id);
+      reply.setCookie(sessionCookie, session, cookieOptions(app.config.cookieSecure));
+      return reply.redirect('/resellers', 303);
+    },
+  );
+}

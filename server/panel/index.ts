@@ -1,0 +1,39 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError } from '../errors.js';
+import { isDatabaseDown } from '../http/unavailable.js';
+import { auditPanel } from '../resources/audit/panel.js';
+import { customersPanel } from '../resources/customers/panel.js';
+import { domainsPanel } from '../resources/domains/panel.js';
+import { mailboxesPanel } from '../resources/mailboxes/panel.js';
+import { resellersPanel } from '../resources/resellers/panel.js';
+import { apiKeysPanel } from '../resources/api-keys/panel.js';
+import { plansPanel } from '../resources/plans/panel.js';
+import { authPanel } from './auth.js';
+import { render } from './render.js';
+import { panelSession } from './session.js';
+
+export async function panelRoutes(app: FastifyInstance) {
+  await panelSession(app);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof AppError) return render(req, reply, 'error', { status: err.statusCode, message: err.message }, err.statusCode);
+    if (err.validation) return render(req, reply, 'error', { status: 400, message: err.message }, 400);
+    if (err.statusCode && err.statusCode < 500) return render(req, reply, 'error', { status: err.statusCode, message: err.message }, err.statusCode);
+    if (isDatabaseDown(err)) {
+      req.log.error({ err }, 'database unavailable');
+      return render(req, reply, 'error', { status: 503, message: 'The panel is temporarily unavailable. Please try again in a moment.' }, 503);
+    }
+    req.log.error({ err }, 'request failed');
+    return render(req, reply, 'error', { status: 500, message: 'Something went wrong on our side.' }, 500);
+  });
+  app.setNotFoundHandler({ preHandler: async () => {} }, (req, reply) => render(req, reply, 'error', { status: 404, message: 'This page does not exist.' }, 404));
+
+  await app.register(authPanel);
+  await app.register(resellersPanel);
+  await app.register(customersPanel);
+  await app.register(domainsPanel);
+  await app.register(mailboxesPanel);
+  await app.register(auditPanel);
+  await app.register(apiKeysPanel);
+  await app.register(plansPanel);
+}

@@ -1,0 +1,39 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { displayAddress, displayDomain } from '../domain/address.js';
+import { formatBytes, percentUsed, quotaLevel } from '../domain/quota.js';
+import { negotiate, translator } from '../i18n/index.js';
+
+// What every page template can use, besides its own data.
+export function pageContext(req: FastifyRequest) {
+  const lang = negotiate(req.headers['accept-language']);
+  const s = req.session;
+  return {
+    lang,
+    t: translator(lang),
+    user: s ? { email: s.email, role: s.role } : null,
+    principal: req.principal,
+    csrf: s?.csrf_token ?? req.preSessionCsrf ?? '',
+    path: req.url,
+    fmt: {
+      bytes: formatBytes,
+      percent: percentUsed,
+      level: quotaLevel,
+      domain: displayDomain,
+      address: displayAddress,
+      date: (d: Date | string | null) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : ''),
+    },
+  };
+}
+
+export type Errors = Record<string, string>;
+
+export function render(req: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
+  reply.code(status).header('cache-control', 'no-store');
+  return reply.view(template, { ...pageContext(req), errors: {}, values: {}, notice: null, ...data });
+}
+
+/** A plain redirect after a successful form post; htmx requests get HX-Redirect instead. */
+export function redirectAfterPost(req: FastifyRequest, reply: FastifyReply, to: string) {
+  if (req.headers['hx-request']) return reply.header('HX-Redirect', to).code(204).send();
+  return reply.redirect(to, 303);
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import { cookieName, principalFromSession, resumeSession } from '../auth/sessions.js';
+import { randomToken, safeEqual } from '../auth/tokens.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Reachable without a session (login, setup). */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    preSessionCsrf: string | null;
+  }
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function cookieOptions(secure: boolean, maxAge?: number) {
+  return { path: '/', httpOnly: true, secure, sameSite: 'lax' as const, ...(maxAge !== undefined && { maxAge }) };
+}
+
+export function csrfCookieName(secure: boolean) {
+  return secure ? '__Host-mailpanel-csrf' : 'mailpanel-csrf';
+}
+
+/**
+ * Panel authentication: a server-side session named by an HttpOnly cookie (API keys are not accepted
+ * here), and a CSRF token checked on every state-changing request — the session's own token, or for
+ * the pages before login a double-submit cookie.
+ */
+export async function panelSession(app: FastifyInstance) {
+  const { cookieSecure, sessionIdleSeconds, sessionAbsoluteSeconds } = app.config;
+  const name = cookieName(cookieSecure);
+  const csrfName = csrfCookieName(cookieSecure);
+
+  app.decorateRequest('preSessionCsrf', null);
+
+  app.addHook('onRequest', async (req, reply) => {
+    const token = req.cookies[name];
+    if (token) {
+      req.session = (await resumeSession(app.db, token, sessionIdleSeconds, sessionAbsoluteSeconds)) ?? null;
+      if (req.session) {
+        req.sessionToken = token;
+        req.principal = principalFromSession(req.session, req.ip);
+      } else {
+        reply.clearCookie(name, { path: '/' });
+      }
+    }
+    if (!req.session && req.routeOptions.config.public) {
+      let csrf = req.cookies[csrfName];
+      if (!csrf || csrf.length !== 32) {
+        csrf = randomToken(24);
+        reply.setCookie(csrfName, csrf, cookieOptions(cookieSecure, 3600));
+      }
+      req.preSessionCsrf = csrf;
+    }
+    if (!req.session && !req.routeOptions.config.public && req.routeOptions.url) {
+      if (req.headers['hx-request']) return reply.header('HX-Redirect', '/login').code(401).send();
+      return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
+    }
+  });
+
+  app.addHook('preValidation', async (req, reply) => {
+    if (!STATE_CHANGING.has(req.method)) return;
+    const sent = (req.headers['x-csrf-token'] as string | undefined) ?? (req.body as { _csrf?: string } | undefined)?._csrf;
+    const expected = req.session?.csrf_token ?? req.preSessionCsrf;
+    if (!sent || !expected || !safeEqual(String(sent), expected)) {
+      return reply.code(403).type('text/plain').send('The form has expired or did not come from this site. Reload the page and try again.');
+    }
+  });
+}

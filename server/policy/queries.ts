@@ -1,0 +1,49 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { MailboxRow } from './cache.js';
+
+// Built with kysely so column names are checked against db/schema.ts, but run on sync.ts's own
+// connection: reloads must be ordered after its LISTEN and after one another.
+
+export interface Compiled {
+  sql: string;
+  parameters: readonly unknown[];
+}
+
+// Only mailboxes.active, not the domain/customer/reseller flags of mail_accounts: the trigger announces
+// mailbox and usage changes only, and for a disabled account Postfix's own maps refuse the recipient anyway.
+function selectQuotas(db: Db) {
+  return db
+    .selectFrom('mailboxes as m')
+    .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+    .select([
+      'm.id',
+      'm.address',
+      'm.quota_bytes',
+      'm.active',
+      sql<number>`coalesce(u.used_bytes, 0)`.as('used_bytes'),
+      sql<string>`coalesce(u.level, 'ok')`.as('level'),
+    ]);
+}
+
+export function allMailboxes(db: Db): Compiled {
+  return selectQuotas(db).compile();
+}
+
+export function mailboxesByAddress(db: Db, addresses: readonly string[]): Compiled {
+  return selectQuotas(db)
+    .where(sql<boolean>`m.address = any(${addresses}::text[])`)
+    .compile();
+}
+
+/** int8 arrives as a string unless db/database.ts's type parser is loaded in this process; accept both. */
+export function rowOf(raw: Record<string, unknown>): MailboxRow {
+  return {
+    id: Number(raw.id),
+    address: String(raw.address),
+    quotaBytes: Number(raw.quota_bytes),
+    usedBytes: Number(raw.used_bytes),
+    level: String(raw.level),
+    active: raw.active === true,
+  };
+}

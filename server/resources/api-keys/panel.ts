@@ -1,0 +1,45 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { listKeys } from '../../../db/repositories/api-keys.js';
+import { listCustomers } from '../../../db/repositories/customers.js';
+import { assertRole } from '../../auth/principal.js';
+import { attempt, checkbox, formSchema, text } from '../../panel/forms.js';
+import { redirectAfterPost, render } from '../../panel/render.js';
+import { createApiKey, revokeApiKey } from './service.js';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+export async function apiKeysPanel(app: FastifyInstance) {
+  async function show(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
+    const p = req.principal!;
+    assertRole(p, 'operator', 'reseller');
+    const [keys, customers] = await Promise.all([listKeys(app.db, p.resellerId), listCustomers(app.db, p, { limit: 500, offset: 0 })]);
+    return render(req, reply, 'api-keys', { title: 'API keys', keys, customers: customers.items, newKey: null, ...extra }, status);
+  }
+
+  app.get('/api-keys', async (req, reply) => show(req, reply));
+
+  app.post(
+    '/api-keys',
+    { schema: { body: formSchema({ name: Type.String({ maxLength: 100 }), customerId: text(20), domain: text(300), readOnly: checkbox }) } },
+    async (req, reply) => {
+      const b = req.body as Record<string, string | undefined>;
+      const result = await attempt(() =>
+        createApiKey(app.db, req.principal!, {
+          name: b.name ?? '',
+          readOnly: b.readOnly === 'on',
+          ...(b.customerId && { customerId: Number(b.customerId) }),
+          ...(b.domain?.trim() && { domain: b.domain.trim() }),
+        }),
+      );
+      if (!result.ok) return show(req, reply, { errors: result.errors, values: b }, result.status);
+      // The key is shown exactly once, on this response; only its hash is stored.
+      return show(req, reply, { newKey: result.value.key }, 201);
+    },
+  );
+
+  app.post('/api-keys/:id/revoke', { schema: { params: IdParams, body: formSchema({}) } }, async (req, reply) => {
+    await revokeApiKey(app.db, req.principal!, (req.params as { id: number }).id);
+    return redirectAfterPost(req, reply, '/api-keys');
+  });
+}

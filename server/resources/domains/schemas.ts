@@ -1,0 +1,14 @@
+import { Type } from 'typebox';
+import { Strict } from '../../api/schemas.js';
+
+export const Domain = Type.Object({
+  name: Type.String({ description: 'ASCII (punycode) form' }),
+  displayName: Type.String({ description: 'Unicode form' }),
+  customerId: Type.Integer(),
+  active: Type.Boolean(),
+  mailboxes: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const DomainCreate = Type.Object({ name: Type.String({ minLength: 1, maxLength: 300 }) }, Strict);
+export const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });

@@ -1,0 +1,59 @@
+import { Type } from 'typebox';
+import { Bytes, PageQuery, Strict, oneOf } from '../../api/schemas.js';
+
+export const Usage = Type.Object({
+  usedBytes: Type.Union([Type.Integer(), Type.Null()]),
+  messages: Type.Union([Type.Integer(), Type.Null()]),
+  quotaBytes: Type.Integer(),
+  percent: Type.Union([Type.Number(), Type.Null()]),
+  level: Type.Union([Type.String(), Type.Null()], { description: 'ok, 80, 90, 95 or full; null until measured' }),
+  scannedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+export const Mailbox = Type.Object({
+  address: Type.String(),
+  displayAddress: Type.String(),
+  localPart: Type.String(),
+  domain: Type.String(),
+  quotaBytes: Type.Integer(),
+  imap: Type.Boolean(),
+  pop3: Type.Boolean(),
+  active: Type.Boolean(),
+  node: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  usage: Usage,
+});
+
+const Password = Type.String({ minLength: 1, maxLength: 1024 });
+
+export const MailboxCreate = Type.Object(
+  {
+    localPart: Type.String({ minLength: 1, maxLength: 256 }),
+    password: Password,
+    quotaBytes: Type.Optional(Bytes),
+    imap: Type.Optional(Type.Boolean()),
+    pop3: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+
+export const MailboxPatch = Type.Object(
+  {
+    password: Type.Optional(Password),
+    quotaBytes: Type.Optional(Bytes),
+    imap: Type.Optional(Type.Boolean()),
+    pop3: Type.Optional(Type.Boolean()),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { ...Strict, minProperties: 1 },
+);
+
+export const MailboxParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
+
+export const MailboxListQuery = Type.Object({
+  ...PageQuery,
+  q: Type.Optional(Type.String({ maxLength: 64 })),
+  sort: Type.Optional(oneOf(['address', 'quota', 'used', 'fullness', 'created'])),
+  order: Type.Optional(oneOf(['asc', 'desc'])),
+});

@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/database.js';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { createRedis } from './redis.js';
+
+type Stop = () => Promise<void>;
+
+/** Starts the configured roles in this process and returns one function that stops them all. */
+export async function startRoles(config: Config, db: Db, logger: Logger): Promise<Stop> {
+  const stops: Stop[] = [];
+  if (config.roles.includes('web')) {
+    const redis = createRedis(config.redisUrl, { name: 'mailpanel-web' });
+    await redis.connect();
+    const app = await buildApp({ config, db, redis, loggerInstance: logger });
+    await app.listen({ host: config.host, port: config.port });
+    logger.info(`panel listening on ${config.publicUrl}`);
+    stops.push(async () => {
+      await app.close();
+      redis.disconnect();
+    });
+  }
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}

@@ -1,0 +1,32 @@
+import type { Db } from '../db/database.js';
+import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
+import { countOperators } from '../db/repositories/users.js';
+import { randomToken, sha256 } from './auth/tokens.js';
+import { createRedis } from './redis.js';
+
+/** Creates the database if missing and migrates it; safe when several processes start at once. */
+export async function prepareDatabase(databaseUrl: string) {
+  await ensureDatabase(databaseUrl);
+  await migrateToLatest(databaseUrl);
+}
+
+export async function checkRedis(redisUrl: string) {
+  const redis = createRedis(redisUrl, { name: 'mailpanel-startup-check' });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** With no operator yet, prints a one-time link that creates the first one. */
+export async function announceSetupLink(db: Db, publicUrl: string): Promise<string | null> {
+  if ((await countOperators(db)) > 0) return null;
+  const token = randomToken();
+  await db.insertInto('setup_tokens').values({ token_hash: sha256(token), expires_at: new Date(Date.now() + 24 * 3600 * 1000) }).execute();
+  const link = `${publicUrl}/setup/${token}`;
+  console.log(`\n  No operator account exists yet. Create one within 24 hours at:\n\n    ${link}\n`);
+  return link;
+}
+

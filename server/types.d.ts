@@ -1,0 +1,22 @@
+import type {} from '@fastify/cookie';
+import type {} from '@fastify/view';
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/database.js';
+import type { Principal } from './auth/principal.js';
+import type { SessionInfo } from './auth/sessions.js';
+import type { Config } from './config.js';
+import type { LoginThrottle } from './auth/throttle.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+    config: Config;
+    redis: Redis;
+    throttle: LoginThrottle;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    session: SessionInfo | null;
+    sessionToken: string | null;
+  }
+}

@@ -1,0 +1,43 @@
+import type { Db } from '../../db/database.js';
+import { insertUser } from '../../db/repositories/users.js';
+import { hashPassword } from '../../server/auth/passwords.js';
+import { OPERATOR_SYSTEM, type Principal } from '../../server/auth/principal.js';
+import { createApiKey } from '../../server/resources/api-keys/service.js';
+import { createCustomer } from '../../server/resources/customers/service.js';
+import { createDomain } from '../../server/resources/domains/service.js';
+import { createMailbox } from '../../server/resources/mailboxes/service.js';
+import { createReseller } from '../../server/resources/resellers/service.js';
+
+export const PASSWORD = 'correct horse battery';
+
+const resellerPrincipal = (resellerId: number): Principal => ({ ...OPERATOR_SYSTEM, role: 'reseller', resellerId });
+
+/**
+ * Two resellers with one customer each, a domain and a mailbox per customer, panel logins for
+ * every role and API keys: the world most tests need.
+ */
+export async function seedTenants(db: Db, tag = 'a') {
+  const hash = await hashPassword(PASSWORD);
+  async function tenant(name: string, domain: string) {
+    const r = await createReseller(db, OPERATOR_SYSTEM, { name: `Reseller ${name}`, contactEmail: `reseller-${name}@example.net` });
+    const rp = resellerPrincipal(r.id);
+    const c = await createCustomer(db, rp, { name: `Customer ${name}1`, contactEmail: `customer-${name}1@example.net` });
+    const d = await createDomain(db, rp, c.id, domain);
+    const m = await createMailbox(db, rp, d.name, { localPart: 'info', password: PASSWORD }, 10);
+    const resellerUser = await insertUser(db, { email: `reseller-${name}-${tag}@panel.test`, password_hash: hash, role: 'reseller', reseller_id: r.id, customer_id: null });
+    const customerUser = await insertUser(db, { email: `customer-${name}1-${tag}@panel.test`, password_hash: hash, role: 'customer', reseller_id: r.id, customer_id: c.id });
+    const key = (await createApiKey(db, rp, { name: `key ${name}`, readOnly: false })).key;
+    const readOnlyKey = (await createApiKey(db, rp, { name: `ro ${name}`, readOnly: true })).key;
+    const domainKey = (await createApiKey(db, rp, { name: `domain ${name}`, readOnly: false, domain: d.name })).key;
+    return { reseller: r, customer: c, domain: d, mailbox: m, resellerUser, customerUser, key, readOnlyKey, domainKey };
+  }
+  const operator = await insertUser(db, { email: `operator-${tag}@panel.test`, password_hash: hash, role: 'operator', reseller_id: null, customer_id: null });
+  const operatorKey = (await createApiKey(db, OPERATOR_SYSTEM, { name: 'operator', readOnly: false })).key;
+  const A = await tenant('a', `alpha-${tag}.example`);
+  const B = await tenant('b', `beta-${tag}.example`);
+  return { operator, operatorKey, A, B };
+}
+
+export type Tenants = Awaited<ReturnType<typeof seedTenants>>;
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
