@@ -5,9 +5,10 @@ import { randomToken, sha256 } from './auth/tokens.js';
 import { createRedis } from './redis.js';
 
 /** Creates the database if missing and migrates it; safe when several processes start at once. */
-export async function prepareDatabase(databaseUrl: string) {
+export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
   await ensureDatabase(databaseUrl);
-  await migrateToLatest(databaseUrl);
+  const result = await migrateToLatest(databaseUrl);
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 export async function checkRedis(redisUrl: string) {

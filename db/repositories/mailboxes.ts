@@ -71,9 +71,9 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
       .select(sql<number>`coalesce(u.used_bytes, 0)::float8 / m.quota_bytes`.as('fullness'))
       .$call((qb) =>
         sort === 'fullness'
-          ? qb.orderBy(sql`coalesce(u.used_bytes, 0)::float8 / m.quota_bytes`, sql.raw(`${dir} nulls last`))
+          ? qb.orderBy(sql`coalesce(u.used_bytes, 0)::float8 / m.quota_bytes`, dir)
           : sort === 'used'
-            ? qb.orderBy(sql`coalesce(u.used_bytes, 0)`, sql.raw(dir))
+            ? qb.orderBy(sql`coalesce(u.used_bytes, 0)`, dir)
             : qb.orderBy(MAILBOX_SORTS[sort] as 'm.address', dir),
       )
       .orderBy('m.address')

@@ -26,6 +26,14 @@ async function readStdin(): Promise<string> {
 }
 
 const commands: Record<string, Command> = {
+  migrate: {
+    usage: 'migrate',
+    summary: 'create the database if missing and apply pending migrations',
+    options: {},
+    async run() {
+      // prepareDatabase already ran before every command; say what it did.
+    },
+  },
   'reseller:create': {
     usage: 'reseller:create --name NAME [--contact EMAIL]',
     summary: 'create a reseller and print its new API key alone on the last line',
@@ -82,7 +90,8 @@ async function main() {
   }
   const { values } = parseArgs({ args: rest, options: command.options, strict: true });
   try {
-    await prepareDatabase(config.databaseUrl);
+    const applied = await prepareDatabase(config.databaseUrl);
+    if (name === 'migrate') console.log(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'database is up to date');
   } catch (err) {
     console.error(`cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`);
     process.exit(1);

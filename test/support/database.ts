@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDb, type Db } from '../../db/database.js';
-import { ADMIN_URL, TEMPLATE_DB, urlFor } from './db-names.js';
+import { ADMIN_URL, RUN_PREFIX, runId, templateDb, urlFor } from './db-names.js';
 
 export interface TestDatabase {
   name: string;
@@ -12,14 +12,14 @@ export interface TestDatabase {
 
 /** A fresh database for one test file, cloned from the migrated template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `mailpanel_test_${randomBytes(5).toString('hex')}`;
+  const name = `${RUN_PREFIX}${runId()}_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {
     // Cloning needs the template to have no other sessions; parallel files may collide briefly, so retry.
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`);
+        await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDb()}"`);
         break;
       } catch (err) {
         if ((err as { code?: string }).code !== '55006' || attempt > 50) throw err;

@@ -1,18 +1,28 @@
 import pg from 'pg';
 import { ensureDatabase, migrateToLatest } from '../../db/migrate.js';
-import { ADMIN_URL, TEMPLATE_DB, urlFor } from './db-names.js';
+import { ADMIN_URL, RUN_ID_ENV, RUN_PREFIX, STALE_MS, runId, templateDb, urlFor } from './db-names.js';
 
-/** Migrates one template database per run; every test file clones it (CREATE DATABASE ... TEMPLATE). */
-export default async function setup() {
+async function dropDatabases(filter: (name: string) => boolean) {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {
-    // Leftovers of earlier runs: the template and any per-file clones.
-    const old = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'mailpanel_test_%'`);
-    for (const row of old.rows) await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
+    const rows = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE '${RUN_PREFIX}%'`);
+    for (const { datname } of rows.rows) if (filter(datname)) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } finally {
     await admin.end();
   }
-  await ensureDatabase(urlFor(TEMPLATE_DB));
-  await migrateToLatest(urlFor(TEMPLATE_DB));
+}
+
+/** Migrates one template database per run; every test file clones it (CREATE DATABASE ... TEMPLATE). */
+export default async function setup() {
+  process.env[RUN_ID_ENV] = Date.now().toString(36);
+  const now = Date.now();
+  await dropDatabases((name) => {
+    const stamp = parseInt(name.slice(RUN_PREFIX.length).split('_')[0], 36);
+    return Number.isFinite(stamp) && now - stamp > STALE_MS;
+  });
+  await ensureDatabase(urlFor(templateDb()));
+  await migrateToLatest(urlFor(templateDb()));
+  const mine = `${RUN_PREFIX}${runId()}_`;
+  return async () => dropDatabases((name) => name.startsWith(mine));
 }

@@ -21,8 +21,8 @@ export async function getDomainOr404(db: Db, p: Principal, name: string) {
 export async function createDomain(db: Db, p: Principal, customerId: number, name: string) {
   assertRole(p, 'operator', 'reseller', 'customer');
   assertWritable(p);
-  if (p.domainId !== null) throw new AppError('forbidden', 'This API key is limited to one domain.');
   const customer = await getCustomerOr404(db, p, customerId);
+  if (p.domainId !== null) throw new AppError('forbidden', 'This API key is limited to one domain.');
   const checked = checkDomain(name);
   if (!checked.ok) throw new AppError('validation', checked.message, 'name');
   if (await repo.domainExists(db, checked.value)) throw new AppError('conflict', `The domain ${displayDomain(checked.value)} is already in use.`, 'name');

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { seedTenants, type Tenants } from '../support/fixtures.js';
+import { PanelClient } from '../support/panel.js';
+
+let t: TestApp;
+let w: Tenants;
+let customer: PanelClient;
+beforeAll(async () => {
+  t = await createTestApp();
+  w = await seedTenants(t.db);
+  customer = new PanelClient(t.app);
+  await customer.login(w.A.customerUser.email);
+});
+afterAll(() => t.close());
+
+const mailbox = (address: string) => t.db.selectFrom('mailboxes').selectAll().where('address', '=', address).executeTakeFirst();
+
+describe('a customer manages mailboxes in the panel', () => {
+  it('lists its domain with usage text for each mailbox', async () => {
+    const page = await customer.get(`/domains/${w.A.domain.name}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(w.A.mailbox.address);
+    expect(page.body).toContain('not measured yet');
+    await t.db.insertInto('mailbox_usage').values({ mailbox_id: (await mailbox(w.A.mailbox.address))!.id, used_bytes: 123 * 1024 * 1024, messages: 42, scanned_at: new Date(), level: 'ok' }).execute();
+    const measured = await customer.get(`/domains/${w.A.domain.name}`);
+    expect(measured.body).toContain('123 MB of 500 MB');
+    expect(measured.body).toMatch(/<progress max="100" value="24\.6"/);
+  });
+
+  it('creates a mailbox, showing errors next to the field', async () => {
+    const bad = await customer.post(`/domains/${w.A.domain.name}/mailboxes`, { localPart: 'bad..name', password: 'a long password', imap: 'on' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="localPart-error">[^<]*two dots/);
+    expect(bad.body).toContain('value="bad..name"');
+    expect(bad.body).not.toContain('a long password');
+
+    const weak = await customer.post(`/domains/${w.A.domain.name}/mailboxes`, { localPart: 'sales', password: 'short', imap: 'on' });
+    expect(weak.body).toMatch(/id="password-error">[^<]*at least 10/);
+
+    const ok = await customer.post(`/domains/${w.A.domain.name}/mailboxes`, { localPart: 'Sales', password: 'a long password', quota: '250', imap: 'on' });
+    expect(ok.statusCode).toBe(303);
+    expect(await mailbox(`sales@${w.A.domain.name}`)).toMatchObject({ quota_bytes: 250 * 1024 * 1024, imap_enabled: true, pop3_enabled: false });
+  });
+
+  it('switches POP3 with an htmx request that returns only the row', async () => {
+    const addr = w.A.mailbox.address;
+    await customer.get(`/domains/${w.A.domain.name}`);
+    const m = (await mailbox(addr))!;
+    expect(m.pop3_enabled).toBe(true);
+    const res = await customer.post(`/mailboxes/${addr}/protocols`, { imap: 'on' }, { headers: { 'hx-request': 'true', 'hx-target': `row-${m.id}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.body.trim()).toMatch(/^<tr id="row-\d+">/);
+    expect(res.body).toContain('POP3 off');
+    expect((await mailbox(addr))!.pop3_enabled).toBe(false);
+    // Without JavaScript the same form redirects back to the mailbox page.
+    const plain = await customer.post(`/mailboxes/${addr}/protocols`, { imap: 'on', pop3: 'on' });
+    expect(plain.statusCode).toBe(303);
+    expect((await mailbox(addr))!.pop3_enabled).toBe(true);
+  });
+
+  it('changes password and quota, suspends and deletes with confirmation', async () => {
+    const addr = `sales@${w.A.domain.name}`;
+    await customer.get(`/mailboxes/${addr}`);
+    const hash = (await mailbox(addr))!.password_hash;
+    expect((await customer.post(`/mailboxes/${addr}/password`, { password: 'a brand new password' })).statusCode).toBe(303);
+    expect((await mailbox(addr))!.password_hash).not.toBe(hash);
+
+    const badQuota = await customer.post(`/mailboxes/${addr}/quota`, { quota: 'lots' });
+    expect(badQuota.statusCode).toBe(400);
+    expect(badQuota.body).toMatch(/id="quota-error"/);
+    expect((await customer.post(`/mailboxes/${addr}/quota`, { quota: '1 GB' })).statusCode).toBe(303);
+    expect((await mailbox(addr))!.quota_bytes).toBe(1024 ** 3);
+
+    expect((await customer.post(`/mailboxes/${addr}/status`, { active: 'false' })).statusCode).toBe(303);
+    expect((await mailbox(addr))!.active).toBe(false);
+
+    const confirm = await customer.get(`/mailboxes/${addr}/delete`);
+    expect(confirm.body).toContain('All mail in this mailbox will be lost');
+    expect(await mailbox(addr)).toBeDefined();
+    expect((await customer.post(`/mailboxes/${addr}/delete`, {})).statusCode).toBe(303);
+    expect(await mailbox(addr)).toBeUndefined();
+  });
+
+  it('searches and paginates a large domain', async () => {
+    const d = await t.db.selectFrom('domains').select('id').where('name', '=', w.A.domain.name).executeTakeFirstOrThrow();
+    const rows = Array.from({ length: 120 }, (_, i) => ({
+      domain_id: d.id, local_part: `bulk${String(i).padStart(3, '0')}`, address: `bulk${String(i).padStart(3, '0')}@${w.A.domain.name}`,
+      password_hash: 'x', quota_bytes: 1024 * 1024, maildir: `${w.A.domain.name}/bulk${i}`,
+    }));
+    await t.db.insertInto('mailboxes').values(rows).execute();
+    const page2 = await customer.get(`/domains/${w.A.domain.name}?page=2`);
+    expect(page2.body).toContain('Page 2 of 3');
+    const search = await customer.get(`/domains/${w.A.domain.name}?q=bulk11`);
+    expect(search.body.match(/<tr id="row-/g)).toHaveLength(10);
+    const sorted = await customer.get(`/domains/${w.A.domain.name}?sort=fullness&order=desc`);
+    expect(sorted.body.indexOf(w.A.mailbox.address)).toBeLessThan(sorted.body.indexOf('bulk000'));
+    expect((await customer.get(`/domains/${w.A.domain.name}?sort=password_hash`)).statusCode).toBe(400);
+  });
+});
+
+describe('the panel keeps tenants apart', () => {
+  it("a customer gets 404 for another customer's domain and mailbox, and cannot change them", async () => {
+    expect((await customer.get(`/domains/${w.B.domain.name}`)).statusCode).toBe(404);
+    expect((await customer.get(`/mailboxes/${w.B.mailbox.address}`)).statusCode).toBe(404);
+    const res = await customer.post(`/mailboxes/${w.B.mailbox.address}/status`, { active: 'false' });
+    expect(res.statusCode).toBe(404);
+    expect((await mailbox(w.B.mailbox.address))!.active).toBe(true);
+    const list = await customer.get('/domains');
+    expect(list.body).not.toContain(w.B.domain.name);
+  });
+
+  it("a reseller sees its customers only; customers cannot open reseller pages", async () => {
+    const reseller = new PanelClient(t.app);
+    await reseller.login(w.B.resellerUser.email);
+    const list = await reseller.get('/customers');
+    expect(list.body).toContain('Customer b1');
+    expect(list.body).not.toContain('Customer a1');
+    expect((await reseller.get(`/customers/${w.A.customer.id}`)).statusCode).toBe(404);
+    expect((await reseller.post(`/customers/${w.A.customer.id}/update`, { active: 'false' })).statusCode).toBe(404);
+    expect((await customer.get('/customers')).statusCode).toBe(404);
+    expect((await customer.get('/resellers')).statusCode).toBe(404);
+    expect((await reseller.get('/resellers')).statusCode).toBe(404);
+  });
+
+  it('escapes stored markup on every page', async () => {
+    const reseller = new PanelClient(t.app);
+    await reseller.login(w.A.resellerUser.email);
+    const payload = '<script>alert(1)</script>';
+    await reseller.post(`/customers/${w.A.customer.id}/update`, { name: payload });
+    const page = await reseller.get(`/customers/${w.A.customer.id}`);
+    expect(page.body).not.toContain(payload);
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    const audit = await reseller.get('/audit');
+    expect(audit.body).not.toContain(payload);
+  });
+});
