@@ -70,6 +70,16 @@ export interface MailboxUsageTable {
   messages: Int8;
   scanned_at: Date;
   level: Generated<string>;
+  scan_state: unknown;
+  full_scanned_at: Date | null;
+  level_changed_at: Date | null;
+}
+
+export interface UsageSamplesTable {
+  mailbox_id: number;
+  at: Date;
+  used_bytes: Int8;
+  messages: Int8;
 }
 
 export type UserRole = 'operator' | 'reseller' | 'customer';
@@ -140,6 +150,7 @@ export interface Database {
   domains: DomainsTable;
   mailboxes: MailboxesTable;
   mailbox_usage: MailboxUsageTable;
+  usage_samples: UsageSamplesTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;

@@ -10,6 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Eta } from 'eta';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
+import { Queues } from '../jobs/queues.js';
 import type { Db } from '../db/database.js';
 import { apiRoutes } from './api/index.js';
 import { LoginThrottle } from './auth/throttle.js';
@@ -25,6 +26,8 @@ export interface AppDeps {
   config: Config;
   db: Db;
   redis: Redis;
+  /** Producer side of the job queues; defaults to queues on `redis`. */
+  queues?: Queues;
   logger?: FastifyServerOptions['logger'] | false;
   loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
@@ -63,6 +66,8 @@ export async function buildApp(deps: AppDeps) {
   app.decorate('config', deps.config);
   app.decorate('db', deps.db);
   app.decorate('redis', deps.redis);
+  app.decorate('queues', deps.queues ?? new Queues(deps.redis, deps.config.redisPrefix));
+  app.addHook('onClose', async () => app.queues.close());
   app.decorate('throttle', new LoginThrottle(deps.redis, deps.config.redisPrefix));
   app.decorateRequest('principal', null);
   app.decorateRequest('session', null);

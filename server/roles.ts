@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createRedis } from './redis.js';
+import { startWorkers } from '../jobs/worker.js';
 
 type Stop = () => Promise<void>;
 
@@ -19,6 +20,10 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
       await app.close();
       redis.disconnect();
     });
+  }
+  if (config.roles.includes('worker')) {
+    const workers = await startWorkers(config, db, logger, { maintenance: true });
+    stops.push(workers.stop);
   }
   return async () => {
     for (const stop of stops.reverse()) await stop();

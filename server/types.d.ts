@@ -6,6 +6,7 @@ import type { Principal } from './auth/principal.js';
 import type { SessionInfo } from './auth/sessions.js';
 import type { Config } from './config.js';
 import type { LoginThrottle } from './auth/throttle.js';
+import type { Queues } from '../jobs/queues.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,6 +14,7 @@ declare module 'fastify' {
     config: Config;
     redis: Redis;
     throttle: LoginThrottle;
+    queues: Queues;
   }
   interface FastifyRequest {
     principal: Principal | null;

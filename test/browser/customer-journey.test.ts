@@ -57,7 +57,7 @@ describe('a customer in a real browser', () => {
     // Phone width: the page still works and nothing overflows sideways.
     await page.setViewportSize({ width: 375, height: 800 });
     await page.reload();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'customer-domain-phone');
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../../api/schemas.js';
 import { Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
-import { deleteMailbox, getMailboxOr404, mailboxView, updateMailbox, usageView } from './service.js';
+import { deleteMailbox, getMailboxOr404, mailboxView, requestScan, updateMailbox, usageView } from './service.js';
 
 export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['mailboxes'];
@@ -19,6 +19,15 @@ export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
     await deleteMailbox(app.db, req.principal!, req.params.address);
     return reply.code(204).send(null);
   });
+
+  app.post(
+    '/mailboxes/:address/scan',
+    { schema: { tags, params: MailboxParams, response: { 202: Type.Object({ status: Type.Literal('queued'), address: Type.String() }), ...errorResponses } } },
+    async (req, reply) => {
+      const m = await requestScan(app.db, app.queues, req.principal!, req.params.address);
+      return reply.code(202).send({ status: 'queued' as const, address: m.address });
+    },
+  );
 
   app.get('/mailboxes/:address/usage', { schema: { tags, params: MailboxParams, response: { 200: Usage, ...errorResponses } } }, async (req) =>
     usageView(await getMailboxOr404(app.db, req.principal!, req.params.address)),

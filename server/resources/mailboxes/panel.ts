@@ -5,7 +5,7 @@ import { AppError } from '../../errors.js';
 import { attempt, checkbox, formSchema, text } from '../../panel/forms.js';
 import { redirectAfterPost, render } from '../../panel/render.js';
 import { getDomainOr404 } from '../domains/service.js';
-import { createMailbox, deleteMailbox, getMailboxOr404, planLimitsFor, updateMailbox, type MailboxPatch } from './service.js';
+import { createMailbox, deleteMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from './service.js';
 
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });
 const AddressParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
@@ -14,6 +14,7 @@ const NOTICES: Record<string, string> = {
   quota: 'The quota was changed.',
   protocols: 'The protocols were updated.',
   status: 'The status was changed.',
+  scan: 'The mailbox will be measured in a moment. Reload the page to see the result.',
 };
 
 function quotaFromForm(raw: string | undefined, field = 'quota'): number | undefined {
@@ -86,6 +87,11 @@ export async function mailboxesPanel(app: FastifyInstance) {
       return redirectAfterPost(req, reply, `/mailboxes/${result.value.address}?notice=${name}`);
     });
   }
+
+  app.post('/mailboxes/:address/scan', { schema: { params: AddressParams, body: formSchema({}) } }, async (req, reply) => {
+    const m = await requestScan(app.db, app.queues, req.principal!, (req.params as { address: string }).address);
+    return redirectAfterPost(req, reply, `/mailboxes/${m.address}?notice=scan`);
+  });
 
   app.get('/mailboxes/:address/delete', { schema: { params: AddressParams } }, async (req, reply) => {
     const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);

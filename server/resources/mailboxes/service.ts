@@ -7,6 +7,8 @@ import { checkAddress, checkLocalPart, displayAddress, maildirFor } from '../../
 import { NO_PLAN, type PlanLimits, checkFootprint, checkQuota } from '../../domain/plan-limits.js';
 import { percentUsed, quotaLevel } from '../../domain/quota.js';
 import { AppError, notFound } from '../../errors.js';
+import { enqueueScan } from '../../../jobs/enqueue.js';
+import type { Queues } from '../../../jobs/queues.js';
 import { recordChange } from '../audit/record.js';
 import { getDomainOr404 } from '../domains/service.js';
 
@@ -169,4 +171,12 @@ export async function deleteMailbox(db: Db, p: Principal, address: string) {
     await repo.deleteMailbox(trx, before.id);
     await recordChange(trx, p, { action: 'mailbox.delete', objectType: 'mailbox', objectId: before.address, resellerId: before.reseller_id, customerId: before.customer_id, before: snapshot(before) });
   });
+}
+
+/** Asks the mailbox's node to measure it now (a full recount): the web never reads mail directories. */
+export async function requestScan(db: Db, queues: Queues, p: Principal, address: string) {
+  assertWritable(p);
+  const m = await getMailboxOr404(db, p, address);
+  await enqueueScan(queues, { id: m.id, node: m.node }, true);
+  return m;
 }

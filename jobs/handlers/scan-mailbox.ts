@@ -1,0 +1,47 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/database.js';
+import type { BatchWriter } from '../batch-writer.js';
+import type { JobData } from '../registry.js';
+import { ScanError, scanMailbox } from '../scan/index.js';
+
+export interface ScanContext {
+  db: Db;
+  node: string;
+  mailRoot: string;
+  fullScanHours: number;
+  writer: BatchWriter;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** Measures one mailbox on this node's disk and records the result (idempotent: see writeUsage). */
+export function scanMailboxHandler(ctx: ScanContext) {
+  return async (job: Job<JobData['scan-mailbox']>) => {
+    const { mailboxId } = job.data;
+    const row = await ctx.db
+      .selectFrom('mailboxes as m')
+      .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+      .select(['m.id', 'm.maildir', 'm.node', 'u.scan_state', 'u.full_scanned_at'])
+      .where('m.id', '=', mailboxId)
+      .executeTakeFirst();
+    if (!row) return { skipped: 'deleted' };
+    if (row.node !== ctx.node) throw new UnrecoverableError(`mailbox ${mailboxId} lives on node ${row.node}, not ${ctx.node}`);
+
+    const now = ctx.now?.() ?? new Date();
+    const stale = !row.full_scanned_at || now.getTime() - row.full_scanned_at.getTime() > ctx.fullScanHours * 3600_000;
+    const full = !!job.data.full || stale;
+    try {
+      const usage = await scanMailbox(ctx.mailRoot, row.maildir, full ? undefined : row.scan_state, { full });
+      await ctx.writer.write({ mailboxId, bytes: usage.bytes, messages: usage.messages, scannedAt: now, state: usage.state, full });
+      return { bytes: usage.bytes, messages: usage.messages, full, dirsRead: usage.dirsRead };
+    } catch (err) {
+      if (err instanceof ScanError && err.refused) {
+        // A stored path that leaves MAIL_ROOT or runs through a symlink is suspect: never retried.
+        ctx.logger.warn({ mailboxId, code: err.code }, 'maildir path refused');
+        throw new UnrecoverableError(`maildir refused: ${err.code}`);
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { pino } from 'pino';
+import { createDb } from '../db/database.js';
+import { ConfigError, loadConfig } from '../server/config.js';
+import { redactPaths } from '../server/logging.js';
+import { startWorkers } from './worker.js';
+
+// A scanner beside one mail server's disks: `npm run worker -- --node NAME --mail-root DIR`.
+// It consumes only that node's scan queue; add --maintenance to also run fan-out and housekeeping.
+const { values } = parseArgs({ options: { node: { type: 'string' }, 'mail-root': { type: 'string' }, maintenance: { type: 'boolean', default: false } } });
+let config;
+try {
+  config = loadConfig({ ...process.env, ...(values.node && { NODE: values.node }), ...(values['mail-root'] && { MAIL_ROOT: path.resolve(values['mail-root']) }) });
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+const logger = pino({ level: config.logLevel, redact: redactPaths });
+const db = createDb(config.databaseUrl, config.scanConcurrency + 2);
+const running = await startWorkers(config, db, logger, { maintenance: values.maintenance });
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, async () => {
+    logger.info({ signal }, 'worker shutting down');
+    await running.stop();
+    await db.destroy();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,49 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobData, JobName } from './registry.js';
+
+// Scans of one storage node go to that node's own queue, consumed only by the worker beside its disks.
+export const scanQueueName = (node: string) => `scan-${node}`;
+export const MAINTENANCE_QUEUE = 'maintenance';
+
+/** Finished jobs are dropped (bounded), so Redis memory stays flat however many scans run. */
+export const FINISHED: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
+  removeOnComplete: { count: 1000, age: 3600 },
+  removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+};
+
+export const RETRIES: Pick<JobsOptions, 'attempts' | 'backoff'> = { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
+
+/** Producers (web, CLI, fan-out) share one connection; each queue is created once per name. */
+export class Queues {
+  #queues = new Map<string, Queue>();
+  constructor(
+    readonly connection: Redis,
+    readonly prefix: string,
+  ) {}
+
+  get(name: string): Queue {
+    let q = this.#queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: { ...FINISHED, ...RETRIES } });
+      q.on('error', () => {}); // surfaced to callers through the failed command
+      this.#queues.set(name, q);
+    }
+    return q;
+  }
+
+  add<N extends JobName>(queue: string, name: N, data: JobData[N], opts: JobsOptions = {}) {
+    return this.get(queue).add(name, data, opts);
+  }
+
+  async close() {
+    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+  }
+}
+
+/** One scan per mailbox at a time: a second request while one waits or runs is dropped. */
+export const scanJob = (mailboxId: number, full = false) => ({
+  name: 'scan-mailbox' as const,
+  data: { mailboxId, ...(full && { full: true }) },
+  opts: { deduplication: { id: `mailbox-${mailboxId}` } } satisfies JobsOptions,
+});

@@ -1,0 +1,23 @@
+import type { Job } from 'bullmq';
+
+/**
+ * Every job mailpanel runs, with the data it carries. Job data holds ids and flags only: never a
+ * password, a hash or an address that a log of the queue could leak.
+ */
+export interface JobData {
+  'scan-mailbox': { mailboxId: number; full?: boolean };
+  'scan-fanout': { full?: boolean };
+  'prune-samples': Record<string, never>;
+}
+export type JobName = keyof JobData;
+
+export const JOB_NAMES = ['scan-mailbox', 'scan-fanout', 'prune-samples'] as const satisfies readonly JobName[];
+
+export type Handler<N extends JobName> = (job: Job<JobData[N], unknown, N>) => Promise<unknown>;
+export type Handlers = { [N in JobName]: Handler<N> };
+
+/** Refuses to start a worker whose handler table misses a job, so no job can sit unprocessed. */
+export function checkHandlers(handlers: Partial<Handlers>, names: readonly JobName[] = JOB_NAMES): asserts handlers is Handlers {
+  const missing = names.filter((n) => typeof handlers[n] !== 'function');
+  if (missing.length) throw new Error(`worker cannot start: no handler for job(s) ${missing.join(', ')}`);
+}

@@ -1,0 +1,12 @@
+import type { Config } from '../server/config.js';
+import { MAINTENANCE_QUEUE, type Queues } from './queues.js';
+
+/**
+ * (Re)creates the periodic jobs. Called at every worker start, so a Redis that lost its data
+ * gets its schedulers back at the next boot; upsert makes repeated calls harmless.
+ */
+export async function scheduleMaintenance(queues: Queues, config: Config) {
+  const q = queues.get(MAINTENANCE_QUEUE);
+  await q.upsertJobScheduler('scan-all', { every: config.scanIntervalMinutes * 60_000 }, { name: 'scan-fanout', data: {} });
+  await q.upsertJobScheduler('prune-samples', { every: 24 * 3600_000 }, { name: 'prune-samples', data: {} });
+}
