@@ -11,7 +11,7 @@ import { startWorkers } from './worker.js';
 const { values } = parseArgs({ options: { node: { type: 'string' }, 'mail-root': { type: 'string' }, maintenance: { type: 'boolean', default: false } } });
 let config;
 try {
-  config = loadConfig({ ...process.env, ...(values.node && { NODE: values.node }), ...(values['mail-root'] && { MAIL_ROOT: path.resolve(values['mail-root']) }) });
+  config = loadConfig({ ...process.env, ...(values.node && { STORAGE_NODE: values.node }), ...(values['mail-root'] && { MAIL_ROOT: path.resolve(values['mail-root']) }) });
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

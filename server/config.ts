@@ -99,14 +99,14 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: str('LOG_LEVEL', 'info'),
     policyHost: str('POLICY_HOST', '127.0.0.1'),
     policyPort: int('POLICY_PORT', 10031, 1, 65535),
-    node: str('NODE', 'local'),
+    node: str('STORAGE_NODE', 'local'),
     scanIntervalMinutes: int('SCAN_INTERVAL_MINUTES', 15, 1, 24 * 60),
     fullScanHours: int('FULL_SCAN_HOURS', 24, 1, 24 * 30),
     sampleRetentionDays: int('SAMPLE_RETENTION_DAYS', 90, 1, 3650),
     scanConcurrency: int('SCAN_CONCURRENCY', 8, 1, 256),
     stalledMs: int('STALLED_MS', 30_000, 500, 600_000),
   };
-  if (!NODE_NAME.test(config.node)) problems.push(`NODE must be 1-32 lowercase letters, digits or "-", got "${config.node}"`);
+  if (!NODE_NAME.test(config.node)) problems.push(`STORAGE_NODE must be 1-32 lowercase letters, digits or "-", got "${config.node}"`);
   if (!/^[a-z0-9:_-]+$/i.test(config.redisPrefix)) problems.push('REDIS_PREFIX may hold only letters, digits, ":", "_" and "-"');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) problems.push(`LOG_LEVEL "${config.logLevel}" is not a pino level`);
   if (problems.length) throw new ConfigError(problems);

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { progressLine, scanNode, summaryTable } from '../../jobs/scan-command.js';
 import { createDb, type Db } from '../../db/database.js';
 import { countOperators, findUserByEmail, insertUser } from '../../db/repositories/users.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
@@ -44,6 +46,32 @@ const commands: Record<string, Command> = {
       const { key } = await createApiKey(db, { ...cliPrincipal, role: 'reseller', resellerId: r.id }, { name: 'created by cli', readOnly: false });
       console.log(`reseller ${r.id} "${r.name}" created; its API key (shown once):`);
       console.log(key);
+    },
+  },
+  scan: {
+    usage: 'scan [--node NAME] [--full] [--mail-root DIR]',
+    summary: "measure every mailbox of a node now, in the foreground",
+    options: { node: { type: 'string' }, full: { type: 'boolean' }, 'mail-root': { type: 'string' } },
+    async run({ db, config, values }) {
+      const node = values.node ? String(values.node) : config.node;
+      const mailRoot = values['mail-root'] ? path.resolve(String(values['mail-root'])) : config.mailRoot;
+      const { n: total } = await db.selectFrom('mailboxes').where('node', '=', node).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const tty = process.stdout.isTTY;
+      let lastPrint = 0;
+      const summary = await scanNode(db, { node, mailRoot, fullScanHours: config.fullScanHours }, {
+        full: !!values.full,
+        total,
+        progress: (s) => {
+          if (tty) process.stdout.write(`\r${progressLine(s, total)}`);
+          else if (Date.now() - lastPrint > 1000 || s.mailboxes === total) {
+            lastPrint = Date.now();
+            console.log(progressLine(s, total));
+          }
+        },
+        onRefused: (id, code) => console.error(`mailbox ${id}: maildir path refused (${code})`),
+      });
+      if (tty) process.stdout.write('\n');
+      console.log(summaryTable(summary));
     },
   },
   'operator:create': {

@@ -21,14 +21,14 @@ export interface ParseResult {
   error?: ProtocolError;
 }
 
-const LF = 0x0a;
-const CR = 0x0d;
+// The stream is read as latin1, one char per byte, so lengths are byte counts and a UTF-8 character split
+// between packets is never decoded in halves; only text that holds non-ASCII bytes is decoded again as UTF-8.
+const NON_ASCII = /[\x80-\xff]/;
+const CR = 13;
 
 export class PolicyParser {
   private readonly limits: ParserLimits;
-  // The unfinished line from earlier chunks; kept as pieces so a slow trickle is not copied again on every chunk.
-  private partial: Buffer[] = [];
-  private partialBytes = 0;
+  private partial = '';
   private current: Record<string, string> = Object.create(null);
   private count = 0;
   private failed: ProtocolError | undefined;
@@ -40,48 +40,43 @@ export class PolicyParser {
   push(chunk: Buffer): ParseResult {
     const requests: PolicyAttributes[] = [];
     if (this.failed) return { requests, error: this.failed };
+    let text = chunk.toString('latin1');
+    if (this.partial !== '') {
+      // A line trickling in is only appended to, not searched again from its start.
+      if (text.indexOf('\n') < 0) return this.keepPartial(this.partial + text, requests);
+      text = this.partial + text;
+      this.partial = '';
+    }
+    const utf8 = NON_ASCII.test(text);
     let start = 0;
-    if (this.partialBytes > 0) {
-      const nl = chunk.indexOf(LF);
-      if (nl < 0) return this.keepPartial(chunk, requests);
-      this.partial.push(chunk.subarray(0, nl));
-      const line = Buffer.concat(this.partial, this.partialBytes + nl);
-      this.partial = [];
-      this.partialBytes = 0;
-      const error = this.line(line, 0, line.length, requests);
-      if (error) return this.fail(error, requests);
-      start = nl + 1;
-    }
     for (;;) {
-      const nl = chunk.indexOf(LF, start);
+      const nl = text.indexOf('\n', start);
       if (nl < 0) break;
-      const error = this.line(chunk, start, nl, requests);
+      const error = this.line(text, start, nl, utf8, requests);
       if (error) return this.fail(error, requests);
       start = nl + 1;
     }
-    if (start < chunk.length) return this.keepPartial(chunk.subarray(start), requests);
+    if (start < text.length) return this.keepPartial(start === 0 ? text : text.slice(start), requests);
     return { requests };
   }
 
-  private keepPartial(piece: Buffer, requests: PolicyAttributes[]): ParseResult {
-    this.partialBytes += piece.length;
+  private keepPartial(partial: string, requests: PolicyAttributes[]): ParseResult {
     // One extra byte allowed: the CR of a CRLF ending may be the last byte seen so far.
-    if (this.partialBytes > this.limits.maxLineBytes + 1) return this.fail('line-too-long', requests);
-    this.partial.push(piece);
+    if (partial.length > this.limits.maxLineBytes + 1) return this.fail('line-too-long', requests);
+    this.partial = partial;
     return { requests };
   }
 
   private fail(error: ProtocolError, requests: PolicyAttributes[]): ParseResult {
     this.failed = error;
-    this.partial = [];
-    this.partialBytes = 0;
+    this.partial = '';
     this.current = Object.create(null);
     return { requests, error };
   }
 
-  /** Handles buf[start, end) without its LF; returns an error or pushes a finished request. */
-  private line(buf: Buffer, start: number, end: number, requests: PolicyAttributes[]): ProtocolError | undefined {
-    if (end > start && buf[end - 1] === CR) end--;
+  /** Handles text[start, end) without its LF; returns an error or pushes a finished request. */
+  private line(text: string, start: number, end: number, utf8: boolean, requests: PolicyAttributes[]): ProtocolError | undefined {
+    if (end > start && text.charCodeAt(end - 1) === CR) end--;
     if (end - start > this.limits.maxLineBytes) return 'line-too-long';
     if (end === start) {
       requests.push(this.current);
@@ -89,12 +84,18 @@ export class PolicyParser {
       this.count = 0;
       return undefined;
     }
-    const eq = buf.indexOf(0x3d, start);
+    const eq = text.indexOf('=', start);
     if (eq < 0 || eq >= end) return 'missing-equals';
     if (eq === start) return 'empty-name';
     if (++this.count > this.limits.maxAttributes) return 'too-many-attributes';
+    let name = text.slice(start, eq);
+    let value = text.slice(eq + 1, end);
     // Postfix may send UTF-8 (SMTPUTF8); invalid bytes become U+FFFD rather than failing the request.
-    this.current[buf.toString('utf8', start, eq)] = buf.toString('utf8', eq + 1, end);
+    if (utf8) {
+      if (NON_ASCII.test(name)) name = Buffer.from(name, 'latin1').toString('utf8');
+      if (NON_ASCII.test(value)) value = Buffer.from(value, 'latin1').toString('utf8');
+    }
+    this.current[name] = value;
     return undefined;
   }
 }

@@ -20,7 +20,7 @@ const logs: string[] = [];
 const stops: (() => Promise<void>)[] = [];
 
 function workerConfig(node: string, mailRoot: string) {
-  return loadConfig({ DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, NODE: node, MAIL_ROOT: mailRoot, STALLED_MS: '1000' });
+  return loadConfig({ DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, STORAGE_NODE: node, MAIL_ROOT: mailRoot, STALLED_MS: '1000' });
 }
 
 beforeAll(async () => {
