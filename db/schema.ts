@@ -23,6 +23,11 @@ export interface PlansTable {
   max_quota_bytes: number | null;
   max_mailboxes: number | null;
   max_storage_bytes: number | null;
+  warn_percents: Generated<number[]>;
+  warn_min_free_bytes: number | null;
+  alert_recipients: Generated<string[]>;
+  reminder_days: Generated<number>;
+  alert_texts: unknown;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -143,6 +148,40 @@ export interface SetupTokensTable {
   used_at: Date | null;
 }
 
+export interface AlertStateTable {
+  mailbox_id: number;
+  episode: Generated<number>;
+  warned: Generated<string[]>;
+  last_alert_at: Date | null;
+}
+
+export type AlertKind = 'warning' | 'full' | 'reminder' | 'recovered';
+
+export interface AlertsTable {
+  id: Generated<number>;
+  mailbox_id: number;
+  episode: number;
+  kind: AlertKind;
+  level: string;
+  used_bytes: Int8;
+  quota_bytes: Int8;
+  created_at: Date;
+}
+
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+export interface AlertDeliveriesTable {
+  id: Generated<number>;
+  alert_id: number;
+  recipient: 'mailbox' | 'contact' | 'reseller';
+  address: string;
+  status: Generated<DeliveryStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  sending_at: Date | null;
+  sent_at: Date | null;
+}
+
 export interface Database {
   resellers: ResellersTable;
   plans: PlansTable;
@@ -151,6 +190,9 @@ export interface Database {
   mailboxes: MailboxesTable;
   mailbox_usage: MailboxUsageTable;
   usage_samples: UsageSamplesTable;
+  alert_state: AlertStateTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
