@@ -99,6 +99,8 @@ export interface UsersTable {
   active: Generated<boolean>;
   created_at: Timestamp;
   last_login_at: Date | null;
+  totp_secret: string | null;
+  totp_enabled: Generated<boolean>;
 }
 
 export interface SessionsTable {
@@ -106,6 +108,7 @@ export interface SessionsTable {
   user_id: number;
   csrf_token: string;
   acting_customer_id: number | null;
+  pending_totp: Generated<boolean>;
   created_at: Timestamp;
   last_seen_at: Timestamp;
 }
@@ -123,6 +126,7 @@ export interface ApiKeysTable {
   last_used_at: Date | null;
   expires_at: Date | null;
   revoked_at: Date | null;
+  allowed_cidrs: string[] | null;
 }
 
 export interface AuditLogTable {

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './2026-11-26T1200-initial.js';
 import * as usageScans from './2026-11-26T1400-usage-scans.js';
 import * as alerts from './2026-11-26T1500-alerts.js';
+import * as security from './2026-11-26T1600-security.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1200-initial': initial,
   '2026-11-26T1400-usage-scans': usageScans,
   '2026-11-26T1500-alerts': alerts,
+  '2026-11-26T1600-security': security,
 };

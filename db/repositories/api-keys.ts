@@ -3,7 +3,7 @@ import type { Db } from '../database.js';
 
 export function insertApiKey(
   db: Db,
-  values: { prefix: string; secret_hash: string; name: string; reseller_id: number | null; customer_id: number | null; domain_id: number | null; read_only: boolean; expires_at: Date | null },
+  values: { prefix: string; secret_hash: string; name: string; reseller_id: number | null; customer_id: number | null; domain_id: number | null; read_only: boolean; expires_at: Date | null; allowed_cidrs: string[] | null },
 ) {
   return db.insertInto('api_keys').values(values).returning(['id', 'prefix', 'name', 'created_at']).executeTakeFirstOrThrow();
 }
@@ -30,7 +30,7 @@ export async function touchKey(db: Db, id: number) {
 export function listKeys(db: Db, resellerId: number | null) {
   return db
     .selectFrom('api_keys')
-    .select(['id', 'prefix', 'name', 'read_only', 'customer_id', 'domain_id', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'])
+    .select(['id', 'prefix', 'name', 'read_only', 'customer_id', 'domain_id', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'allowed_cidrs'])
     .$call((qb) => (resellerId === null ? qb.where('reseller_id', 'is', null) : qb.where('reseller_id', '=', resellerId)))
     .orderBy('id', 'desc')
     .execute();

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/database.js';
 import { findUsableKey, touchKey } from '../../db/repositories/api-keys.js';
+import { ipAllowed } from '../domain/cidr.js';
 import { AppError } from '../errors.js';
 import type { Principal } from './principal.js';
 import { parseApiKey, safeEqual, sha256 } from './tokens.js';
@@ -11,6 +12,7 @@ export async function principalFromApiKey(db: Db, header: string | undefined, ip
   if (!parsed) throw new AppError('unauthorized', 'Send a valid API key as "Authorization: Bearer <key>".');
   const key = await findUsableKey(db, parsed.prefix);
   if (!key || !safeEqual(key.secret_hash, sha256(parsed.secret))) throw new AppError('unauthorized', 'The API key is invalid, revoked or expired.');
+  if (key.allowed_cidrs?.length && !ipAllowed(ip, key.allowed_cidrs)) throw new AppError('unauthorized', 'The API key may not be used from this address.');
   // last_used_at is informational; don't make the request wait for it.
   touchKey(db, key.id).catch(() => {});
   const role = key.reseller_id === null ? 'operator' : key.customer_id === null ? 'reseller' : 'customer';

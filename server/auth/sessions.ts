@@ -10,9 +10,10 @@ export function cookieName(secure: boolean) {
   return secure ? '__Host-mailpanel' : 'mailpanel';
 }
 
-export async function startSession(db: Db, userId: number, actingCustomerId: number | null = null): Promise<string> {
+/** A new session (always a new id: at login, after the second factor, when acting as a customer). */
+export async function startSession(db: Db, userId: number, opts: { actingCustomerId?: number | null; pendingTotp?: boolean } = {}): Promise<string> {
   const token = randomToken();
-  await insertSession(db, { id_hash: sha256(token), user_id: userId, csrf_token: randomToken(24), acting_customer_id: actingCustomerId });
+  await insertSession(db, { id_hash: sha256(token), user_id: userId, csrf_token: randomToken(24), acting_customer_id: opts.actingCustomerId ?? null, pending_totp: !!opts.pendingTotp });
   return token;
 }
 

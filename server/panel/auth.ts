@@ -4,6 +4,7 @@ import { countOperators, findUserByEmail, insertUser, touchLogin } from '../../d
 import { hashPassword, passwordProblem, verifyNothing, verifyPassword } from '../auth/passwords.js';
 import { cookieName, endSession, startSession } from '../auth/sessions.js';
 import { sha256 } from '../auth/tokens.js';
+import { verifyTotp } from '../auth/totp.js';
 import { checkContactEmail } from '../domain/text.js';
 import { formSchema, text } from './forms.js';
 import { render } from './render.js';
@@ -45,15 +46,39 @@ export async function authPanel(app: FastifyInstance) {
       }
       // A fresh session id at every login: a token planted before login is worthless.
       if (req.sessionToken) await endSession(app.db, req.sessionToken);
-      const token = await startSession(app.db, user.id);
-      await touchLogin(app.db, user.id);
+      const token = await startSession(app.db, user.id, { pendingTotp: user.totp_enabled });
       reply.setCookie(sessionCookie, token, cookieOptions(app.config.cookieSecure));
+      if (user.totp_enabled) return reply.redirect('/login/totp', 303);
+      await touchLogin(app.db, user.id);
       const target = safeNext(next) ?? HOME[user.role];
       return reply.redirect(target, 303);
     },
   );
 
-  app.post('/logout', { schema: { body: formSchema({}) } }, async (req, reply) => {
+  const second = { config: { secondFactor: true } };
+  app.get('/login/totp', second, async (req, reply) => {
+    if (!req.session?.pending_totp) return reply.redirect('/', 303);
+    return render(req, reply, 'login-totp', { title: 'Sign in' });
+  });
+
+  app.post('/login/totp', { ...second, schema: { body: formSchema({ code: Type.String({ maxLength: 10 }) }) } }, async (req, reply) => {
+    const s = req.session;
+    if (!s?.pending_totp) return reply.redirect('/', 303);
+    const { code } = req.body as { code: string };
+    if (await app.throttle.isBlocked(s.email, req.ip)) return render(req, reply, 'login-totp', { errors: { code: 'Too many failed attempts. Try again in an hour.' } }, 429);
+    const user = await app.db.selectFrom('users').select(['totp_secret', 'role']).where('id', '=', s.user_id).executeTakeFirstOrThrow();
+    if (!user.totp_secret || !verifyTotp(user.totp_secret, code.trim())) {
+      await app.throttle.recordFailure(s.email, req.ip);
+      return render(req, reply, 'login-totp', { errors: { code: 'That code is not right. Enter the current code from your app.' } }, 401);
+    }
+    await endSession(app.db, req.sessionToken!);
+    const token = await startSession(app.db, s.user_id);
+    await touchLogin(app.db, s.user_id);
+    reply.setCookie(sessionCookie, token, cookieOptions(app.config.cookieSecure));
+    return reply.redirect(HOME[user.role], 303);
+  });
+
+  app.post('/logout', { ...second, schema: { body: formSchema({}) } }, async (req, reply) => {
     if (req.sessionToken) await endSession(app.db, req.sessionToken);
     reply.clearCookie(sessionCookie, { path: '/' });
     return reply.redirect('/login', 303);

@@ -8,6 +8,7 @@ import { mailboxesPanel } from '../resources/mailboxes/panel.js';
 import { resellersPanel } from '../resources/resellers/panel.js';
 import { apiKeysPanel } from '../resources/api-keys/panel.js';
 import { plansPanel } from '../resources/plans/panel.js';
+import { accountPanel } from './account.js';
 import { authPanel } from './auth.js';
 import { render } from './render.js';
 import { panelSession } from './session.js';
@@ -36,4 +37,5 @@ export async function panelRoutes(app: FastifyInstance) {
   await app.register(auditPanel);
   await app.register(apiKeysPanel);
   await app.register(plansPanel);
+  await app.register(accountPanel);
 }

@@ -10,7 +10,8 @@ export function pageContext(req: FastifyRequest) {
   return {
     lang,
     t: translator(lang),
-    user: s ? { email: s.email, role: s.role } : null,
+    user: s && req.principal ? { email: s.email, role: s.role } : null,
+    acting: s?.acting_customer_id ?? null,
     principal: req.principal,
     csrf: s?.csrf_token ?? req.preSessionCsrf ?? '',
     path: req.url,

@@ -6,6 +6,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without a session (login, setup). */
     public?: boolean;
+    /** Reachable by a session that still owes its second factor. */
+    secondFactor?: boolean;
   }
   interface FastifyRequest {
     preSessionCsrf: string | null;
@@ -40,7 +42,9 @@ export async function panelSession(app: FastifyInstance) {
       req.session = (await resumeSession(app.db, token, sessionIdleSeconds, sessionAbsoluteSeconds)) ?? null;
       if (req.session) {
         req.sessionToken = token;
-        req.principal = principalFromSession(req.session, req.ip);
+        // Until the second factor is given, the session proves nothing.
+        if (!req.session.pending_totp) req.principal = principalFromSession(req.session, req.ip);
+        else if (!req.routeOptions.config.secondFactor && !req.routeOptions.config.public) return reply.redirect('/login/totp', 303);
       } else {
         reply.clearCookie(name, { path: '/' });
       }

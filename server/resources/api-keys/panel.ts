@@ -3,11 +3,19 @@ import { Type } from 'typebox';
 import { listKeys } from '../../../db/repositories/api-keys.js';
 import { listCustomers } from '../../../db/repositories/customers.js';
 import { assertRole } from '../../auth/principal.js';
+import { AppError } from '../../errors.js';
 import { attempt, checkbox, formSchema, text } from '../../panel/forms.js';
 import { redirectAfterPost, render } from '../../panel/render.js';
 import { createApiKey, revokeApiKey } from './service.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+function expiry(days: string | undefined): Date | null {
+  if (!days?.trim()) return null;
+  const n = Number(days);
+  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new AppError('validation', 'Enter the number of days the key stays valid (1-3650), or leave it empty.', 'expiresDays');
+  return new Date(Date.now() + n * 86400_000);
+}
 
 export async function apiKeysPanel(app: FastifyInstance) {
   async function show(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
@@ -21,15 +29,17 @@ export async function apiKeysPanel(app: FastifyInstance) {
 
   app.post(
     '/api-keys',
-    { schema: { body: formSchema({ name: Type.String({ maxLength: 100 }), customerId: text(20), domain: text(300), readOnly: checkbox }) } },
+    { schema: { body: formSchema({ name: Type.String({ maxLength: 100 }), customerId: text(20), domain: text(300), readOnly: checkbox, allowedCidrs: text(2000), expiresDays: text(5) }) } },
     async (req, reply) => {
       const b = req.body as Record<string, string | undefined>;
-      const result = await attempt(() =>
+      const result = await attempt(async () =>
         createApiKey(app.db, req.principal!, {
           name: b.name ?? '',
           readOnly: b.readOnly === 'on',
           ...(b.customerId && { customerId: Number(b.customerId) }),
           ...(b.domain?.trim() && { domain: b.domain.trim() }),
+          allowedCidrs: (b.allowedCidrs ?? '').split(/[\s,]+/).filter(Boolean),
+          expiresAt: expiry(b.expiresDays),
         }),
       );
       if (!result.ok) return show(req, reply, { errors: result.errors, values: b }, result.status);

@@ -2,6 +2,7 @@ import type { Db } from '../../../db/database.js';
 import * as repo from '../../../db/repositories/api-keys.js';
 import { type Principal, assertRole, assertWritable } from '../../auth/principal.js';
 import { newApiKey } from '../../auth/tokens.js';
+import { checkCidr } from '../../domain/cidr.js';
 import { checkName } from '../../domain/text.js';
 import { AppError, notFound } from '../../errors.js';
 import { recordChange } from '../audit/record.js';
@@ -14,6 +15,7 @@ export interface KeyInput {
   customerId?: number;
   domain?: string;
   expiresAt?: Date | null;
+  allowedCidrs?: string[];
 }
 
 /**
@@ -39,10 +41,16 @@ export async function createApiKey(db: Db, p: Principal, input: KeyInput) {
     resellerId = c.reseller_id;
   }
   if (input.expiresAt && input.expiresAt <= new Date()) throw new AppError('validation', 'The expiry must be in the future.', 'expiresAt');
+  const cidrs: string[] = [];
+  for (const raw of input.allowedCidrs ?? []) {
+    const c = checkCidr(raw);
+    if (!c.ok) throw new AppError('validation', c.message, 'allowedCidrs');
+    cidrs.push(c.value);
+  }
   const { key, prefix, secretHash } = newApiKey();
   const row = await db.transaction().execute(async (trx) => {
-    const k = await repo.insertApiKey(trx, { prefix, secret_hash: secretHash, name: name.value, reseller_id: resellerId, customer_id: customerId, domain_id: domainId, read_only: input.readOnly, expires_at: input.expiresAt ?? null });
-    await recordChange(trx, p, { action: 'api_key.create', objectType: 'api_key', objectId: prefix, resellerId, customerId, after: { name: k.name, readOnly: input.readOnly, customerId, domainId } });
+    const k = await repo.insertApiKey(trx, { prefix, secret_hash: secretHash, name: name.value, reseller_id: resellerId, customer_id: customerId, domain_id: domainId, read_only: input.readOnly, expires_at: input.expiresAt ?? null, allowed_cidrs: cidrs.length ? cidrs : null });
+    await recordChange(trx, p, { action: 'api_key.create', objectType: 'api_key', objectId: prefix, resellerId, customerId, after: { name: k.name, readOnly: input.readOnly, customerId, domainId, allowedCidrs: cidrs, expiresAt: input.expiresAt ?? null } });
     return k;
   });
   return { key, row };
