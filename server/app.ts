@@ -41,6 +41,12 @@ export async function buildApp(deps: AppDeps) {
     routerOptions: { maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
+  // Every route with its schema, for the OpenAPI document's companions: the attack suite walks it.
+  const routeTable: { method: string; url: string; schema?: Record<string, unknown> }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const method of ([] as string[]).concat(r.method)) if (method !== 'HEAD') routeTable.push({ method, url: r.url, schema: r.schema as Record<string, unknown> | undefined });
+  });
 
   // 1. external plugins
   await securityHeaders(app);

@@ -15,6 +15,7 @@ declare module 'fastify' {
     redis: Redis;
     throttle: LoginThrottle;
     queues: Queues;
+    routeTable: { method: string; url: string; schema?: Record<string, unknown> }[];
   }
   interface FastifyRequest {
     principal: Principal | null;

@@ -8,7 +8,7 @@ export function checkName(input: string, what = 'The name', max = 200): Checked<
   const value = input.trim();
   if (!value) return { ok: false, message: `${what} is required.` };
   if (value.length > max) return { ok: false, message: `${what} may be at most ${max} characters long.` };
-  if (CONTROL.test(value)) return { ok: false, message: `${what} may not contain line breaks or control characters.` };
+  if (CONTROL.test(input)) return { ok: false, message: `${what} may not contain line breaks or control characters.` };
   return { ok: true, value };
 }
 

@@ -67,7 +67,9 @@ export class MailboxSync {
       } catch (err) {
         if (!this.stopped) {
           failures++;
-          this.o.logger.warn({ err, failures, retry_ms: delay }, 'policy cache: database unavailable, deferring recipient checks until it is back');
+          // Loud at the start of an outage and about once a minute after (retries every few seconds at most).
+          const log = failures === 1 || failures % 12 === 0 ? this.o.logger.warn : this.o.logger.debug;
+          log.call(this.o.logger, { err, failures, retry_ms: delay }, 'policy cache: database unavailable, deferring recipient checks until it is back');
         }
       }
       this.o.cache.markStale();

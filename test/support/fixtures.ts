@@ -26,10 +26,11 @@ export async function seedTenants(db: Db, tag = 'a') {
     const m = await createMailbox(db, rp, d.name, { localPart: 'info', password: PASSWORD }, 10);
     const resellerUser = await insertUser(db, { email: `reseller-${name}-${tag}@panel.test`, password_hash: hash, role: 'reseller', reseller_id: r.id, customer_id: null });
     const customerUser = await insertUser(db, { email: `customer-${name}1-${tag}@panel.test`, password_hash: hash, role: 'customer', reseller_id: r.id, customer_id: c.id });
-    const key = (await createApiKey(db, rp, { name: `key ${name}`, readOnly: false })).key;
+    const { key, row: keyRow } = await createApiKey(db, rp, { name: `key ${name}`, readOnly: false });
     const readOnlyKey = (await createApiKey(db, rp, { name: `ro ${name}`, readOnly: true })).key;
     const domainKey = (await createApiKey(db, rp, { name: `domain ${name}`, readOnly: false, domain: d.name })).key;
-    return { reseller: r, customer: c, domain: d, mailbox: m, resellerUser, customerUser, key, readOnlyKey, domainKey };
+    const customerKey = (await createApiKey(db, rp, { name: `customer ${name}1`, readOnly: false, customerId: c.id })).key;
+    return { reseller: r, customer: c, domain: d, mailbox: m, resellerUser, customerUser, key, keyId: keyRow.id, readOnlyKey, domainKey, customerKey };
   }
   const operator = await insertUser(db, { email: `operator-${tag}@panel.test`, password_hash: hash, role: 'operator', reseller_id: null, customer_id: null });
   const operatorKey = (await createApiKey(db, OPERATOR_SYSTEM, { name: 'operator', readOnly: false })).key;
