@@ -66,7 +66,8 @@ export async function buildApp(deps: AppDeps) {
       security: [{ apiKey: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // The UI computes hashes for its own inline scripts; framing stays forbidden there too.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (csp) => `${csp}; frame-ancestors 'none'` });
 
   // 2. application state
   app.decorate('config', deps.config);
