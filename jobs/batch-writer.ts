@@ -12,7 +12,8 @@ export class BatchWriter {
 
   constructor(
     private readonly db: Db,
-    private readonly onLevelChanges: (changes: LevelChange[]) => Promise<void> | void,
+    /** Called once a batch is stored: the written mailboxes and their level changes. */
+    private readonly onWritten: (written: number[], changes: LevelChange[]) => Promise<void> | void,
     private readonly maxBatch = 200,
     private readonly maxWaitMs = 50,
   ) {}
@@ -31,8 +32,8 @@ export class BatchWriter {
     const batch = this.#pending.splice(0);
     if (batch.length === 0) return;
     try {
-      const changes = await writeUsage(this.db, batch.map((b) => b.result));
-      if (changes.length) await this.onLevelChanges(changes);
+      const { written, changes } = await writeUsage(this.db, batch.map((b) => b.result));
+      if (written.length) await this.onWritten(written, changes);
       for (const b of batch) b.resolve();
     } catch (err) {
       for (const b of batch) b.reject(err);

@@ -43,7 +43,13 @@ async function* itemsOf(db: Db, node: string, full: boolean, fullScanHours: numb
 export async function scanNode(
   db: Db,
   config: Pick<Config, 'node' | 'mailRoot' | 'fullScanHours'>,
-  opts: { full: boolean; total: number; progress?: (s: ScanSummary) => void; onRefused?: (id: number | string, code: string) => void },
+  opts: {
+    full: boolean;
+    total: number;
+    progress?: (s: ScanSummary) => void;
+    onRefused?: (id: number | string, code: string) => void;
+    onWritten?: (mailboxIds: number[]) => Promise<unknown>;
+  },
 ): Promise<ScanSummary> {
   const startedAt = new Date();
   const summary: ScanSummary = { mailboxes: 0, messages: 0, bytes: 0, refused: 0, failed: 0, levelChanges: 0, seconds: 0 };
@@ -67,7 +73,9 @@ export async function scanNode(
         opts.onRefused?.(r.id, r.error.code);
       } else summary.failed++;
     }
-    summary.levelChanges += (await writeUsage(db, ok)).length;
+    const { written, changes } = await writeUsage(db, ok);
+    summary.levelChanges += changes.length;
+    await opts.onWritten?.(written);
     summary.seconds = (Date.now() - startedAt.getTime()) / 1000;
     opts.progress?.(summary);
   }

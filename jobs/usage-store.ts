@@ -23,8 +23,8 @@ export interface LevelChange {
  * overwrites a newer one (the WHERE on scanned_at), and its sample is written at most once.
  * Returns the mailboxes whose quota level changed.
  */
-export async function writeUsage(db: Db, results: UsageResult[]): Promise<LevelChange[]> {
-  if (results.length === 0) return [];
+export async function writeUsage(db: Db, results: UsageResult[]): Promise<{ written: number[]; changes: LevelChange[] }> {
+  if (results.length === 0) return { written: [], changes: [] };
   return db.transaction().execute(async (trx) => {
     const quotas = await trx.selectFrom('mailboxes').select(['id', 'quota_bytes']).where('id', 'in', results.map((r) => r.mailboxId)).execute();
     const quotaOf = new Map(quotas.map((q) => [q.id, q.quota_bytes]));
@@ -39,7 +39,7 @@ export async function writeUsage(db: Db, results: UsageResult[]): Promise<LevelC
         scan_state: JSON.stringify(r.state),
         full_scanned_at: r.full ? r.scannedAt : null,
       }));
-    if (rows.length === 0) return [];
+    if (rows.length === 0) return { written: [], changes: [] };
     const previous = await trx.selectFrom('mailbox_usage').select(['mailbox_id', 'level']).where('mailbox_id', 'in', rows.map((r) => r.mailbox_id)).execute();
     const levelBefore = new Map(previous.map((p) => [p.mailbox_id, p.level as Level]));
     const written = await trx
@@ -65,9 +65,12 @@ export async function writeUsage(db: Db, results: UsageResult[]): Promise<LevelC
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
-    return written
-      .filter((w) => levelBefore.get(w.mailbox_id) !== w.level)
-      .map((w) => ({ mailboxId: w.mailbox_id, from: levelBefore.get(w.mailbox_id) ?? null, to: w.level as Level }));
+    return {
+      written: written.map((w) => w.mailbox_id),
+      changes: written
+        .filter((w) => levelBefore.get(w.mailbox_id) !== w.level)
+        .map((w) => ({ mailboxId: w.mailbox_id, from: levelBefore.get(w.mailbox_id) ?? null, to: w.level as Level })),
+    };
   });
 }
 

@@ -1,40 +1,55 @@
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
+import { createMailer, retryDelay } from '../server/alerts/mailer.js';
 import type { Config } from '../server/config.js';
 import { createRedis } from '../server/redis.js';
+import { ALERTS_QUEUE, evaluateAndQueue } from './alerts/queue.js';
+import { sendAlertHandler } from './alerts/send.js';
+import { sweepAlerts } from './alerts/sweep.js';
 import { BatchWriter } from './batch-writer.js';
 import { scanFanoutHandler } from './handlers/scan-fanout.js';
 import { scanMailboxHandler } from './handlers/scan-mailbox.js';
 import { MAINTENANCE_QUEUE, Queues, scanQueueName } from './queues.js';
 import { checkHandlers, type Handlers, type JobName } from './registry.js';
-import { pruneSamples } from './usage-store.js';
 import { scheduleMaintenance } from './schedules.js';
+import { pruneSamples } from './usage-store.js';
 
 export interface WorkerOptions {
-  /** Also run fan-out and housekeeping (the central worker); a scanner beside remote disks does not. */
+  /** Also run fan-out, alerts and housekeeping (the central worker); a scanner beside remote disks does not. */
   maintenance: boolean;
+  /** The clock alerts are decided by; tests move it instead of sleeping. */
+  now?: () => Date;
 }
+
+/** nodemailer speaks LMTP when asked to; our config names that transport lmtp://host:port. */
+const lmtpAsSmtp = (url: string) => url.replace(/^lmtp:/, 'smtp:') + (url.includes('?') ? '&' : '?') + 'lmtp=true';
 
 /**
  * Starts the job workers of this process: the scan queue of its node, and optionally the
- * maintenance queue with its schedulers. Returns a stop function for SIGTERM: workers stop taking
- * jobs, finish the active ones, then connections close.
+ * maintenance and alert queues with their schedulers. Returns a stop function for SIGTERM:
+ * workers stop taking jobs, finish the active ones, then connections close.
  */
 export async function startWorkers(config: Config, db: Db, logger: Logger, opts: WorkerOptions) {
   const log = logger.child({ role: 'worker', node: config.node });
+  const now = opts.now ?? (() => new Date());
   // Separate connections: producers fail fast, workers block and retry forever.
   const producer = createRedis(config.redisUrl, { name: 'mailpanel-producer' });
   await producer.connect();
   const queues = new Queues(producer, config.redisPrefix);
-  const writer = new BatchWriter(db, (changes) => {
+  const writer = new BatchWriter(db, async (written, changes) => {
     for (const c of changes) log.info({ mailboxId: c.mailboxId, from: c.from, to: c.to }, 'quota level changed');
+    await evaluateAndQueue(db, queues, written, now());
   });
+  const mailer = createMailer(config.smtpUrl, config.alertFrom);
+  const noticeMailer = config.noticeLmtpUrl ? createMailer(lmtpAsSmtp(config.noticeLmtpUrl), config.alertFrom) : mailer;
 
   const handlers: Partial<Handlers> = {
-    'scan-mailbox': scanMailboxHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, writer, logger: log }),
+    'scan-mailbox': scanMailboxHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, writer, logger: log, now }),
     'scan-fanout': scanFanoutHandler(db, queues),
     'prune-samples': async () => ({ deleted: await pruneSamples(db, config.sampleRetentionDays) }),
+    'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
+    'alerts-sweep': async () => sweepAlerts(db, queues, now()),
   };
   checkHandlers(handlers);
 
@@ -44,6 +59,15 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   const workers = [new Worker(scanQueueName(config.node), dispatch, { ...common, concurrency: config.scanConcurrency })];
   if (opts.maintenance) {
     workers.push(new Worker(MAINTENANCE_QUEUE, dispatch, { ...common, concurrency: 1 }));
+    workers.push(
+      new Worker(ALERTS_QUEUE, dispatch, {
+        ...common,
+        concurrency: 4,
+        // A relay never sees more than this, however many mailboxes cross a line at once.
+        limiter: { max: config.alertRatePerMinute, duration: 60_000 },
+        settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, config.alertRetryBaseMs) },
+      }),
+    );
     await scheduleMaintenance(queues, config);
   }
   for (const w of workers) {
@@ -59,6 +83,8 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
       await Promise.all(workers.map((w) => w.close()));
       await writer.flush();
       await queues.close();
+      mailer.close();
+      if (noticeMailer !== mailer) noticeMailer.close();
       workerConnection.disconnect();
       producer.disconnect();
     },

@@ -28,6 +28,13 @@ export interface Config {
   scanConcurrency: number;
   /** How long a job may go without a heartbeat before another worker takes it over (BullMQ stalled check). */
   stalledMs: number;
+  /** The relay quota warnings are sent through. */
+  smtpUrl: string;
+  alertFrom: string;
+  /** Dovecot's LMTP listener that ignores the quota, so a full mailbox still gets its notice; null = use smtpUrl. */
+  noticeLmtpUrl: string | null;
+  alertRatePerMinute: number;
+  alertRetryBaseMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -105,6 +112,11 @@ export function loadConfig(env: Env = process.env): Config {
     sampleRetentionDays: int('SAMPLE_RETENTION_DAYS', 90, 1, 3650),
     scanConcurrency: int('SCAN_CONCURRENCY', 8, 1, 256),
     stalledMs: int('STALLED_MS', 30_000, 500, 600_000),
+    smtpUrl: url('SMTP_URL', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
+    alertFrom: str('ALERT_FROM', 'mailpanel <postmaster@localhost>'),
+    noticeLmtpUrl: env.NOTICE_LMTP_URL?.trim() ? url('NOTICE_LMTP_URL', '', ['lmtp:']) : null,
+    alertRatePerMinute: int('ALERT_RATE_PER_MINUTE', 600, 1, 1_000_000),
+    alertRetryBaseMs: int('ALERT_RETRY_BASE_MS', 30_000, 10, 3_600_000),
   };
   if (!NODE_NAME.test(config.node)) problems.push(`STORAGE_NODE must be 1-32 lowercase letters, digits or "-", got "${config.node}"`);
   if (!/^[a-z0-9:_-]+$/i.test(config.redisPrefix)) problems.push('REDIS_PREFIX may hold only letters, digits, ":", "_" and "-"');

@@ -43,11 +43,12 @@ export interface Decision {
 }
 
 export const DEFAULT_WARN_PERCENTS = [80, 90, 95];
-export const INITIAL_STATE: AlertState = { episode: 1, warned: [], lastAlertAt: null };
+/** Where a mailbox without an alert_state row stands (the migration's column defaults). */
+export const initialState = (): AlertState => ({ episode: 1, warned: [], lastAlertAt: null });
 const DAY_MS = 86_400_000;
 const REMINDER_PREFIX = 'reminder-';
 
-interface Threshold {
+export interface Threshold {
   level: string;
   /** The usage at which the level is reached; orders the levels by how close to full they are. */
   atBytes: number;
@@ -75,7 +76,7 @@ export function thresholds(usedBytes: number, quotaBytes: number, settings: Aler
 
 export function decideAlerts(input: DecideInput): Decision {
   const { usedBytes, quotaBytes, settings, now } = input;
-  const state = input.state ?? INITIAL_STATE;
+  const state = input.state ?? initialState();
   // 0 / negative / non-finite quota means unlimited (or not set): there is no limit to warn about.
   if (!(quotaBytes > 0) || !Number.isFinite(quotaBytes)) return { alerts: [], state };
 

@@ -20,21 +20,21 @@ const MB = 1024 * 1024;
 
 describe('writing scan results', () => {
   it('stores bytes, messages, time and level, and reports the level change', async () => {
-    const changes = await writeUsage(t.db, [result(420 * MB, '2026-11-26T10:00:00Z', true)]);
+    const { changes } = await writeUsage(t.db, [result(420 * MB, '2026-11-26T10:00:00Z', true)]);
     expect(changes).toEqual([{ mailboxId: id, from: null, to: '80' }]);
     expect(await usage()).toMatchObject({ used_bytes: 420 * MB, level: '80', scanned_at: new Date('2026-11-26T10:00:00Z'), full_scanned_at: new Date('2026-11-26T10:00:00Z') });
   });
 
   it('ignores a late result older than the stored one, and a repeat of the same one', async () => {
-    expect(await writeUsage(t.db, [result(10 * MB, '2026-11-26T09:00:00Z')])).toEqual([]);
-    expect(await writeUsage(t.db, [result(420 * MB, '2026-11-26T10:00:00Z')])).toEqual([]);
+    expect((await writeUsage(t.db, [result(10 * MB, '2026-11-26T09:00:00Z')])).written).toEqual([]);
+    expect((await writeUsage(t.db, [result(420 * MB, '2026-11-26T10:00:00Z')])).written).toEqual([]);
     expect((await usage())!.used_bytes).toBe(420 * MB);
     const samples = await t.db.selectFrom('usage_samples').selectAll().where('mailbox_id', '=', id).execute();
     expect(samples).toHaveLength(1);
   });
 
   it('keeps the last full-scan time through incremental results and records each sample', async () => {
-    const changes = await writeUsage(t.db, [result(500 * MB, '2026-11-26T11:00:00Z')]);
+    const { changes } = await writeUsage(t.db, [result(500 * MB, '2026-11-26T11:00:00Z')]);
     expect(changes).toEqual([{ mailboxId: id, from: '80', to: 'full' }]);
     const u = (await usage())!;
     expect(u.full_scanned_at).toEqual(new Date('2026-11-26T10:00:00Z'));
@@ -44,7 +44,7 @@ describe('writing scan results', () => {
 
   it('writes a whole batch in one call and skips mailboxes deleted meanwhile', async () => {
     const ids = (await t.db.selectFrom('mailboxes').select('id').execute()).map((r) => r.id);
-    const changes = await writeUsage(t.db, [...ids.map((m) => ({ ...result(1, '2026-11-26T12:00:00Z'), mailboxId: m })), { ...result(1, '2026-11-26T12:00:00Z'), mailboxId: 999_999 }]);
+    const { changes } = await writeUsage(t.db, [...ids.map((m) => ({ ...result(1, '2026-11-26T12:00:00Z'), mailboxId: m })), { ...result(1, '2026-11-26T12:00:00Z'), mailboxId: 999_999 }]);
     expect(changes.map((c) => c.to)).toEqual(ids.map(() => 'ok'));
   });
 });

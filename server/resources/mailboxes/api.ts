@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../../api/schemas.js';
-import { Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
+import { listAlerts } from '../../../db/repositories/alerts.js';
+import { alertsView, reevaluateAfterQuotaChange } from './alerts.js';
+import { Alert, Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
 import { deleteMailbox, getMailboxOr404, mailboxView, requestScan, updateMailbox, usageView } from './service.js';
 
 export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
@@ -11,9 +13,16 @@ export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
     mailboxView(await getMailboxOr404(app.db, req.principal!, req.params.address)),
   );
 
-  app.patch('/mailboxes/:address', { schema: { tags, params: MailboxParams, body: MailboxPatch, response: { 200: Mailbox, ...errorResponses } } }, async (req) =>
-    mailboxView(await updateMailbox(app.db, req.principal!, req.params.address, req.body, app.config.minPasswordLength)),
-  );
+  app.patch('/mailboxes/:address', { schema: { tags, params: MailboxParams, body: MailboxPatch, response: { 200: Mailbox, ...errorResponses } } }, async (req) => {
+    const m = await updateMailbox(app.db, req.principal!, req.params.address, req.body, app.config.minPasswordLength);
+    if (req.body.quotaBytes !== undefined) await reevaluateAfterQuotaChange(app.db, app.queues, req.log, m.id);
+    return mailboxView(m);
+  });
+
+  app.get('/mailboxes/:address/alerts', { schema: { tags, params: MailboxParams, response: { 200: Type.Object({ items: Type.Array(Alert) }), ...errorResponses } } }, async (req) => {
+    const m = await getMailboxOr404(app.db, req.principal!, req.params.address);
+    return { items: alertsView(await listAlerts(app.db, m.id)) };
+  });
 
   app.delete('/mailboxes/:address', { schema: { tags, params: MailboxParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {
     await deleteMailbox(app.db, req.principal!, req.params.address);

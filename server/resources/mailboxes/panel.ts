@@ -4,7 +4,9 @@ import { parseSize } from '../../domain/quota.js';
 import { AppError } from '../../errors.js';
 import { attempt, checkbox, formSchema, text } from '../../panel/forms.js';
 import { redirectAfterPost, render } from '../../panel/render.js';
+import { listAlerts } from '../../../db/repositories/alerts.js';
 import { getDomainOr404 } from '../domains/service.js';
+import { reevaluateAfterQuotaChange } from './alerts.js';
 import { createMailbox, deleteMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from './service.js';
 
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });
@@ -29,8 +31,8 @@ export async function mailboxesPanel(app: FastifyInstance) {
 
   async function showMailbox(req: FastifyRequest, reply: FastifyReply, address: string, extra: Record<string, unknown> = {}, status = 200) {
     const m = await getMailboxOr404(app.db, req.principal!, address);
-    const limits = await planLimitsFor(app.db, m.customer_id);
-    return render(req, reply, 'mailbox', { title: m.address, m, limits, minPasswordLength: min, ...extra }, status);
+    const [limits, alerts] = await Promise.all([planLimitsFor(app.db, m.customer_id), listAlerts(app.db, m.id, 20)]);
+    return render(req, reply, 'mailbox', { title: m.address, m, limits, alerts, minPasswordLength: min, ...extra }, status);
   }
 
   app.post(
@@ -74,7 +76,9 @@ export async function mailboxesPanel(app: FastifyInstance) {
       const result = await attempt(async () => {
         const patch = form.patch(body);
         if (patch.quotaBytes !== undefined && Number.isNaN(patch.quotaBytes)) throw new AppError('validation', 'Enter a quota.', 'quota');
-        return updateMailbox(app.db, req.principal!, address, patch, min);
+        const m = await updateMailbox(app.db, req.principal!, address, patch, min);
+        if (patch.quotaBytes !== undefined) await reevaluateAfterQuotaChange(app.db, app.queues, req.log, m.id);
+        return m;
       });
       if (!result.ok) {
         const errors = Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k === 'quotaBytes' ? 'quota' : k, v]));

@@ -57,3 +57,21 @@ export const MailboxListQuery = Type.Object({
   sort: Type.Optional(oneOf(['address', 'quota', 'used', 'fullness', 'created'])),
   order: Type.Optional(oneOf(['asc', 'desc'])),
 });
+
+export const Alert = Type.Object({
+  kind: Type.String({ description: 'warning, full, reminder or recovered' }),
+  level: Type.String({ description: '80, 90, 95, full, free or reminder-N' }),
+  usedBytes: Type.Integer(),
+  quotaBytes: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  deliveries: Type.Array(
+    Type.Object({
+      recipient: Type.String({ description: 'mailbox, contact or reseller' }),
+      address: Type.String(),
+      status: Type.String({ description: 'pending, sending, sent or failed' }),
+      attempts: Type.Integer(),
+      error: Type.Union([Type.String(), Type.Null()]),
+      sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    }),
+  ),
+});
