@@ -5,9 +5,7 @@ import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import view from '@fastify/view';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Eta } from 'eta';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Queues } from '../jobs/queues.js';
@@ -15,6 +13,7 @@ import type { Db } from '../db/database.js';
 import { apiRoutes } from './api/index.js';
 import { LoginThrottle } from './auth/throttle.js';
 import type { Config } from './config.js';
+import { opsRoutes } from './ops/index.js';
 import { panelRoutes } from './panel/index.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { installValidators } from './plugins/validation.js';
@@ -54,11 +53,6 @@ export async function buildApp(deps: AppDeps) {
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await app.register(fastifyStatic, { root: path.join(root, 'public'), prefix: '/static/', decorateReply: false });
   await app.register(fastifyStatic, { root: path.join(root, 'node_modules/htmx.org/dist'), prefix: '/vendor/htmx/', decorateReply: false, allowedPath: (p) => p === '/htmx.min.js' });
-  await app.register(view, {
-    engine: { eta: new Eta({ views: path.join(root, 'views'), cache: process.env.NODE_ENV !== 'development', autoTrim: false }) },
-    templates: path.join(root, 'views'),
-    production: process.env.NODE_ENV !== 'development',
-  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'mailpanel reseller API', version: '1.0.0', description: 'Manage customers, domains and mailboxes. Authenticate with `Authorization: Bearer <key>`.' },
@@ -82,7 +76,8 @@ export async function buildApp(deps: AppDeps) {
 
   // 3. routes
   await app.register(apiRoutes, { prefix: '/api/v1' });
-  await app.register(panelRoutes);
+  await app.register(opsRoutes);
+  await app.register(panelRoutes, { viewsDir: path.join(root, 'views') });
   return app;
 }
 

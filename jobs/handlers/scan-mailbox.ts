@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import type { BatchWriter } from '../batch-writer.js';
 import type { JobData } from '../registry.js';
+import { scanDuration } from '../../server/metrics.js';
 import { ScanError, scanMailbox } from '../scan/index.js';
 
 export interface ScanContext {
@@ -31,8 +32,10 @@ export function scanMailboxHandler(ctx: ScanContext) {
     const now = ctx.now?.() ?? new Date();
     const stale = !row.full_scanned_at || now.getTime() - row.full_scanned_at.getTime() > ctx.fullScanHours * 3600_000;
     const full = !!job.data.full || stale;
+    const timer = scanDuration.startTimer({ full: String(full) });
     try {
       const usage = await scanMailbox(ctx.mailRoot, row.maildir, full ? undefined : row.scan_state, { full });
+      timer();
       await ctx.writer.write({ mailboxId, bytes: usage.bytes, messages: usage.messages, scannedAt: now, state: usage.state, full });
       return { bytes: usage.bytes, messages: usage.messages, full, dirsRead: usage.dirsRead };
     } catch (err) {

@@ -1,3 +1,5 @@
+import view from '@fastify/view';
+import { Eta } from 'eta';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 import { isDatabaseDown } from '../http/unavailable.js';
@@ -13,7 +15,10 @@ import { authPanel } from './auth.js';
 import { render } from './render.js';
 import { panelSession } from './session.js';
 
-export async function panelRoutes(app: FastifyInstance) {
+export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string }) {
+  // Templates belong to the panel's scope only, so other plugins may bring their own view engine.
+  const production = process.env.NODE_ENV !== 'development';
+  await app.register(view, { engine: { eta: new Eta({ views: opts.viewsDir, cache: production, autoTrim: false }) }, templates: opts.viewsDir, production });
   await panelSession(app);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

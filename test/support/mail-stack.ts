@@ -5,18 +5,17 @@
 // files may run stacks in parallel), starts `dovecot -c` and `postfix -c ... start`, and waits for
 // every banner. stop() ends both by the PIDs in their pid files (never by process name) and removes
 // the dir. Needs root and the packages from test/mail-stack/install.sh.
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { DEFAULTS, renderDeploy, renderText } from '../../deploy/render.js';
+import { maildirFor } from '../../server/domain/address.js';
 import { PG_BASE } from './db-names.js';
 
-const run = promisify(execFile);
 const RIG_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'mail-stack');
 const DOVECOT = '/usr/sbin/dovecot';
 const POSTFIX = '/usr/sbin/postfix';
@@ -77,7 +76,18 @@ export async function startMailStack(opts: MailStackOptions): Promise<MailStack>
 async function startOnce(opts: MailStackOptions): Promise<MailStack> {
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'mailpanel-stack-'));
-  await chmod(dir, 0o755); // Dovecot's unprivileged processes must reach base_dir below it
+  try {
+    await chmod(dir, 0o755); // Dovecot's unprivileged processes must reach base_dir below it
+    const { mailRoot, ports } = await prepare(dir, opts);
+    return await launch(dir, mailRoot, ports, started);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Renders the configuration into dir and creates the directories the daemons need. */
+async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot: string; ports: MailStackPorts }> {
   const mailRoot = opts.mailRoot ?? join(dir, 'vmail');
   const [imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus] = await freePorts(6);
   const ports: MailStackPorts = { imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus };
@@ -109,24 +119,30 @@ async function startOnce(opts: MailStackOptions): Promise<MailStack> {
   const production = await readFile(join(dir, 'postfix', 'main.cf.mailpanel'), 'utf8');
   await writeFile(join(dir, 'postfix', 'main.cf'), `${await rig('postfix/main.cf')}\n${production}`);
   await writeFile(join(dir, 'postfix', 'master.cf'), await rig('postfix/master.cf'));
+  await backdate(join(dir, 'postfix'));
 
   for (const sub of ['run', 'log', 'state/dovecot', 'postfix-spool', 'postfix-data']) await mkdir(join(dir, sub), { recursive: true });
   await chown(join(dir, 'postfix-data'), ...(await systemIds('postfix')));
   await mkdir(mailRoot, { recursive: true });
   await chown(mailRoot, Number(vars.MAIL_UID), Number(vars.MAIL_GID));
   await chmod(mailRoot, 0o770);
+  return { mailRoot, ports };
+}
 
+/** Starts both daemons and waits for every banner; on failure stops what started and says why. */
+async function launch(dir: string, mailRoot: string, ports: MailStackPorts, started: number): Promise<MailStack> {
   const stack: MailStack = {
     dir,
     mailRoot,
     ports,
     maildirOf: (address) => {
       const at = address.lastIndexOf('@');
-      return join(mailRoot, address.slice(at + 1), address.slice(0, at), 'Maildir');
+      return join(mailRoot, maildirFor(address.slice(0, at), address.slice(at + 1)), 'Maildir');
     },
     logs: async () => {
       const read = (f: string) => readFile(join(dir, 'log', f), 'utf8').catch(() => '');
-      return `--- dovecot.log\n${await read('dovecot.log')}\n--- postfix.log\n${await read('postfix.log')}`;
+      const files = ['dovecot-start.log', 'dovecot.log', 'postfix-start.log', 'postfix.log'];
+      return (await Promise.all(files.map(async (f) => `--- ${f}\n${await read(f)}`))).join('\n');
     },
     stop: () => stopStack(dir, onExit),
   };
@@ -143,32 +159,46 @@ async function startOnce(opts: MailStackOptions): Promise<MailStack> {
   process.once('exit', onExit);
 
   try {
-    await startDaemon(DOVECOT, ['-c', join(dir, 'dovecot', 'dovecot.conf')]);
-    await startDaemon(POSTFIX, ['-c', join(dir, 'postfix'), 'start']);
     await Promise.all([
-      waitForBanner(imap, '* OK'),
-      waitForBanner(pop3, '+OK'),
-      waitForBanner(lmtp, '220 '),
-      waitForBanner(lmtpNotice, '220 '),
-      waitForBanner(smtp, '220 '),
-      waitForBanner(quotaStatus, null),
+      startDaemon(join(dir, 'log', 'dovecot-start.log'), DOVECOT, ['-c', join(dir, 'dovecot', 'dovecot.conf')]),
+      startDaemon(join(dir, 'log', 'postfix-start.log'), POSTFIX, ['-c', join(dir, 'postfix'), 'start']),
+    ]);
+    await Promise.all([
+      waitForBanner(ports.imap, '* OK'),
+      waitForBanner(ports.pop3, '+OK'),
+      waitForBanner(ports.lmtp, '220 '),
+      waitForBanner(ports.lmtpNotice, '220 '),
+      waitForBanner(ports.smtp, '220 '),
+      waitForBanner(ports.quotaStatus, null),
     ]);
   } catch (err) {
     const logs = await stack.logs();
     await stack.stop().catch(() => {});
-    const text = `${(err as Error).message}\n${logs}`;
-    throw new Error(`mail stack did not start: ${text}`);
+    throw new Error(`mail stack did not start: ${(err as Error).message}\n${logs}`);
   }
   if (process.env.MAIL_STACK_DEBUG) console.log(`mail stack up in ${Date.now() - started} ms: ${dir} ${JSON.stringify(ports)}`);
   return stack;
 }
 
-async function startDaemon(bin: string, args: string[]): Promise<void> {
+/**
+ * Runs a daemon's start command and waits for that command (not the daemon) to exit. Its output goes
+ * to a file: the daemonized master keeps stderr open, so a pipe to it would never close.
+ */
+async function startDaemon(logFile: string, bin: string, args: string[]): Promise<void> {
+  const fd = openSync(logFile, 'a');
   try {
-    await run(bin, args, { timeout: 20_000 });
-  } catch (err) {
-    const e = err as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`${bin} ${args.join(' ')}: ${e.stderr || e.stdout || e.message}`);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.once('error', reject);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    if (code !== 0) throw new Error(`${bin} ${args.join(' ')} exited with ${code}: ${await readFile(logFile, 'utf8').catch(() => '')}`);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -193,10 +223,16 @@ function pidsNow(dir: string): number[] {
     .filter((p) => Number.isInteger(p) && p > 1);
 }
 
+/** Running, and not a zombie waiting for init to reap it (this machine's init reaps late). */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -219,6 +255,15 @@ async function stopStack(dir: string, onExit: () => void): Promise<void> {
   for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
   // (a mailRoot outside dir belongs to the caller and stays)
   await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+}
+
+/**
+ * Postfix waits (300 ms at a time, up to ~2 s) until a config file it reads is more than a moment
+ * old; freshly rendered files are dated back so that startup does not pay for that.
+ */
+export async function backdate(dir: string): Promise<void> {
+  const past = new Date(Date.now() - 60_000);
+  for (const f of await readdir(dir)) await utimes(join(dir, f), past, past);
 }
 
 async function systemIds(user: string): Promise<[number, number]> {

@@ -1,0 +1,24 @@
+// Turns Node's fs results and errors into the answers the walk expects; shared by both drivers.
+import type { Stats } from 'node:fs';
+import { ScanError } from './scan-error.js';
+import type { NodeInfo } from './walk.js';
+
+export const MISSING: NodeInfo = { kind: 'missing', mtimeMs: 0, size: 0 };
+
+export function nodeInfo(st: Stats | undefined): NodeInfo {
+  if (!st) return MISSING;
+  const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
+  return { kind, mtimeMs: st.mtimeMs, size: st.size };
+}
+
+/** ENOENT, and ENOTDIR when a parent was replaced by a file meanwhile: both mean "not there". */
+export function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export function ioError(err: unknown, path: string): ScanError {
+  if (err instanceof ScanError) return err;
+  const e = err as NodeJS.ErrnoException;
+  return new ScanError('io', `${e?.code ?? 'error'} on ${path}: ${e?.message ?? String(err)}`, path);
+}

@@ -1,0 +1,7 @@
+// The usage scanner's public API; everything else in jobs/scan is internal.
+export { ScanPool, scanMailboxes, type ScanOptions, type ScanPoolOptions } from './scan-pool.js';
+export { scanMailbox, type ScanMailboxOptions } from './scan-mailbox.js';
+export { scanMaildirSync } from './scan-sync.js';
+export { ScanError, type ScanErrorCode } from './scan-error.js';
+export { parseState, totals, DEFAULT_SETTLE_MS, type MaildirState } from './scan-state.js';
+export type { MailboxId, MailboxUsage, ScanItem, ScanResult } from './scan-result.js';

@@ -1,0 +1,25 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+// One registry per process: each role records what happens in it; the web's /metrics serves them all
+// when the roles share a process (npm start), and the gauges read shared state (Redis, PostgreSQL).
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'mailpanel_' });
+
+export const scanDuration = new Histogram({
+  name: 'mailpanel_scan_duration_seconds',
+  help: 'Time to measure one mailbox on disk',
+  labelNames: ['full'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+  registers: [registry],
+});
+
+export const policyDecisions = new Counter({
+  name: 'mailpanel_policy_decisions_total',
+  help: 'Postfix policy answers by action',
+  labelNames: ['action'] as const,
+  registers: [registry],
+});
+
+export const queueJobs = new Gauge({ name: 'mailpanel_queue_jobs', help: 'Jobs per queue and state', labelNames: ['queue', 'state'] as const, registers: [registry] });
+export const alertDeliveries = new Gauge({ name: 'mailpanel_alert_deliveries', help: 'Quota warning deliveries by status', labelNames: ['status'] as const, registers: [registry] });
+export const mailboxesByLevel = new Gauge({ name: 'mailpanel_mailboxes', help: 'Measured mailboxes by quota level', labelNames: ['level'] as const, registers: [registry] });

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { seedTenants, type Tenants } from '../support/fixtures.js';
+import { PanelClient } from '../support/panel.js';
+
+let t: TestApp;
+let w: Tenants;
+beforeAll(async () => {
+  process.env.METRICS_TOKEN = 'metrics-token-for-tests';
+  t = await createTestApp();
+  w = await seedTenants(t.db);
+});
+afterAll(async () => {
+  delete process.env.METRICS_TOKEN;
+  await t.close();
+});
+
+describe('operations endpoints', () => {
+  it('/healthz and /readyz answer', async () => {
+    expect((await t.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await t.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('/metrics is served to localhost or with the token only', async () => {
+    const local = await t.app.inject({ url: '/metrics', remoteAddress: '127.0.0.1' });
+    expect(local.statusCode).toBe(200);
+    expect(local.body).toContain('mailpanel_queue_jobs{queue="scan-local",state="waiting"}');
+    expect(local.body).toContain('mailpanel_scan_duration_seconds');
+    expect(local.body).toContain('mailpanel_policy_decisions_total');
+    expect((await t.app.inject({ url: '/metrics', remoteAddress: '198.51.100.4' })).statusCode).toBe(403);
+    expect((await t.app.inject({ url: '/metrics', remoteAddress: '198.51.100.4', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(403);
+    expect((await t.app.inject({ url: '/metrics', remoteAddress: '198.51.100.4', headers: { authorization: 'Bearer metrics-token-for-tests' } })).statusCode).toBe(200);
+  });
+
+  it('the queue board is for signed-in operators only', async () => {
+    expect((await t.app.inject({ url: '/admin/queues' })).statusCode).toBe(303);
+    const customer = new PanelClient(t.app);
+    await customer.login(w.A.customerUser.email);
+    expect((await customer.get('/admin/queues')).statusCode).toBe(303);
+    expect((await customer.get('/admin/queues/api/queues')).statusCode).toBe(303);
+    const operator = new PanelClient(t.app);
+    await operator.login(w.operator.email);
+    const board = await operator.get('/admin/queues');
+    expect(board.statusCode).toBe(200);
+    expect(board.body).toContain('__UI_CONFIG__');
+    const api = await operator.get('/admin/queues/api/queues');
+    expect(api.statusCode).toBe(200);
+    expect(JSON.stringify(api.json())).toContain('scan-local');
+  });
+});
