@@ -20,6 +20,10 @@ export interface Config {
   logLevel: string;
   policyHost: string;
   policyPort: number;
+  /** The answer for a full mailbox, e.g. "452 4.2.2 Mailbox full" to make senders retry instead of bounce. */
+  policyFullReply: string;
+  /** How long a recipient check may wait for the database before answering DEFER_IF_PERMIT. */
+  policyDeadlineMs: number;
   /** The storage node whose mail directories this process's worker scans. */
   node: string;
   scanIntervalMinutes: number;
@@ -35,6 +39,8 @@ export interface Config {
   noticeLmtpUrl: string | null;
   alertRatePerMinute: number;
   alertRetryBaseMs: number;
+  /** What mail clients are told to connect to, shown beside the protocol switches. */
+  client: { host: string; imapPort: number; pop3Port: number; smtpPort: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -106,6 +112,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: str('LOG_LEVEL', 'info'),
     policyHost: str('POLICY_HOST', '127.0.0.1'),
     policyPort: int('POLICY_PORT', 10031, 1, 65535),
+    policyFullReply: str('POLICY_FULL_REPLY', '552 5.2.2 Mailbox full'),
+    policyDeadlineMs: int('POLICY_DEADLINE_MS', 1000, 10, 60_000),
     node: str('STORAGE_NODE', 'local'),
     scanIntervalMinutes: int('SCAN_INTERVAL_MINUTES', 15, 1, 24 * 60),
     fullScanHours: int('FULL_SCAN_HOURS', 24, 1, 24 * 30),
@@ -117,12 +125,27 @@ export function loadConfig(env: Env = process.env): Config {
     noticeLmtpUrl: env.NOTICE_LMTP_URL?.trim() ? url('NOTICE_LMTP_URL', '', ['lmtp:']) : null,
     alertRatePerMinute: int('ALERT_RATE_PER_MINUTE', 600, 1, 1_000_000),
     alertRetryBaseMs: int('ALERT_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+    client: {
+      host: str('MAIL_CLIENT_HOST', safeHostname(str('PUBLIC_URL', `http://${host}:${port}`))),
+      imapPort: int('MAIL_CLIENT_IMAP_PORT', 993, 1, 65535),
+      pop3Port: int('MAIL_CLIENT_POP3_PORT', 995, 1, 65535),
+      smtpPort: int('MAIL_CLIENT_SMTP_PORT', 587, 1, 65535),
+    },
   };
+  if (!/^[45]\d\d [45]\.\d{1,3}\.\d{1,3} \S/.test(config.policyFullReply)) problems.push(`POLICY_FULL_REPLY must be a 4xx or 5xx reply with an enhanced status code, like "552 5.2.2 Mailbox full"`);
   if (!NODE_NAME.test(config.node)) problems.push(`STORAGE_NODE must be 1-32 lowercase letters, digits or "-", got "${config.node}"`);
   if (!/^[a-z0-9:_-]+$/i.test(config.redisPrefix)) problems.push('REDIS_PREFIX may hold only letters, digits, ":", "_" and "-"');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) problems.push(`LOG_LEVEL "${config.logLevel}" is not a pino level`);
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function safeHostname(raw: string): string {
+  try {
+    return new URL(raw).hostname;
+  } catch {
+    return 'localhost';
+  }
 }
 
 /** The address part of a URL without credentials, for messages. */

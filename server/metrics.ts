@@ -13,11 +13,20 @@ export const scanDuration = new Histogram({
   registers: [registry],
 });
 
-export const policyDecisions = new Counter({
+let policySource: (() => Record<string, number>) | null = null;
+/** The policy service counts its own answers; this process's metrics read them when it runs here. */
+export const policyCounters = (source: () => Record<string, number>) => {
+  policySource = source;
+};
+new Counter({
   name: 'mailpanel_policy_decisions_total',
-  help: 'Postfix policy answers by action',
+  help: 'Postfix policy answers by action (dunno, reject, defer) since start',
   labelNames: ['action'] as const,
   registers: [registry],
+  collect() {
+    this.reset();
+    for (const [action, n] of Object.entries(policySource?.() ?? { dunno: 0, reject: 0, defer: 0 })) this.inc({ action }, n);
+  },
 });
 
 export const queueJobs = new Gauge({ name: 'mailpanel_queue_jobs', help: 'Jobs per queue and state', labelNames: ['queue', 'state'] as const, registers: [registry] });

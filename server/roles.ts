@@ -4,6 +4,8 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createRedis } from './redis.js';
 import { startWorkers } from '../jobs/worker.js';
+import { policyCounters } from './metrics.js';
+import { startPolicyServer } from './policy/server.js';
 
 type Stop = () => Promise<void>;
 
@@ -20,6 +22,20 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
       await app.close();
       redis.disconnect();
     });
+  }
+  if (config.roles.includes('policy')) {
+    const policy = await startPolicyServer({
+      db,
+      databaseUrl: config.databaseUrl,
+      host: config.policyHost,
+      port: config.policyPort,
+      logger: logger.child({ role: 'policy' }),
+      reply: config.policyFullReply,
+      deadlineMs: config.policyDeadlineMs,
+    });
+    policyCounters(() => policy.counters);
+    logger.info(`policy service listening on ${config.policyHost}:${policy.port}`);
+    stops.push(() => policy.close());
   }
   if (config.roles.includes('worker')) {
     const workers = await startWorkers(config, db, logger, { maintenance: true });

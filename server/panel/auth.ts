@@ -10,7 +10,7 @@ import { formSchema, text } from './forms.js';
 import { render } from './render.js';
 import { cookieOptions } from './session.js';
 
-const HOME: Record<string, string> = { operator: '/resellers', reseller: '/customers', customer: '/domains' };
+const HOME: Record<string, string> = { operator: '/overview', reseller: '/overview', customer: '/overview' };
 
 /** Only same-site paths are accepted as a place to return to after login. */
 function safeNext(next: string | undefined): string | null {

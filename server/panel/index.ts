@@ -12,6 +12,7 @@ import { apiKeysPanel } from '../resources/api-keys/panel.js';
 import { plansPanel } from '../resources/plans/panel.js';
 import { accountPanel } from './account.js';
 import { authPanel } from './auth.js';
+import { overviewPanel } from './overview.js';
 import { render } from './render.js';
 import { panelSession } from './session.js';
 
@@ -43,4 +44,5 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(apiKeysPanel);
   await app.register(plansPanel);
   await app.register(accountPanel);
+  await app.register(overviewPanel);
 }

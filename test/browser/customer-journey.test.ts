@@ -31,7 +31,9 @@ describe('a customer in a real browser', () => {
     await page.getByLabel('Email').fill(w.A.customerUser.email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/domains`);
+    await page.waitForURL(`${base}/overview`);
+    await screenshot(page, 'customer-overview');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Domains' }).click();
     await screenshot(page, 'customer-domains');
 
     await page.getByRole('link', { name: w.A.domain.name }).click();

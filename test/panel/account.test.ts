@@ -36,13 +36,13 @@ describe('TOTP second factor', () => {
     expect((await next.post('/login/totp', { code: '123456' })).statusCode).toBe(401);
     const ok = await next.post('/login/totp', { code: codeFor(secret) });
     expect(ok.statusCode).toBe(303);
-    expect(ok.headers.location).toBe('/customers');
+    expect(ok.headers.location).toBe('/overview');
     expect(next.cookies.get('__Host-mailpanel')).not.toBe(pendingCookie);
     expect((await next.get('/customers')).statusCode).toBe(200);
 
     expect((await next.post('/account/totp/disable', { code: codeFor(secret) })).statusCode).toBe(303);
     const plain = new PanelClient(t.app);
-    expect((await plain.login(w.A.resellerUser.email)).headers.location).toBe('/customers');
+    expect((await plain.login(w.A.resellerUser.email)).headers.location).toBe('/overview');
   });
 });
 

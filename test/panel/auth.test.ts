@@ -14,7 +14,7 @@ afterAll(() => t.close());
 
 describe('panel login', () => {
   it('signs each role in and sends it to its home page', async () => {
-    for (const [email, home] of [[w.operator.email, '/resellers'], [w.A.resellerUser.email, '/customers'], [w.A.customerUser.email, '/domains']]) {
+    for (const [email, home] of [[w.operator.email, '/overview'], [w.A.resellerUser.email, '/overview'], [w.A.customerUser.email, '/overview']]) {
       const c = new PanelClient(t.app);
       const res = await c.login(email);
       expect(res.statusCode).toBe(303);

@@ -57,6 +57,11 @@ describe('PolicyParser', () => {
     expect(feed(new PolicyParser(), bytes.subarray(0, cut), bytes.subarray(cut)).requests).toEqual([{ recipient: 'jörg@bücher.example' }]);
   });
 
+  it('turns invalid UTF-8 into U+FFFD instead of failing the request', () => {
+    const bytes = Buffer.concat([Buffer.from('recipient=a'), Buffer.from([0xff, 0xfe]), Buffer.from('@x.test\nsize=5\n\n')]);
+    expect(feed(new PolicyParser(), bytes).requests).toEqual([{ recipient: 'a\ufffd\ufffd@x.test', size: '5' }]);
+  });
+
   it('treats attribute names as data, not as object keys with meaning', () => {
     const { requests } = feed(new PolicyParser(), '__proto__=x\nconstructor=y\n\n');
     expect(requests[0]['__proto__']).toBe('x');

@@ -414,13 +414,13 @@ export interface SendResult {
 }
 
 /** One SMTP or LMTP transaction; rejections are returned, never thrown. */
-export async function sendMail(opts: { port: number; lmtp?: boolean; from: string; to: string[]; message: string; timeoutMs?: number }): Promise<SendResult> {
+export async function sendMail(opts: { port: number; lmtp?: boolean; from: string; to: string[]; message: string; timeoutMs?: number; /** Declared with MAIL FROM ... SIZE= */ size?: number }): Promise<SendResult> {
   const c = await LineClient.connect(opts.port, opts.timeoutMs ?? 15_000);
   try {
     const greeting = await c.readReply();
     const hello = await c.command(`${opts.lmtp ? 'LHLO' : 'EHLO'} client.mailpanel.test`);
     if (hello.code !== 250) throw new Error(`${opts.lmtp ? 'LHLO' : 'EHLO'} refused: ${hello.code} ${hello.text}`);
-    const mailFrom = await c.command(`MAIL FROM:<${opts.from}>`);
+    const mailFrom = await c.command(`MAIL FROM:<${opts.from}>${opts.size ? ` SIZE=${opts.size}` : ''}`);
     const rcpt: Reply[] = [];
     for (const to of opts.to) rcpt.push(await c.command(`RCPT TO:<${to}>`));
     const data: Reply[] = [];

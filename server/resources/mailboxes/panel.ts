@@ -5,10 +5,14 @@ import { AppError } from '../../errors.js';
 import { attempt, checkbox, formSchema, text } from '../../panel/forms.js';
 import { redirectAfterPost, render } from '../../panel/render.js';
 import { listAlerts } from '../../../db/repositories/alerts.js';
+import { usageSamples } from '../../../db/repositories/overview.js';
+import { growth } from '../../domain/growth.js';
+import { usageChart } from '../../panel/chart.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { reevaluateAfterQuotaChange } from './alerts.js';
 import { createMailbox, deleteMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from './service.js';
 
+const HISTORY_DAYS = 30;
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });
 const AddressParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
 const NOTICES: Record<string, string> = {
@@ -31,8 +35,14 @@ export async function mailboxesPanel(app: FastifyInstance) {
 
   async function showMailbox(req: FastifyRequest, reply: FastifyReply, address: string, extra: Record<string, unknown> = {}, status = 200) {
     const m = await getMailboxOr404(app.db, req.principal!, address);
-    const [limits, alerts] = await Promise.all([planLimitsFor(app.db, m.customer_id), listAlerts(app.db, m.id, 20)]);
-    return render(req, reply, 'mailbox', { title: m.address, m, limits, alerts, minPasswordLength: min, ...extra }, status);
+    const [limits, alerts, samples] = await Promise.all([
+      planLimitsFor(app.db, m.customer_id),
+      listAlerts(app.db, m.id, 20),
+      usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
+    ]);
+    const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
+    const chart = history.length >= 2 ? usageChart(history, m.quota_bytes, `Usage over the last ${HISTORY_DAYS} days`) : null;
+    return render(req, reply, 'mailbox', { title: m.address, m, limits, alerts, chart, growth: growth(history, m.quota_bytes), client: app.config.client, minPasswordLength: min, ...extra }, status);
   }
 
   app.post(

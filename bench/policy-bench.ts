@@ -1,0 +1,445 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { createDb, type Db } from '../db/database.js';
+import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
+import { encodeRequest, PolicyClient } from '../server/policy/client.js';
+import { silentLogger } from '../server/policy/logger.js';
+import { startPolicyServer, type PolicyServer } from '../server/policy/server.js';
+
+// Throughput and latency of a policy endpoint under Postfix-like load: persistent connections,
+// one request in flight on each, RCPT checks back to back.
+//
+//   npx tsx bench/policy-bench.ts                          seeds a fresh DB, runs our service as a child process
+//   npx tsx bench/policy-bench.ts --service inproc         ... in this process (client and server share one core)
+//   npx tsx bench/policy-bench.ts --target 127.0.0.1:12340 --database-url postgres://.../maildb
+//                                                          another endpoint (e.g. Dovecot quota-status) on the same
+//                                                          addresses, seeded into the database that endpoint reads
+//
+// Addresses are deterministic (benchN@benchD.test), so any endpoint fed from the seeded rows sees the same list.
+
+const HELP = `options:
+  --mailboxes N        mailboxes to seed (10000)
+  --domains N          domains they are spread over (100)
+  --connections N      persistent connections (50)
+  --requests N         measured requests in total (200000)
+  --warmup N           requests sent first and not measured (20000)
+  --duration S         stop measuring after S seconds even if requests remain (30)
+  --service child|inproc   how to run our service (child)
+  --target HOST:PORT   measure this endpoint instead of starting ours
+  --database-url URL   seed this database (migrated if needed) instead of a fresh one; kept afterwards
+  --admin-url URL      server to create the fresh database on (postgres://postgres@127.0.0.1:5432/postgres)
+  --keep-db            do not drop the fresh database
+  --json               also print the result as one JSON line`;
+
+const QUOTA = 524_288_000;
+const NEAR_MARGIN = 10_240;
+
+const { values: args } = parseArgs({
+  options: {
+    mailboxes: { type: 'string', default: '10000' },
+    domains: { type: 'string', default: '100' },
+    connections: { type: 'string', default: '50' },
+    requests: { type: 'string', default: '200000' },
+    warmup: { type: 'string', default: '20000' },
+    duration: { type: 'string', default: '30' },
+    service: { type: 'string', default: 'child' },
+    target: { type: 'string' },
+    'database-url': { type: 'string' },
+    'admin-url': { type: 'string', default: process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'keep-db': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const int = (name: keyof typeof args, min: number) => {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+  return n;
+};
+const N = int('mailboxes', 1);
+const DOMAINS = Math.min(int('domains', 1), N);
+const CONNECTIONS = int('connections', 1);
+const REQUESTS = int('requests', 1);
+const WARMUP = int('warmup', 0);
+const DURATION_MS = int('duration', 1) * 1000;
+if (args.service !== 'child' && args.service !== 'inproc') throw new Error('--service must be child or inproc');
+
+type Expect = 'reject' | 'dunno';
+interface Probe {
+  text: string;
+  bytes: Buffer;
+  expect: Expect;
+}
+
+/** The mailbox kinds, by index: 5% full, 5% a few KB short of full, the rest with room. */
+const kindOf = (i: number) => (i % 20 === 0 ? 'full' : i % 20 === 1 ? 'near' : 'ok');
+const addressOf = (i: number) => `bench${i}@bench${i % DOMAINS}.test`;
+
+async function seed(db: Db): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const reseller = await trx.insertInto('resellers').values({ name: `bench ${Date.now()}`, contact_email: null }).returning('id').executeTakeFirstOrThrow();
+    const customer = await trx
+      .insertInto('customers')
+      .values({ reseller_id: reseller.id, plan_id: null, name: 'bench', contact_email: 'bench@bench.test' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await sql`INSERT INTO domains (customer_id, name)
+              SELECT ${customer.id}, 'bench' || d || '.test' FROM generate_series(0, ${DOMAINS - 1}::int) d
+              ON CONFLICT (name) DO NOTHING`.execute(trx);
+    await sql`INSERT INTO mailboxes (domain_id, local_part, address, password_hash, quota_bytes, maildir)
+              SELECT dm.id, 'bench' || i, 'bench' || i || '@' || dm.name, 'x', ${QUOTA}, dm.name || '/bench' || i
+                FROM generate_series(0, ${N - 1}::int) i
+                JOIN domains dm ON dm.name = 'bench' || (i % ${DOMAINS}) || '.test'
+              ON CONFLICT (address) DO NOTHING`.execute(trx);
+    // Same kinds as kindOf(): the expectations below depend on it.
+    await sql`INSERT INTO mailbox_usage (mailbox_id, used_bytes, messages, scanned_at, level)
+              SELECT m.id, u.used, 100, now(),
+                     CASE WHEN u.used >= ${QUOTA} THEN 'full' WHEN u.used >= ${QUOTA * 0.95} THEN '95' ELSE 'ok' END
+                FROM mailboxes m
+                CROSS JOIN LATERAL (SELECT substring(m.local_part FROM 6)::int AS i) n
+                CROSS JOIN LATERAL (SELECT CASE WHEN n.i % 20 = 0 THEN ${QUOTA}::bigint
+                                                WHEN n.i % 20 = 1 THEN ${QUOTA - NEAR_MARGIN}::bigint
+                                                ELSE (${QUOTA}::bigint * (10 + (n.i * 7919) % 60) / 100) END AS used) u
+               WHERE m.local_part ~ '^bench[0-9]+$' AND m.address LIKE '%@bench%.test'
+              ON CONFLICT (mailbox_id) DO UPDATE SET used_bytes = excluded.used_bytes, level = excluded.level`.execute(trx);
+  });
+}
+
+/** Realistic requests (Postfix 3.x sends about this much), in a fixed shuffled order, with the decision expected. */
+function probes(): Probe[] {
+  const list: Probe[] = [];
+  const probe = (text: string, expect: Expect): Probe => ({ text, bytes: Buffer.from(text), expect });
+  const request = (recipient: string, size: number) =>
+    encodeRequest({
+      request: 'smtpd_access_policy',
+      protocol_state: 'RCPT',
+      protocol_name: 'ESMTP',
+      client_address: '198.51.100.23',
+      client_name: 'mail.sender.example',
+      client_port: 53124,
+      reverse_client_name: 'mail.sender.example',
+      server_address: '203.0.113.5',
+      server_port: 25,
+      helo_name: 'mail.sender.example',
+      sender: 'newsletter@sender.example',
+      recipient,
+      recipient_count: 0,
+      queue_id: '',
+      instance: `1a2b.${list.length}.0`,
+      size,
+      etrn_domain: '',
+      stress: '',
+      sasl_method: '',
+      sasl_username: '',
+      sasl_sender: '',
+      ccert_subject: '',
+      ccert_issuer: '',
+      ccert_fingerprint: '',
+      ccert_pubkey_fingerprint: '',
+      encryption_protocol: 'TLSv1.3',
+      encryption_cipher: 'TLS_AES_256_GCM_SHA384',
+      encryption_keysize: 256,
+      policy_context: '',
+      compatibility_level: '3.6',
+      mail_version: '3.7.11',
+    });
+  for (let i = 0; i < N; i++) {
+    const kind = kindOf(i);
+    const address = addressOf(i);
+    // Some recipients as senders write them: mixed case or with an extension.
+    const written = i % 7 === 3 ? address.toUpperCase() : i % 11 === 5 ? address.replace('@', '+list@') : address;
+    const size = kind === 'near' ? (i % 40 === 1 ? 0 : 2 * NEAR_MARGIN) : 5000 + ((i * 104729) % 5_000_000);
+    const expect: Expect = kind === 'full' || (kind === 'near' && size > NEAR_MARGIN) ? 'reject' : 'dunno';
+    list.push(probe(request(written, size), expect));
+    if (i % 20 === 10) list.push(probe(request(`nobody${i}@bench${i % DOMAINS}.test`, 1000), 'dunno'));
+  }
+  let s = 42;
+  const random = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff), s / 0x80000000);
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [list[i], list[j]] = [list[j], list[i]];
+  }
+  return list;
+}
+
+function classify(action: string): 'dunno' | 'reject' | 'defer' | 'other' {
+  if (action === 'DUNNO' || action.startsWith('OK')) return 'dunno';
+  if (action.startsWith('DEFER')) return 'defer';
+  if (/^([45]\d\d|REJECT)/.test(action)) return 'reject';
+  return 'other';
+}
+
+interface Run {
+  latenciesMs: Float64Array;
+  measured: number;
+  elapsedMs: number;
+  replies: Record<string, number>;
+  mismatches: number;
+  errors: number;
+}
+
+/**
+ * Closed-loop load: each connection sends its next request as soon as the previous reply arrives.
+ * Measurement starts after WARMUP replies; it ends at REQUESTS measured replies or after DURATION_MS.
+ */
+async function load(host: string, port: number, list: Probe[]): Promise<Run> {
+  const latenciesMs = new Float64Array(REQUESTS);
+  const replies: Record<string, number> = { dunno: 0, reject: 0, defer: 0, other: 0 };
+  let warm = 0;
+  let measured = 0;
+  let mismatches = 0;
+  let errors = 0;
+  let measureStart = 0;
+  let measureEnd = 0;
+  let stopping = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const finish = () => {
+    if (stopping) return;
+    stopping = true;
+    measureEnd = performance.now();
+    resolveDone();
+  };
+
+  const sockets: net.Socket[] = [];
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, c) => {
+      const socket = net.connect({ host, port });
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      socket.setNoDelay(true);
+      socket.setEncoding('latin1');
+      sockets.push(socket);
+      let next = Math.floor((c * list.length) / CONNECTIONS);
+      let current: Probe = list[0];
+      let sentAt = 0;
+      let buffer = '';
+      const send = () => {
+        current = list[next];
+        next = (next + 1) % list.length;
+        sentAt = performance.now();
+        socket.write(current.bytes);
+      };
+      socket.on('data', (chunk: string) => {
+        buffer += chunk;
+        const end = buffer.indexOf('\n\n');
+        if (end < 0) return;
+        const now = performance.now();
+        // Replies are one "action=" line (ours and Dovecot's); anything else counts as "other".
+        const lineEnd = buffer.indexOf('\n');
+        const line = buffer.startsWith('action=') ? buffer.slice(7, lineEnd) : '';
+        buffer = end + 2 === buffer.length ? '' : buffer.slice(end + 2);
+        if (stopping) return;
+        if (warm < WARMUP) {
+          if (++warm === WARMUP) measureStart = now;
+        } else {
+          const kind = classify(line);
+          replies[kind]++;
+          if (kind !== current.expect) mismatches++;
+          latenciesMs[measured++] = now - sentAt;
+          if (measured >= REQUESTS || now - measureStart >= DURATION_MS) return finish();
+        }
+        send();
+      });
+      socket.on('error', () => {
+        errors++;
+        finish();
+      });
+      socket.on('close', () => {
+        if (!stopping) errors++;
+        finish();
+      });
+      (socket as net.Socket & { kick?: () => void }).kick = send;
+    }),
+  );
+  if (WARMUP === 0) measureStart = performance.now();
+  for (const s of sockets) (s as net.Socket & { kick?: () => void }).kick?.();
+  const guard = setTimeout(finish, DURATION_MS * 2 + 60_000);
+  await done;
+  clearTimeout(guard);
+  for (const s of sockets) s.destroy();
+  return { latenciesMs: latenciesMs.subarray(0, measured), measured, elapsedMs: measureEnd - measureStart, replies, mismatches, errors };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** utime + stime of a process from /proc (Linux); null elsewhere. */
+function procCpuSeconds(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Waits until the endpoint answers a full mailbox with a reject, i.e. its data is loaded. */
+async function waitReady(host: string, port: number, list: Probe[], timeoutMs: number): Promise<void> {
+  const probe = list.find((p) => p.expect === 'reject') ?? list[0];
+  const until = Date.now() + timeoutMs;
+  let last = '(no answer)';
+  while (Date.now() < until) {
+    try {
+      const c = await PolicyClient.connect(host, port);
+      try {
+        last = await c.request(Object.fromEntries(probe.text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])));
+      } finally {
+        c.close();
+      }
+      if (classify(last) === probe.expect) return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`endpoint ${host}:${port} not ready after ${timeoutMs} ms (last: ${last})`);
+}
+
+async function main(): Promise<void> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err) => console.error('cleanup:', err.message));
+  };
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    let databaseUrl = args['database-url'];
+    const seeding = !args.target || databaseUrl !== undefined;
+    if (!databaseUrl && seeding) {
+      const url = new URL(args['admin-url']);
+      url.pathname = `/mailpanel_bench_${randomBytes(4).toString('hex')}`;
+      databaseUrl = url.toString();
+      if (!args['keep-db']) {
+        cleanups.push(async () => {
+          const admin = new pg.Client({ connectionString: args['admin-url'] });
+          await admin.connect();
+          await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(url.pathname.slice(1))} WITH (FORCE)`);
+          await admin.end();
+        });
+      }
+    }
+    const list = probes();
+    let db: Db | undefined;
+    if (seeding && databaseUrl) {
+      const t0 = performance.now();
+      await ensureDatabase(databaseUrl);
+      await migrateToLatest(databaseUrl);
+      db = createDb(databaseUrl, 2);
+      cleanups.push(() => db!.destroy());
+      await seed(db);
+      console.log(`seeded ${N} mailboxes in ${DOMAINS} domains into ${new URL(databaseUrl).pathname.slice(1)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    } else {
+      console.log('no --database-url: not seeding; the target must already know benchN@benchD.test');
+    }
+
+    let host = '127.0.0.1';
+    let port: number;
+    let label: string;
+    let service: PolicyServer | undefined;
+    // CPU of the process that answers (ours only: a child via /proc, in-process includes the client).
+    let cpuSeconds = (): number | null => null;
+    if (args.target) {
+      const m = /^(.+):(\d+)$/.exec(args.target);
+      if (!m) throw new Error('--target must be host:port');
+      host = m[1].replace(/^\[|\]$/g, '');
+      port = Number(m[2]);
+      label = `target ${args.target}`;
+    } else if (args.service === 'inproc') {
+      service = await startPolicyServer({ db: db!, databaseUrl: databaseUrl!, host, port: 0, logger: silentLogger });
+      cleanups.push(() => service!.close());
+      port = service.port;
+      label = 'mailpanel policy (in-process)';
+      cpuSeconds = () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      };
+    } else {
+      port = await freePort();
+      const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+      const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+        cwd: root,
+        env: { ...process.env, ROLES: 'policy', DATABASE_URL: databaseUrl, POLICY_HOST: host, POLICY_PORT: String(port), LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      // Also when this process dies on an error (a closed stdout pipe, say): the service must not outlive the bench.
+      process.once('exit', () => child.kill('SIGTERM'));
+      cleanups.push(async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        await exited;
+      });
+      label = `mailpanel policy (child pid ${child.pid})`;
+      cpuSeconds = () => procCpuSeconds(child.pid);
+    }
+    await waitReady(host, port, list, 30_000);
+
+    console.log(`${label} on ${host}:${port}: ${CONNECTIONS} connections, ${WARMUP} warm-up + up to ${REQUESTS} requests or ${DURATION_MS / 1000} s`);
+    const cpuBefore = cpuSeconds();
+    const clientBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    const run = await load(host, port, list);
+    const cpuAfter = cpuSeconds();
+    const clientCpu = process.cpuUsage(clientBefore);
+    const clientBusy = (clientCpu.user + clientCpu.system) / 1000 / (performance.now() - wallBefore);
+    const sorted = Float64Array.from(run.latenciesMs).sort();
+    const rate = run.measured / (run.elapsedMs / 1000);
+    const result = {
+      target: args.target ?? `mailpanel-${args.service}`,
+      mailboxes: N,
+      connections: CONNECTIONS,
+      requests: run.measured,
+      seconds: +(run.elapsedMs / 1000).toFixed(2),
+      decisionsPerSecond: Math.round(rate),
+      latencyMs: {
+        p50: +percentile(sorted, 50).toFixed(3),
+        p90: +percentile(sorted, 90).toFixed(3),
+        p99: +percentile(sorted, 99).toFixed(3),
+        p999: +percentile(sorted, 99.9).toFixed(3),
+        max: +percentile(sorted, 100).toFixed(3),
+      },
+      replies: run.replies,
+      loadAverage: +os.loadavg()[0].toFixed(1),
+      serviceCpuMicrosPerDecision:
+        cpuBefore !== null && cpuAfter !== null ? +(((cpuAfter - cpuBefore) * 1e6) / (run.measured + WARMUP)).toFixed(1) : null,
+      mismatches: run.mismatches,
+      errors: run.errors,
+    };
+    const l = result.latencyMs;
+    console.log(`${run.measured} decisions in ${result.seconds} s: ${result.decisionsPerSecond.toLocaleString('en')} decisions/s`);
+    console.log(`latency ms: p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}`);
+    console.log(`replies: ${Object.entries(run.replies).map(([k, v]) => `${k} ${v}`).join(', ')}; not as expected: ${run.mismatches}; connection errors: ${run.errors}`);
+    if (result.serviceCpuMicrosPerDecision !== null) console.log(`service CPU: ${result.serviceCpuMicrosPerDecision} µs per decision${service ? ' (in-process: includes the load generator)' : ''}`);
+    console.log(`load generator busy ${(clientBusy * 100).toFixed(0)}% of one core; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+    if (service) console.log(`service counters: ${JSON.stringify(service.counters)}`);
+    const ok = rate >= 10_000 && l.p99 < 5 && run.errors === 0;
+    console.log(`targets (>= 10,000 decisions/s, p99 < 5 ms): ${ok ? 'met' : 'NOT met'}`);
+    if (args.json) console.log(JSON.stringify(result));
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();
