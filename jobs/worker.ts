@@ -69,6 +69,10 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
       }),
     );
     await scheduleMaintenance(queues, config);
+    // A Redis that restarted without its data has lost the schedulers: put them back on reconnect.
+    producer.on('ready', () => {
+      scheduleMaintenance(queues, config).catch((err) => log.warn({ err: (err as Error).message }, 'schedulers not restored yet'));
+    });
   }
   for (const w of workers) {
     w.on('error', (err) => log.error({ err: err.message, queue: w.name }, 'worker error'));

@@ -118,7 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
     scanIntervalMinutes: int('SCAN_INTERVAL_MINUTES', 15, 1, 24 * 60),
     fullScanHours: int('FULL_SCAN_HOURS', 24, 1, 24 * 30),
     sampleRetentionDays: int('SAMPLE_RETENTION_DAYS', 90, 1, 3650),
-    scanConcurrency: int('SCAN_CONCURRENCY', 8, 1, 256),
+    scanConcurrency: int('SCAN_CONCURRENCY', 32, 1, 256),
     stalledMs: int('STALLED_MS', 30_000, 500, 600_000),
     smtpUrl: url('SMTP_URL', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
     alertFrom: str('ALERT_FROM', 'mailpanel <postmaster@localhost>'),

@@ -23,11 +23,14 @@ export function scanMailboxHandler(ctx: ScanContext) {
     const row = await ctx.db
       .selectFrom('mailboxes as m')
       .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
-      .select(['m.id', 'm.maildir', 'm.node', 'u.scan_state', 'u.full_scanned_at'])
+      .select(['m.id', 'm.maildir', 'm.node', 'u.scan_state', 'u.full_scanned_at', 'u.scanned_at'])
       .where('m.id', '=', mailboxId)
       .executeTakeFirst();
     if (!row) return { skipped: 'deleted' };
     if (row.node !== ctx.node) throw new UnrecoverableError(`mailbox ${mailboxId} lives on node ${row.node}, not ${ctx.node}`);
+    // A measurement taken after this job was queued already answers it: a job retried after its
+    // worker died just after writing (or a duplicate of a "scan now") writes nothing twice.
+    if (row.scanned_at && row.scanned_at.getTime() >= job.timestamp && !job.data.full) return { skipped: 'already measured' };
 
     const now = ctx.now?.() ?? new Date();
     const stale = !row.full_scanned_at || now.getTime() - row.full_scanned_at.getTime() > ctx.fullScanHours * 3600_000;

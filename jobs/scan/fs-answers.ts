@@ -3,6 +3,9 @@ import type { Stats } from 'node:fs';
 import { ScanError } from './scan-error.js';
 import type { NodeInfo } from './walk.js';
 
+/** Entries per answer to a `read` of a big directory. */
+export const DIR_SLICE = 1024;
+
 export const MISSING: NodeInfo = { kind: 'missing', mtimeMs: 0, size: 0 };
 
 export function nodeInfo(st: Stats | undefined): NodeInfo {

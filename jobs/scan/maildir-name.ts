@@ -50,6 +50,3 @@ export function isMessageName(name: string): boolean {
 export function isFolderName(name: string): boolean {
   return name.length > 1 && name.charCodeAt(0) === DOT && name !== '..' && !name.includes('/') && !name.includes('\0');
 }
-
-/** The two directories of a folder that hold messages; tmp/ holds deliveries in progress and is never counted. */
-export const MESSAGE_DIRS = ['cur', 'new'] as const;

@@ -1,8 +1,9 @@
 // One mailbox on the calling thread, with async fs: for a job that measures a single mailbox
 // (after a delivery or a purge), where starting worker threads would cost more than the scan.
+import type { Dir } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { MISSING, ioError, isGone, nodeInfo } from './fs-answers.js';
+import { DIR_SLICE, MISSING, ioError, isGone, nodeInfo } from './fs-answers.js';
 import { DEFAULT_SETTLE_MS, parseState } from './scan-state.js';
 import { usageOf, type MailboxUsage } from './scan-result.js';
 import { walkMaildir, type DirEntry, type NodeInfo, type Walk } from './walk.js';
@@ -11,6 +12,8 @@ export interface ScanMailboxOptions {
   /** Ignore `previous` and read every directory. */
   full?: boolean;
   settleMs?: number;
+  /** See WalkOptions.bigDirBytes. */
+  bigDirBytes?: number;
 }
 
 async function lstat(p: string): Promise<NodeInfo> {
@@ -31,20 +34,59 @@ async function readdir(p: string): Promise<DirEntry[] | null> {
   }
 }
 
-export async function runAsync<T>(walk: Walk<T>): Promise<T> {
-  let step = walk.next();
-  while (!step.done) {
-    const req = step.value;
-    let answer: unknown;
-    try {
-      answer = req.op === 'readdir' ? await readdir(req.path) : await lstat(req.path);
-    } catch (err) {
-      walk.return(undefined as T);
-      throw ioError(err, req.path);
-    }
-    step = walk.next(answer);
+async function opendir(p: string): Promise<Dir | null> {
+  try {
+    return await fs.opendir(p, { bufferSize: 256 });
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw err;
   }
-  return step.value;
+}
+
+async function readSlice(dir: Dir): Promise<DirEntry[] | null> {
+  const slice: DirEntry[] = [];
+  while (slice.length < DIR_SLICE) {
+    const e = await dir.read();
+    if (e === null) break;
+    slice.push(e);
+  }
+  return slice.length > 0 ? slice : null;
+}
+
+export async function runAsync<T>(walk: Walk<T>): Promise<T> {
+  const open = new Map<number, Dir>();
+  let handles = 0;
+  let where = '';
+  try {
+    let step = walk.next();
+    while (!step.done) {
+      const req = step.value;
+      let answer: unknown;
+      if (req.op === 'read') {
+        const dir = open.get(req.handle)!;
+        where = dir.path;
+        answer = await readSlice(dir);
+        if (answer === null) {
+          open.delete(req.handle);
+          await dir.close();
+        }
+      } else if (req.op === 'opendir') {
+        where = req.path;
+        const dir = await opendir(req.path);
+        if (dir) open.set(++handles, dir);
+        answer = dir && handles;
+      } else {
+        where = req.path;
+        answer = req.op === 'readdir' ? await readdir(req.path) : await lstat(req.path);
+      }
+      step = walk.next(answer);
+    }
+    return step.value;
+  } catch (err) {
+    throw ioError(err, where);
+  } finally {
+    for (const dir of open.values()) await dir.close();
+  }
 }
 
 /**
@@ -57,6 +99,7 @@ export async function scanMailbox(mailRoot: string, maildir: string, previous?: 
     full: options.full ?? false,
     startedAt: Date.now(),
     settleMs: options.settleMs ?? DEFAULT_SETTLE_MS,
+    bigDirBytes: options.bigDirBytes,
   });
   return usageOf(await runAsync(walk), previous);
 }

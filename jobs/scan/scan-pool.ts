@@ -21,14 +21,17 @@ export interface ScanOptions {
   /** Mailboxes per message to a thread: large enough to amortise the message, small enough to balance. */
   chunkSize?: number;
   settleMs?: number;
+  /** See WalkOptions.bigDirBytes. */
+  bigDirBytes?: number;
 }
 
 const WORKER_URL = new URL(`./scan-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 /**
- * The thread's bootstrap. Node 20 refuses a .ts worker entry even under tsx, whose hooks are not
- * inherited by threads (ERR_UNKNOWN_FILE_EXTENSION); so when running from source the thread first
- * registers tsx itself. Evaluated code rather than a file, to keep a single entry point.
+ * The thread's bootstrap. Node 20 refuses a .ts worker entry even under tsx, whose hooks threads do
+ * not inherit (ERR_UNKNOWN_FILE_EXTENSION); so when running from source the thread registers tsx
+ * itself. Its CommonJS hook: the ESM one starts a hooks thread of its own per thread, slower to
+ * start and 10 MB more. Evaluated code rather than a file, to keep a single entry point.
  */
 function bootstrap(): string {
   const entry = JSON.stringify(WORKER_URL.href);
@@ -83,7 +86,7 @@ export class ScanPool {
     const batchSize = Math.max(1, options.batchSize ?? 500);
     const chunkSize = Math.max(1, options.chunkSize ?? 64);
     const run = this.#nextRun++;
-    const wire = { full: options.full ?? false, startedAt: Date.now(), settleMs: options.settleMs ?? DEFAULT_SETTLE_MS };
+    const wire = { full: options.full ?? false, startedAt: Date.now(), settleMs: options.settleMs ?? DEFAULT_SETTLE_MS, bigDirBytes: options.bigDirBytes };
     const root = path.resolve(mailRoot);
     const source = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
     const done: ScanResult[] = [];
@@ -165,15 +168,21 @@ export class ScanPool {
 
   #spawn(): Slot {
     // execArgv: [] so that tsx's process-level flags are not re-run in the thread; bootstrap() loads it.
+    // The walk's garbage is short-lived (one directory listing at a time), so a small young generation
+    // holds it; V8's default lets each thread grow tens of MB of RSS for nothing.
     const worker = new Worker(bootstrap(), { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     let markReady!: () => void;
     let failStart!: (err: Error) => void;
     const slot: Slot = { worker, jobs: new Map(), ready: new Promise((res, rej) => ((markReady = res), (failStart = rej))) };
     // Never rejected unobserved: start() may not be awaited.
     slot.ready.catch(() => {});
-    worker.unref();
+    // Referenced while starting or busy, so that awaiting start() or a scan keeps the process up;
+    // idle threads must not keep it from exiting.
     worker.on('message', (msg: WorkerMessage) => {
-      if (msg.type === 'ready') return markReady();
+      if (msg.type === 'ready') {
+        if (slot.jobs.size === 0) worker.unref();
+        return markReady();
+      }
       const job = slot.jobs.get(msg.task);
       if (!job) return;
       slot.jobs.delete(msg.task);
@@ -198,7 +207,8 @@ export class ScanPool {
 
 /**
  * Measures many mailboxes with a pool of its own, closed when the iteration ends. A long-running job
- * process should rather keep one ScanPool: starting the threads under tsx costs about 0.1-0.2 s.
+ * process should rather keep one ScanPool: starting the threads under tsx takes 0.1-0.4 s, and the
+ * first scan in fresh threads runs slower (warm-up).
  */
 export async function* scanMailboxes(
   mailRoot: string,

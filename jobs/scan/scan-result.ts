@@ -1,6 +1,6 @@
 // What a batch scan takes and gives, and its form on the wire between the pool and its threads.
 import { ScanError, type ScanErrorData } from './scan-error.js';
-import type { WalkResult } from './walk.js';
+import type { WalkOptions, WalkResult } from './walk.js';
 
 export type MailboxId = number | string;
 
@@ -18,8 +18,8 @@ export interface MailboxUsage {
   /** Messages whose name had no S=, so their size came from lstat. */
   statFallbacks: number;
   /**
-   * False when the state, and so bytes and messages, equal those of `previous`: nothing to write.
-   * `state` is then `previous` itself when that was text.
+   * False only when a valid `previous` was given and the new state, so bytes and messages too, equals
+   * it: nothing to write. `state` is then `previous` itself when that was text.
    */
   changed: boolean;
 }
@@ -44,18 +44,12 @@ export type WireResult =
   | ({ id: MailboxId; ok: true } & Omit<MailboxUsage, 'state'> & { state: string | null | undefined })
   | { id: MailboxId; ok: false; error: ScanErrorData };
 
-export interface WireOptions {
-  full: boolean;
-  startedAt: number;
-  settleMs: number;
-}
-
 export interface ScanTask {
   /** Identifies one scan() call: the shared lstat cache of a thread lives as long as one run. */
   run: number;
   task: number;
   mailRoot: string;
-  options: WireOptions;
+  options: WalkOptions;
   items: ScanItem[];
 }
 

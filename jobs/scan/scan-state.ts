@@ -12,7 +12,7 @@ export const UNTRUSTED = -1;
 
 /**
  * One folder: '' is INBOX, else `.Sent` etc. Tuples rather than objects keep the JSON small:
- * a typical mailbox is 5 folders, about 250 bytes.
+ * about 65 bytes a folder, 350 for a typical mailbox of five.
  */
 export type FolderState = [
   name: string,

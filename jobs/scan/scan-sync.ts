@@ -1,7 +1,7 @@
 // The synchronous driver of the walk, used inside the worker threads: readdirSync/lstatSync avoid a
 // promise and a thread-pool hop per call, which is most of the cost for small directories.
 import fs from 'node:fs';
-import { MISSING, ioError, isGone, nodeInfo } from './fs-answers.js';
+import { DIR_SLICE, MISSING, ioError, isGone, nodeInfo } from './fs-answers.js';
 import { parseState } from './scan-state.js';
 import { usageOf, type MailboxUsage } from './scan-result.js';
 import { walkMaildir, type DirEntry, type NodeInfo, type Walk, type WalkOptions } from './walk.js';
@@ -27,30 +27,66 @@ export function readdirSync(path: string): DirEntry[] | null {
   }
 }
 
+function opendirSync(path: string): fs.Dir | null {
+  try {
+    return fs.opendirSync(path, { bufferSize: 256 });
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw err;
+  }
+}
+
+function readSlice(dir: fs.Dir): DirEntry[] | null {
+  const slice: DirEntry[] = [];
+  while (slice.length < DIR_SLICE) {
+    const e = dir.readSync();
+    if (e === null) break;
+    slice.push(e);
+  }
+  return slice.length > 0 ? slice : null;
+}
+
 export function runSync<T>(walk: Walk<T>, cache?: SharedCache): T {
-  let step = walk.next();
-  while (!step.done) {
-    const req = step.value;
-    let answer: unknown;
-    try {
-      if (req.op === 'readdir') {
+  const open = new Map<number, fs.Dir>();
+  let handles = 0;
+  let where = '';
+  try {
+    let step = walk.next();
+    while (!step.done) {
+      const req = step.value;
+      let answer: unknown;
+      if (req.op === 'read') {
+        const dir = open.get(req.handle)!;
+        where = dir.path;
+        answer = readSlice(dir);
+        if (answer === null) {
+          open.delete(req.handle);
+          dir.closeSync();
+        }
+      } else if (req.op === 'opendir') {
+        where = req.path;
+        const dir = opendirSync(req.path);
+        if (dir) open.set(++handles, dir);
+        answer = dir && handles;
+      } else if (req.op === 'readdir') {
+        where = req.path;
         answer = readdirSync(req.path);
-      } else if (req.shared && cache) {
-        answer = cache.get(req.path);
+      } else {
+        where = req.path;
+        answer = req.shared && cache ? cache.get(req.path) : undefined;
         if (answer === undefined) {
           answer = lstatSync(req.path);
-          cache.set(req.path, answer as NodeInfo);
+          if (req.shared) cache?.set(req.path, answer as NodeInfo);
         }
-      } else {
-        answer = lstatSync(req.path);
       }
-    } catch (err) {
-      walk.return(undefined as T);
-      throw ioError(err, req.path);
+      step = walk.next(answer);
     }
-    step = walk.next(answer);
+    return step.value;
+  } catch (err) {
+    throw ioError(err, where);
+  } finally {
+    for (const dir of open.values()) dir.closeSync();
   }
-  return step.value;
 }
 
 /**

@@ -1,16 +1,21 @@
 // Measures one Maildir++ tree without doing any I/O itself: it is a generator that yields the file
-// system requests it needs (lstat, readdir) and is resumed with their results. A synchronous driver
+// system requests it needs (lstat, readdir, opendir/read) and is resumed with their results. A synchronous driver
 // runs it in the worker threads (fast: readdirSync, no promise per call), an async driver runs it for
 // a single mailbox on the main thread, and both share every rule below.
 import { maildirComponents } from './maildir-path.js';
-import { MESSAGE_DIRS, isFolderName, isMessageName, sizeFromName } from './maildir-name.js';
+import { isFolderName, isMessageName, sizeFromName } from './maildir-name.js';
 import { ScanError } from './scan-error.js';
 import { STATE_VERSION, UNTRUSTED, folderState, mtimeToStore, sameState, unchanged, type DirCounts, type FolderState, type MaildirState } from './scan-state.js';
 
 export type FsRequest =
   /** `shared`: the path is above the mailbox (the domain dir), so a driver may answer it once per run. */
   | { op: 'lstat'; path: string; shared: boolean }
-  | { op: 'readdir'; path: string };
+  /** Answered with DirEntry[], or null when the directory has vanished meanwhile. */
+  | { op: 'readdir'; path: string }
+  /** For a big directory: answered with a handle number, or null when it has vanished. */
+  | { op: 'opendir'; path: string }
+  /** The next entries of an open directory; null at the end, when the driver also closes it. */
+  | { op: 'read'; handle: number };
 
 export type NodeKind = 'dir' | 'file' | 'symlink' | 'other' | 'missing';
 
@@ -21,7 +26,7 @@ export interface NodeInfo {
   size: number;
 }
 
-/** The answer to a readdir (Node's Dirent fits); null when the directory has vanished meanwhile. */
+/** An entry of a directory listing; Node's Dirent fits. */
 export interface DirEntry {
   readonly name: string;
   isFile(): boolean;
@@ -34,7 +39,15 @@ export interface WalkOptions {
   /** Date.now() when the scan began; directories modified shortly before are not trusted next time. */
   startedAt: number;
   settleMs: number;
+  /**
+   * A cur/ or new/ whose lstat size is above this is read in slices rather than listed at once, so
+   * that a mailbox with 500,000 messages in one folder does not need its whole listing in memory.
+   */
+  bigDirBytes?: number;
 }
+
+/** About 13,000 Dovecot names on ext4 (directories there never shrink, so this is a hint). */
+export const BIG_DIR_BYTES = 1 << 20;
 
 export interface WalkResult {
   bytes: number;
@@ -45,7 +58,7 @@ export interface WalkResult {
   dirsRead: number;
   /** Messages whose name had no S=, so their size came from lstat. */
   statFallbacks: number;
-  /** Whether `state` differs from the previous one (a full scan may well find it equal). */
+  /** False only when a previous state was given and equals the new one (even after a full scan). */
   changed: boolean;
 }
 
@@ -59,6 +72,14 @@ function* readdir(path: string): Walk<DirEntry[] | null> {
   return (yield { op: 'readdir', path }) as DirEntry[] | null;
 }
 
+function* opendir(path: string): Walk<number | null> {
+  return (yield { op: 'opendir', path }) as number | null;
+}
+
+function* read(handle: number): Walk<DirEntry[] | null> {
+  return (yield { op: 'read', handle }) as DirEntry[] | null;
+}
+
 const empty = (): WalkResult => ({ bytes: 0, messages: 0, state: null, dirsRead: 0, statFallbacks: 0, changed: true });
 
 /**
@@ -69,7 +90,8 @@ const empty = (): WalkResult => ({ bytes: 0, messages: 0, state: null, dirsRead:
  */
 export function* walkMaildir(mailRoot: string, rel: string, previous: MaildirState | null, options: WalkOptions): Walk<WalkResult> {
   const result = yield* walk(mailRoot, rel, previous, options);
-  result.changed = !sameState(previous, result.state);
+  // Without a usable previous state there is nothing to compare with: always worth writing.
+  result.changed = previous === null || !sameState(previous, result.state);
   return result;
 }
 
@@ -105,8 +127,9 @@ function* walk(mailRoot: string, rel: string, previous: MaildirState | null, opt
   for (const name of names) {
     const base = name === '' ? maildir : `${maildir}/${name}`;
     const old = before.get(name);
-    const cur = yield* countDir(`${base}/${MESSAGE_DIRS[0]}`, old && { mtime: old[1], bytes: old[2], messages: old[3] }, options, usage);
-    const nu = yield* countDir(`${base}/${MESSAGE_DIRS[1]}`, old && { mtime: old[4], bytes: old[5], messages: old[6] }, options, usage);
+    // Only cur/ and new/ hold messages; tmp/ holds deliveries still being written.
+    const cur = yield* countDir(`${base}/cur`, old && { mtime: old[1], bytes: old[2], messages: old[3] }, options, usage);
+    const nu = yield* countDir(`${base}/new`, old && { mtime: old[4], bytes: old[5], messages: old[6] }, options, usage);
     usage.bytes += cur.bytes + nu.bytes;
     usage.messages += cur.messages + nu.messages;
     folders.push(folderState(name, cur, nu));
@@ -124,9 +147,21 @@ function* countDir(path: string, old: DirCounts | undefined, options: WalkOption
   if (dir.kind !== 'dir') return NOTHING;
   if (old && unchanged(old.mtime, dir.mtimeMs)) return old;
   const mtime = mtimeToStore(dir.mtimeMs, options.startedAt, options.settleMs);
-  const entries = yield* readdir(path);
   usage.dirsRead++;
-  if (entries === null) return NOTHING;
+  const counts = { mtime, bytes: 0, messages: 0 };
+  if (dir.size <= (options.bigDirBytes ?? BIG_DIR_BYTES)) {
+    const entries = yield* readdir(path);
+    if (entries === null) return NOTHING;
+    yield* countEntries(path, entries, counts, usage);
+    return counts;
+  }
+  const handle = yield* opendir(path);
+  if (handle === null) return NOTHING;
+  for (let slice = yield* read(handle); slice !== null; slice = yield* read(handle)) yield* countEntries(path, slice, counts, usage);
+  return counts;
+}
+
+function* countEntries(path: string, entries: DirEntry[], counts: DirCounts, usage: WalkResult): Walk<void> {
   let bytes = 0;
   let messages = 0;
   for (const e of entries) {
@@ -143,5 +178,6 @@ function* countDir(path: string, old: DirCounts | undefined, options: WalkOption
     bytes += size;
     messages++;
   }
-  return { mtime, bytes, messages };
+  counts.bytes += bytes;
+  counts.messages += messages;
 }

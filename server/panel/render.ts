@@ -30,7 +30,10 @@ export type Errors = Record<string, string>;
 
 export function render(req: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
   reply.code(status).header('cache-control', 'no-store');
-  return reply.view(template, { ...pageContext(req), errors: {}, values: {}, notice: null, ...data });
+  const ctx = pageContext(req);
+  // Messages next to fields come from the services in English; they are shown in the user's language.
+  const errors = Object.fromEntries(Object.entries((data.errors as Errors | undefined) ?? {}).map(([k, v]) => [k, ctx.t(v)]));
+  return reply.view(template, { ...ctx, values: {}, notice: null, ...data, errors });
 }
 
 /** A plain redirect after a successful form post; htmx requests get HX-Redirect instead. */

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+// node itself with tsx's loader, not the tsx CLI: the CLI runs node as a second process, so a signal
+// sent to it (SIGKILL above all) would not reach the program under test.
+const NODE_ARGS = ['--import', 'tsx'];
 
 export interface Finished {
   code: number | null;
@@ -14,7 +16,7 @@ export interface Finished {
 /** Runs one of our entry points as its own process, the way npm start / npm run cli would. */
 export function runScript(script: string, args: string[], env: Record<string, string>, input?: string, timeoutMs = 30_000): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -30,8 +32,12 @@ export function runScript(script: string, args: string[], env: Record<string, st
 }
 
 /** Starts a long-running process and resolves once its output matches `ready`. */
-export function startScript(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 30_000) {
-  const child = spawn(TSX, [path.join(ROOT, script)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startScript(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 30_000, args: string[] = []) {
+  const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A test runner that dies must not leave our servers or workers behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('close', () => process.off('exit', reap));
   let output = '';
   const started = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), timeoutMs);

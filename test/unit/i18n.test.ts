@@ -1,0 +1,123 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { de } from '../../server/i18n/de.js';
+import { translator } from '../../server/i18n/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function filesUnder(dir: string, ext: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name), ext) : e.name.endsWith(ext) ? [join(dir, e.name)] : [],
+  );
+}
+
+const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+
+// it.t('…'), it.t("…") or it.t(`…`) without ${…}; a backslash escapes the next character (\' \" \\).
+const CALL = /\bit\.t\(\s*(?:'((?:\\[\s\S]|[^'\\\n])*)'|"((?:\\[\s\S]|[^"\\\n])*)"|`((?:\\[\s\S]|[^`\\$])*)`)/g;
+// Two-string arrays like ['/domains', 'Domains'] or ['ok', 'below 80 %']: the second one is the label.
+const PAIR = /\[\s*(?:'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")\s*,\s*(?:'((?:\\.|[^'\\\n])*)'|"((?:\\.|[^"\\\n])*)")\s*\]/g;
+const STRING = /'((?:\\.|[^'\\\n])*)'|"((?:\\.|[^"\\\n])*)"/g;
+
+/** Literal keys of it.t calls in template source. */
+function keysIn(source: string): string[] {
+  return [...source.matchAll(CALL)].map((m) => unescape(m[1] ?? m[2] ?? m[3]));
+}
+
+/** Labels a template translates indirectly: it.t(label) over arrays of [key, 'Label'] pairs. */
+function labelsIn(source: string): string[] {
+  if (!/\bit\.t\(\s*label\s*\)/.test(source)) return [];
+  return [...source.matchAll(PAIR)].map((m) => unescape(m[1] ?? m[2]));
+}
+
+/** Texts server code hands to templates that translate them: NOTICES maps and message/warning/notice given to render(). */
+function serverTexts(source: string): string[] {
+  const out: string[] = [];
+  for (const m of source.matchAll(/\bNOTICES\b[^=]*=\s*\{([\s\S]*?)\}/g)) {
+    for (const v of m[1].matchAll(/:\s*('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")/g)) out.push(unescape(v[1].slice(1, -1)));
+  }
+  for (const m of source.matchAll(/\brender\([^;]*?\b(?:message|warning|notice):\s*('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")/g)) {
+    out.push(unescape(m[1].slice(1, -1)));
+  }
+  return out;
+}
+
+const templates = filesUnder(join(ROOT, 'views'), '.eta').map((f) => ({ file: relative(ROOT, f), source: readFileSync(f, 'utf8') }));
+const serverFiles = filesUnder(join(ROOT, 'server'), '.ts').map((f) => ({ file: relative(ROOT, f), source: readFileSync(f, 'utf8') }));
+
+// Values that reach it.t from data rather than literals: roles, alert kinds and delivery states (see db/schema.ts).
+const DATA_KEYS = ['operator', 'reseller', 'customer', 'warning', 'full', 'reminder', 'recovered', 'pending', 'sending', 'sent', 'failed'];
+
+const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+function missing(keys: Iterable<{ file: string; key: string }>) {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const { file, key } of keys) {
+    if (!Object.hasOwn(de, key) && !seen.has(key)) {
+      seen.add(key);
+      out.push(`${file}: ${JSON.stringify(key)}`);
+    }
+  }
+  return out;
+}
+
+describe('template scan', () => {
+  it('finds single, double and backtick quoted keys, with escaped quotes', () => {
+    const src = `<%= it.t('Hello') %> <%= it.t("Say \\"hi\\"") %> <%= it.t('It\\'s {n}', { n: 1 }) %> <%= it.t(\`Plain\`) %> <%= it.t(\`\${x}\`) %> <%= it.t(label) %> <%= it.t( 'Spaced' ) %>`;
+    expect(keysIn(src)).toEqual(['Hello', 'Say "hi"', "It's {n}", 'Plain', 'Spaced']);
+  });
+
+  it('sees the templates and a good number of keys', () => {
+    expect(templates.length).toBeGreaterThan(10);
+    expect(new Set(templates.flatMap((t) => keysIn(t.source))).size).toBeGreaterThan(100);
+  });
+});
+
+describe('German dictionary', () => {
+  it('translates every literal it.t key in views/', () => {
+    expect(missing(templates.flatMap((t) => keysIn(t.source).map((key) => ({ file: t.file, key }))))).toEqual([]);
+  });
+
+  it('translates the labels templates pass as it.t(label) (navigation, fullness levels)', () => {
+    const labels = templates.flatMap((t) => labelsIn(t.source).map((key) => ({ file: t.file, key })));
+    expect(labels.map((l) => l.key)).toEqual(expect.arrayContaining(['Overview', 'Audit log', 'below 80 %', 'full']));
+    expect(missing(labels)).toEqual([]);
+  });
+
+  it('translates notices, warnings and error messages the server hands to templates', () => {
+    const texts = serverFiles.flatMap((f) => serverTexts(f.source).map((key) => ({ file: f.file, key })));
+    expect(texts.length).toBeGreaterThan(10);
+    expect(missing(texts)).toEqual([]);
+  });
+
+  it('translates roles, alert kinds and delivery states', () => {
+    expect(missing(DATA_KEYS.map((key) => ({ file: '(data)', key })))).toEqual([]);
+  });
+
+  it('keeps exactly the placeholders of each key', () => {
+    const wrong = Object.entries(de).filter(([k, v]) => placeholders(k).join(',') !== placeholders(v).join(','));
+    expect(wrong).toEqual([]);
+  });
+
+  it('has no empty or padded values', () => {
+    expect(Object.entries(de).filter(([, v]) => v.trim() === '' || v !== v.trim())).toEqual([]);
+  });
+});
+
+describe('translator', () => {
+  it('renders German with vars', () => {
+    const t = translator('de');
+    expect(t('{used} of {quota}', { used: '1.2 GB', quota: '2 GB' })).toBe('1.2 GB von 2 GB');
+    expect(t('Page {page} of {pages}', { page: 2, pages: 5 })).toBe('Seite 2 von 5');
+    expect(t('Delete {what}?', { what: 'info@example.com' })).toBe('info@example.com löschen?');
+    expect(t('Mailboxes')).toBe('Postfächer');
+  });
+
+  it('falls back to English and leaves unknown placeholders alone', () => {
+    expect(translator('de')('No such text {x}', { y: 1 })).toBe('No such text {x}');
+    expect(translator('en')('{used} of {quota}', { used: 1, quota: 2 })).toBe('1 of 2');
+  });
+});
