@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { MailboxImportsTable } from '../server/resources/imports/table.js';
 
 // Columns with a database default: optional on insert.
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -197,6 +198,7 @@ export interface Database {
   alert_state: AlertStateTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
+  mailbox_imports: MailboxImportsTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;

@@ -10,10 +10,11 @@ export interface JobData {
   'prune-samples': Record<string, never>;
   'send-alert': { deliveryId: number };
   'alerts-sweep': Record<string, never>;
+  'import-mailboxes': { importId: number };
 }
 export type JobName = keyof JobData;
 
-export const JOB_NAMES = ['scan-mailbox', 'scan-fanout', 'prune-samples', 'send-alert', 'alerts-sweep'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['scan-mailbox', 'scan-fanout', 'prune-samples', 'send-alert', 'alerts-sweep', 'import-mailboxes'] as const satisfies readonly JobName[];
 
 export type Handler<N extends JobName> = (job: Job<JobData[N], unknown, N>) => Promise<unknown>;
 export type Handlers = { [N in JobName]: Handler<N> };

@@ -6,6 +6,7 @@ import type { Config } from '../server/config.js';
 import { createRedis } from '../server/redis.js';
 import { ALERTS_QUEUE, evaluateAndQueue } from './alerts/queue.js';
 import { sendAlertHandler } from './alerts/send.js';
+import { IMPORTS_QUEUE, importMailboxesHandler } from '../server/resources/imports/job.js';
 import { sweepAlerts } from './alerts/sweep.js';
 import { BatchWriter } from './batch-writer.js';
 import { scanFanoutHandler } from './handlers/scan-fanout.js';
@@ -50,6 +51,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     'prune-samples': async () => ({ deleted: await pruneSamples(db, config.sampleRetentionDays) }),
     'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
     'alerts-sweep': async () => sweepAlerts(db, queues, now()),
+    'import-mailboxes': importMailboxesHandler({ db, minPasswordLength: config.minPasswordLength, logger: log }),
   };
   checkHandlers(handlers);
 
@@ -59,6 +61,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   const workers = [new Worker(scanQueueName(config.node), dispatch, { ...common, concurrency: config.scanConcurrency })];
   if (opts.maintenance) {
     workers.push(new Worker(MAINTENANCE_QUEUE, dispatch, { ...common, concurrency: 1 }));
+    workers.push(new Worker(IMPORTS_QUEUE, dispatch, { ...common, concurrency: 1 }));
     workers.push(
       new Worker(ALERTS_QUEUE, dispatch, {
         ...common,

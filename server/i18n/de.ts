@@ -1,8 +1,10 @@
+import { importsDe } from '../resources/imports/i18n-de.js';
 // German panel texts, keyed by the English original.
 // Conventions: Sie-form; "Postfach", "Speicherplatz" (for quota and storage), "Belegung"/"belegt" (usage),
 // "Tarif" (plan), "Zugang" (panel login), "Sperren"/"Entsperren" (suspend/resume), "Änderungsprotokoll" (audit log).
 // Every {placeholder} of a key appears unchanged in its value (test/unit/i18n.test.ts checks this).
 export const de: Record<string, string> = {
+  ...importsDe,
   // Layout and navigation (nav labels come from the arrays in views/layout.eta)
   'Skip to content': 'Zum Inhalt springen',
   Main: 'Hauptnavigation',

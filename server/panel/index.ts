@@ -9,6 +9,7 @@ import { domainsPanel } from '../resources/domains/panel.js';
 import { mailboxesPanel } from '../resources/mailboxes/panel.js';
 import { resellersPanel } from '../resources/resellers/panel.js';
 import { apiKeysPanel } from '../resources/api-keys/panel.js';
+import { importsPanel } from '../resources/imports/panel.js';
 import { plansPanel } from '../resources/plans/panel.js';
 import { accountPanel } from './account.js';
 import { authPanel } from './auth.js';
@@ -45,4 +46,5 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(plansPanel);
   await app.register(accountPanel);
   await app.register(overviewPanel);
+  await app.register(importsPanel);
 }

@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/database.js';
 import type { Scope } from '../../../db/repositories/scope.js';
-import { type GeneratedPassword, type ImportRowData, type ImportStatus, type ReportEntry, importsDb } from './table.js';
+import { type GeneratedPassword, type ImportRowData, type ImportStatus, type ReportEntry } from './table.js';
 
 export interface Counts {
   done: number;
@@ -11,7 +11,7 @@ export interface Counts {
 }
 
 function scoped(db: Db, scope: Scope) {
-  return importsDb(db)
+  return db
     .selectFrom('mailbox_imports as i')
     .innerJoin('domains as d', 'd.id', 'i.domain_id')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
@@ -26,7 +26,7 @@ const summary = [
 ] as const;
 
 export async function insertImport(db: Db, values: { domainId: number; createdBy: number | null; total: number; report: ReportEntry[]; rows: ImportRowData[]; counts: Counts }) {
-  const row = await importsDb(db)
+  const row = await db
     .insertInto('mailbox_imports')
     .values({
       domain_id: values.domainId,
@@ -51,11 +51,11 @@ export function getImport(db: Db, scope: Scope, id: number) {
 export type ImportSummary = NonNullable<Awaited<ReturnType<typeof getImport>>>;
 
 export function getReport(db: Db, id: number) {
-  return importsDb(db).selectFrom('mailbox_imports').select('report').where('id', '=', id).executeTakeFirstOrThrow();
+  return db.selectFrom('mailbox_imports').select('report').where('id', '=', id).executeTakeFirstOrThrow();
 }
 
 export function recentImports(db: Db, domainId: number, limit = 10) {
-  return importsDb(db)
+  return db
     .selectFrom('mailbox_imports as i')
     .innerJoin('domains as d', 'd.id', 'i.domain_id')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
@@ -68,7 +68,7 @@ export function recentImports(db: Db, domainId: number, limit = 10) {
 
 /** Everything the job needs, passwords included; only the job calls this. */
 export function loadForJob(db: Db, id: number) {
-  return importsDb(db)
+  return db
     .selectFrom('mailbox_imports as i')
     .innerJoin('domains as d', 'd.id', 'i.domain_id')
     .select(['i.id', 'i.domain_id', 'd.name as domain', 'd.customer_id', 'i.created_by', 'i.status', 'i.total', 'i.report', 'i.rows', 'i.created_at'])
@@ -77,11 +77,11 @@ export function loadForJob(db: Db, id: number) {
 }
 
 export async function markRunning(db: Db, id: number) {
-  await importsDb(db).updateTable('mailbox_imports').set({ status: 'running' }).where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
+  await db.updateTable('mailbox_imports').set({ status: 'running' }).where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
 }
 
 export async function saveProgress(db: Db, id: number, counts: Counts) {
-  await importsDb(db).updateTable('mailbox_imports').set(counts).where('id', '=', id).where('status', '=', 'running').execute();
+  await db.updateTable('mailbox_imports').set(counts).where('id', '=', id).where('status', '=', 'running').execute();
 }
 
 /**
@@ -94,7 +94,7 @@ export async function finishImport(
   id: number,
   end: { status: Extract<ImportStatus, 'done' | 'failed'>; counts?: Counts; report?: ReportEntry[]; generated?: GeneratedPassword[]; error?: string },
 ) {
-  const result = await importsDb(db)
+  const result = await db
     .updateTable('mailbox_imports')
     .set({
       status: end.status,

@@ -54,9 +54,3 @@ export interface MailboxImportsTable {
 export interface ImportsDatabase extends Database {
   mailbox_imports: MailboxImportsTable;
 }
-
-/**
- * The one place the imports table is reached until db/schema.ts lists it; afterwards this cast is
- * a no-op and can go.
- */
-export const importsDb = (db: Db) => db as unknown as Kysely<ImportsDatabase>;
