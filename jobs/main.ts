@@ -21,7 +21,11 @@ try {
 }
 const logger = pino({ level: config.logLevel, redact: redactPaths });
 const db = createDb(config.databaseUrl, config.scanConcurrency + 2);
-const running = await startWorkers(config, db, logger, { maintenance: values.maintenance });
+const running = await startWorkers(config, db, logger, { maintenance: values.maintenance }).catch(async (err) => {
+  console.error(`mailpanel worker: ${(err as Error).message}`);
+  await db.destroy();
+  process.exit(1);
+});
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, async () => {
     logger.info({ signal }, 'worker shutting down');

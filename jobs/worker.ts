@@ -23,6 +23,23 @@ export interface WorkerOptions {
   now?: () => Date;
 }
 
+export class RedisPolicyError extends Error {}
+
+/** An evicting Redis silently drops queued jobs and locks; workers refuse to run on one. */
+async function requireNoEviction(redis: ReturnType<typeof createRedis>, log: Logger) {
+  let policy: string | undefined;
+  try {
+    policy = ((await redis.config('GET', 'maxmemory-policy')) as string[])[1];
+  } catch {
+    log.warn('cannot read maxmemory-policy (CONFIG disabled?); make sure it is noeviction');
+    return;
+  }
+  if (policy !== 'noeviction') {
+    redis.disconnect();
+    throw new RedisPolicyError(`Redis maxmemory-policy is "${policy}"; the worker needs "noeviction" (set maxmemory-policy noeviction in redis.conf), or jobs can be lost`);
+  }
+}
+
 /** nodemailer speaks LMTP when asked to; our config names that transport lmtp://host:port. */
 const lmtpAsSmtp = (url: string) => url.replace(/^lmtp:/, 'smtp:') + (url.includes('?') ? '&' : '?') + 'lmtp=true';
 
@@ -37,6 +54,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   // Separate connections: producers fail fast, workers block and retry forever.
   const producer = createRedis(config.redisUrl, { name: 'mailpanel-producer' });
   await producer.connect();
+  await requireNoEviction(producer, log);
   const queues = new Queues(producer, config.redisPrefix);
   const writer = new BatchWriter(db, async (written, changes) => {
     for (const c of changes) log.info({ mailboxId: c.mailboxId, from: c.from, to: c.to }, 'quota level changed');

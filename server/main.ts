@@ -34,7 +34,11 @@ async function main() {
 
   const db = createDb(config.databaseUrl);
   if (config.roles.includes('web')) await announceSetupLink(db, config.publicUrl);
-  const stop = await startRoles(config, db, logger);
+  const stop = await startRoles(config, db, logger).catch(async (err) => {
+    console.error(`mailpanel: ${(err as Error).message}`);
+    await db.destroy();
+    process.exit(1);
+  });
 
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

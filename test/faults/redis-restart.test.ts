@@ -10,7 +10,7 @@ import { createRedis } from '../../server/redis.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { writeMessage } from '../support/maildir.js';
-import { startScript } from '../support/process.js';
+import { runScript, startScript } from '../support/process.js';
 import { startRedis } from '../support/redis-server.js';
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -81,5 +81,23 @@ describe('Redis restarts', () => {
     expect(res.statusCode).toBe(202);
     const after = await until(usage, (u) => u.scannedAt !== null && u.scannedAt !== before);
     expect(after.usedBytes).toBe(1234);
+  });
+});
+
+describe('start-up checks', () => {
+  it('the worker refuses to start on a Redis that may evict keys', async () => {
+    const evicting = await startRedis({ persistent: false });
+    try {
+      const admin = createRedis(evicting.url, { forWorker: true });
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      admin.disconnect();
+      const r = await runScript('jobs/main.ts', [], { DATABASE_URL: t.database.url, REDIS_URL: evicting.url });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('maxmemory-policy is "allkeys-lru"');
+      expect(r.stderr).toContain('noeviction');
+    } finally {
+      await evicting.kill();
+      evicting.cleanup();
+    }
   });
 });
