@@ -11,7 +11,12 @@ export interface Received {
  * A real SMTP server on 127.0.0.1 that keeps what it accepts. `reply` decides per recipient:
  * null accepts, a {code, text} refuses (4xx temporary, 5xx permanent).
  */
-export async function startSink(port = 0, reply: (rcpt: string, n: number) => { code: number; text: string } | null = () => null) {
+export async function startSink(
+  port = 0,
+  reply: (rcpt: string, n: number) => { code: number; text: string } | null = () => null,
+  /** Awaited before a recipient is answered: lets a test hold a client in the middle of a transaction. */
+  beforeRcpt: () => Promise<void> = async () => {},
+) {
   const received: Received[] = [];
   let rcpts = 0;
   const server = new SMTPServer({
@@ -20,9 +25,11 @@ export async function startSink(port = 0, reply: (rcpt: string, n: number) => { 
     logger: false,
     maxClients: 1000,
     onRcptTo(address, _session, callback) {
-      const r = reply(address.address, rcpts++);
-      if (!r) return callback();
-      callback(Object.assign(new Error(r.text), { responseCode: r.code }));
+      void beforeRcpt().then(() => {
+        const r = reply(address.address, rcpts++);
+        if (!r) return callback();
+        callback(Object.assign(new Error(r.text), { responseCode: r.code }));
+      });
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
