@@ -1,12 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { listPlans } from '../../../db/repositories/plans.js';
-import { parseSize } from '../../domain/quota.js';
-import { AppError } from '../../errors.js';
+import { getPlan, listPlans } from '../../../db/repositories/plans.js';
+import { formatBytes, parseSize } from '../../domain/quota.js';
+import { AppError, notFound } from '../../errors.js';
 import { attempt, formSchema, text } from '../../panel/forms.js';
 import { redirectAfterPost, render } from '../../panel/render.js';
 import { assertRole } from '../../auth/principal.js';
-import { createPlan } from './service.js';
+import { createPlan, updatePlanAlerts } from './service.js';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
 function size(raw: string | undefined, field: string, required = false): number | null {
   if (!raw?.trim()) {
@@ -38,7 +40,58 @@ export async function plansPanel(app: FastifyInstance) {
         });
       });
       if (!result.ok) return render(req, reply, 'plans', { title: 'Plans', plans: await listPlans(app.db, req.principal!.resellerId!), errors: result.errors, values: b }, result.status);
-      return redirectAfterPost(req, reply, '/plans');
+      return redirectAfterPost(req, reply, `/plans/${result.value.id}`);
+    },
+  );
+
+  async function showPlan(req: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
+    assertRole(req.principal!, 'reseller');
+    const plan = await getPlan(app.db, req.principal!, id);
+    if (!plan) throw notFound('Plan');
+    const texts = (plan.alert_texts ?? {}) as Record<string, { subject?: string; text?: string }>;
+    const values = {
+      warnPercents: plan.warn_percents.join(', '),
+      minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes) : '',
+      reminderDays: String(plan.reminder_days),
+      recipients: plan.alert_recipients,
+      subject_en: texts.en?.subject ?? '', text_en: texts.en?.text ?? '', subject_de: texts.de?.subject ?? '', text_de: texts.de?.text ?? '',
+    };
+    return render(req, reply, 'plan', { title: plan.name, plan, values, ...extra }, status);
+  }
+
+  app.get('/plans/:id', { schema: { params: IdParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 20 })) }) } }, async (req, reply) =>
+    showPlan(req, reply, (req.params as { id: number }).id, { notice: (req.query as { notice?: string }).notice === 'saved' ? 'The warning settings were saved.' : null }),
+  );
+
+  app.post(
+    '/plans/:id/alerts',
+    {
+      schema: {
+        params: IdParams,
+        body: formSchema({
+          warnPercents: Type.String({ maxLength: 40 }), minFree: text(40), reminderDays: Type.String({ maxLength: 3 }),
+          recipients: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Array(Type.String({ maxLength: 10 }), { maxItems: 3 })])),
+          subject_en: text(200), text_en: text(5000), subject_de: text(200), text_de: text(5000),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: number };
+      const b = req.body as Record<string, string | string[] | undefined>;
+      const one = (k: string) => String(b[k] ?? '');
+      const result = await attempt(async () => {
+        const percents = one('warnPercents').split(/[\s,;%]+/).filter(Boolean).map(Number);
+        const days = Number(one('reminderDays'));
+        return updatePlanAlerts(app.db, req.principal!, id, {
+          warnPercents: percents,
+          minFreeBytes: size(one('minFree'), 'minFree'),
+          recipients: ([] as string[]).concat(b.recipients ?? []),
+          reminderDays: days,
+          texts: { en: { subject: one('subject_en'), text: one('text_en') }, de: { subject: one('subject_de'), text: one('text_de') } },
+        });
+      });
+      if (!result.ok) return showPlan(req, reply, id, { errors: result.errors, values: { ...b, recipients: ([] as string[]).concat(b.recipients ?? []) } }, result.status);
+      return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
     },
   );
 }

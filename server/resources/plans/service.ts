@@ -3,7 +3,7 @@ import * as repo from '../../../db/repositories/plans.js';
 import { type Principal, assertRole, assertWritable } from '../../auth/principal.js';
 import { MAX_QUOTA_BYTES, MIN_QUOTA_BYTES } from '../../domain/quota.js';
 import { checkName } from '../../domain/text.js';
-import { AppError } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
 import { recordChange } from '../audit/record.js';
 
 export interface PlanInput {
@@ -46,4 +46,46 @@ export async function createPlan(db: Db, p: Principal, input: PlanInput) {
     if ((err as { code?: string }).code === '23505') throw new AppError('conflict', 'A plan with this name already exists.', 'name');
     throw err;
   }
+}
+
+export interface AlertSettingsInput {
+  warnPercents: number[];
+  minFreeBytes: number | null;
+  recipients: string[];
+  reminderDays: number;
+  texts: Record<'en' | 'de', { subject: string; text: string }>;
+}
+
+const RECIPIENTS = ['mailbox', 'contact', 'reseller'];
+
+/** A reseller decides per plan when warnings go out, to whom, and in which words. */
+export async function updatePlanAlerts(db: Db, p: Principal, id: number, input: AlertSettingsInput) {
+  assertRole(p, 'reseller');
+  assertWritable(p);
+  const plan = await repo.getPlan(db, p, id);
+  if (!plan) throw notFound('Plan');
+  const percents = [...new Set(input.warnPercents)].sort((a, b) => a - b);
+  if (percents.length === 0 || percents.length > 5 || percents.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
+    throw new AppError('validation', 'Enter one to five whole percentages from 1 to 99, like 80, 90, 95.', 'warnPercents');
+  }
+  if (input.recipients.length === 0 || input.recipients.some((r) => !RECIPIENTS.includes(r))) throw new AppError('validation', 'Choose at least one recipient.', 'recipients');
+  if (!Number.isInteger(input.reminderDays) || input.reminderDays < 0 || input.reminderDays > 30) throw new AppError('validation', 'Enter a number of days from 0 (no reminders) to 30.', 'reminderDays');
+  const texts: Record<string, { subject?: string; text?: string }> = {};
+  for (const lang of ['en', 'de'] as const) {
+    const { subject, text } = input.texts[lang];
+    if (/[\r\n]/.test(subject) || subject.length > 200) throw new AppError('validation', 'The subject must be one line of at most 200 characters.', `subject_${lang}`);
+    if (text.length > 5000) throw new AppError('validation', 'The text may be at most 5000 characters long.', `text_${lang}`);
+    if (subject.trim() || text.trim()) texts[lang] = { ...(subject.trim() && { subject: subject.trim() }), ...(text.trim() && { text: text.trim() }) };
+  }
+  const values = {
+    warn_percents: percents,
+    warn_min_free_bytes: input.minFreeBytes,
+    alert_recipients: input.recipients,
+    reminder_days: input.reminderDays,
+    alert_texts: Object.keys(texts).length ? JSON.stringify(texts) : null,
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('plans').set({ ...values, updated_at: new Date() }).where('id', '=', id).execute();
+    await recordChange(trx, p, { action: 'plan.alerts', objectType: 'plan', objectId: id, resellerId: p.resellerId, customerId: null, after: { warnPercents: percents, minFreeBytes: input.minFreeBytes, recipients: input.recipients, reminderDays: input.reminderDays, customTexts: Object.keys(texts) } });
+  });
 }

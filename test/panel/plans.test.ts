@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateAlerts } from '../../jobs/alerts/evaluate.js';
+import { writeUsage } from '../../jobs/usage-store.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { seedTenants, type Tenants } from '../support/fixtures.js';
+import { PanelClient } from '../support/panel.js';
+
+let t: TestApp;
+let w: Tenants;
+let reseller: PanelClient;
+beforeAll(async () => {
+  t = await createTestApp();
+  w = await seedTenants(t.db);
+  reseller = new PanelClient(t.app);
+  await reseller.login(w.A.resellerUser.email);
+});
+afterAll(() => t.close());
+
+describe('a plan decides when warnings go out, to whom and in which words', () => {
+  it('refuses bad settings next to their fields and changes nothing', async () => {
+    await reseller.get('/plans');
+    const created = await reseller.post('/plans', { name: 'Warned', defaultQuota: '100 MB' });
+    expect(created.statusCode).toBe(303);
+    const url = created.headers.location as string;
+    await reseller.get(url);
+    const bad = await reseller.post(`${url}/alerts`, { warnPercents: '80, 120', reminderDays: '3', recipients: 'mailbox', subject_en: '', text_en: '', subject_de: '', text_de: '' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="warnPercents-error">[^<]*1 to 99/);
+    const none = await reseller.post(`${url}/alerts`, { warnPercents: '80', reminderDays: '3', subject_en: '', text_en: '', subject_de: '', text_de: '' });
+    expect(none.body).toContain('Choose at least one recipient');
+    const plan = await t.db.selectFrom('plans').select(['warn_percents', 'alert_recipients']).where('name', '=', 'Warned').executeTakeFirstOrThrow();
+    expect(plan).toEqual({ warn_percents: [80, 90, 95], alert_recipients: ['mailbox', 'contact'] });
+  });
+
+  it('custom thresholds and recipients drive the warnings of its customers', async () => {
+    const { id: planId } = await t.db.selectFrom('plans').select('id').where('name', '=', 'Warned').executeTakeFirstOrThrow();
+    await reseller.get(`/plans/${planId}`);
+    const ok = await reseller.post(`/plans/${planId}/alerts`, {
+      warnPercents: '70', minFree: '', reminderDays: '0', recipients: 'reseller', subject_en: 'Heads up: {address} at {percent}', text_en: 'Clean up please.', subject_de: '', text_de: '',
+    });
+    expect(ok.statusCode).toBe(303);
+    await t.db.updateTable('customers').set({ plan_id: planId }).where('id', '=', w.A.customer.id).execute();
+    const { id } = await t.db.selectFrom('mailboxes').select('id').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow();
+    await writeUsage(t.db, [{ mailboxId: id, bytes: Math.round(524288000 * 0.72), messages: 1, scannedAt: new Date(), state: null, full: true }]);
+    const deliveries = await evaluateAlerts(t.db, [id], new Date());
+    expect(deliveries).toHaveLength(1);
+    const d = await t.db.selectFrom('alert_deliveries as d').innerJoin('alerts as a', 'a.id', 'd.alert_id').select(['a.level', 'd.recipient', 'd.address']).executeTakeFirstOrThrow();
+    expect(d).toEqual({ level: '70', recipient: 'reseller', address: 'reseller-a@example.net' });
+    const page = await reseller.get(`/plans/${planId}`);
+    expect(page.body).toContain('value="Heads up: {address} at {percent}"');
+  });
+});
