@@ -83,9 +83,11 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     workers.push(
       new Worker(ALERTS_QUEUE, dispatch, {
         ...common,
-        concurrency: 4,
-        // A relay never sees more than this, however many mailboxes cross a line at once.
-        limiter: { max: config.alertRatePerMinute, duration: 60_000 },
+        // Sends mostly wait on the relay; the limiter below, not this, sets the pace.
+        concurrency: 32,
+        // A relay never sees more than this, however many mailboxes cross a line at once; counted per
+        // second, so the rate is even rather than a burst at the start of each minute.
+        limiter: { max: Math.max(1, Math.round(config.alertRatePerMinute / 60)), duration: 1000 },
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, config.alertRetryBaseMs) },
       }),
     );

@@ -3,7 +3,7 @@
 import type { Dir } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DIR_SLICE, MISSING, ioError, isGone, nodeInfo } from './fs-answers.js';
+import { DIR_SLICE, MISSING, checkMailRoot, ioError, isGone, nodeInfo } from './fs-answers.js';
 import { DEFAULT_SETTLE_MS, parseState } from './scan-state.js';
 import { usageOf, type MailboxUsage } from './scan-result.js';
 import { walkMaildir, type DirEntry, type NodeInfo, type Walk } from './walk.js';
@@ -95,7 +95,9 @@ export async function runAsync<T>(walk: Walk<T>): Promise<T> {
  * refused or the file system fails.
  */
 export async function scanMailbox(mailRoot: string, maildir: string, previous?: unknown, options: ScanMailboxOptions = {}): Promise<MailboxUsage> {
-  const walk = walkMaildir(path.resolve(mailRoot), maildir, parseState(previous), {
+  const root = path.resolve(mailRoot);
+  checkMailRoot(root);
+  const walk = walkMaildir(root, maildir, parseState(previous), {
     full: options.full ?? false,
     startedAt: Date.now(),
     settleMs: options.settleMs ?? DEFAULT_SETTLE_MS,

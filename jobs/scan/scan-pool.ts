@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { checkMailRoot } from './fs-answers.js';
 import { DEFAULT_SETTLE_MS } from './scan-state.js';
 import { fromWire, type ScanItem, type ScanResult, type ScanTask, type WireResult, type WorkerMessage } from './scan-result.js';
 
@@ -79,7 +80,8 @@ export class ScanPool {
    * Measures `items` and yields the results in batches of `batchSize`, in completion order (match them
    * by id). Items may be an async iterable (a database cursor): they are read only as threads free up,
    * and reading pauses while the consumer has not taken the batches already done. A mailbox that
-   * cannot be measured gives `ok: false` with its ScanError; the scan goes on.
+   * cannot be measured gives `ok: false` with its ScanError; the scan goes on. Throws a ScanError
+   * when MAIL_ROOT itself is missing.
    */
   async *scan(mailRoot: string, items: Iterable<ScanItem> | AsyncIterable<ScanItem>, options: ScanOptions = {}): AsyncGenerator<ScanResult[], void, undefined> {
     if (this.#closed) throw new Error('ScanPool is closed');
@@ -88,6 +90,7 @@ export class ScanPool {
     const run = this.#nextRun++;
     const wire = { full: options.full ?? false, startedAt: Date.now(), settleMs: options.settleMs ?? DEFAULT_SETTLE_MS, bigDirBytes: options.bigDirBytes };
     const root = path.resolve(mailRoot);
+    checkMailRoot(root);
     const source = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
     const done: ScanResult[] = [];
     const inFlight = new Set<Promise<void>>();
