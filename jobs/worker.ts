@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
@@ -101,6 +102,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     w.on('error', (err) => log.error({ err: err.message, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
   }
+  if (!existsSync(config.mailRoot)) log.warn({ mailRoot: config.mailRoot }, 'MAIL_ROOT does not exist: scans of this node fail until it does (set MAIL_ROOT to where the maildirs live)');
   log.info({ queues: workers.map((w) => w.name), mailRoot: config.mailRoot }, 'workers started');
 
   return {
