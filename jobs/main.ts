@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createDb } from '../db/database.js';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { redactPaths } from '../server/logging.js';
+import { loggerOptions } from '../server/logging.js';
 import { startWorkers } from './worker.js';
 
 // A scanner beside one mail server's disks: `npm run worker -- --node NAME --mail-root DIR`.
@@ -19,7 +19,7 @@ try {
   }
   throw err;
 }
-const logger = pino({ level: config.logLevel, redact: redactPaths });
+const logger = pino(loggerOptions(config.logLevel));
 const db = createDb(config.databaseUrl, config.scanConcurrency + 2);
 const running = await startWorkers(config, db, logger, { maintenance: values.maintenance }).catch(async (err) => {
   console.error(`mailpanel worker: ${(err as Error).message}`);

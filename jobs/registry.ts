@@ -7,14 +7,14 @@ import type { Job } from 'bullmq';
 export interface JobData {
   'scan-mailbox': { mailboxId: number; full?: boolean };
   'scan-fanout': { full?: boolean };
-  'prune-samples': Record<string, never>;
+  'housekeeping': Record<string, never>;
   'send-alert': { deliveryId: number };
   'alerts-sweep': Record<string, never>;
   'import-mailboxes': { importId: number };
 }
 export type JobName = keyof JobData;
 
-export const JOB_NAMES = ['scan-mailbox', 'scan-fanout', 'prune-samples', 'send-alert', 'alerts-sweep', 'import-mailboxes'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['scan-mailbox', 'scan-fanout', 'housekeeping', 'send-alert', 'alerts-sweep', 'import-mailboxes'] as const satisfies readonly JobName[];
 
 export type Handler<N extends JobName> = (job: Job<JobData[N], unknown, N>) => Promise<unknown>;
 export type Handlers = { [N in JobName]: Handler<N> };

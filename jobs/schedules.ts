@@ -8,6 +8,6 @@ import { MAINTENANCE_QUEUE, type Queues } from './queues.js';
 export async function scheduleMaintenance(queues: Queues, config: Config) {
   const q = queues.get(MAINTENANCE_QUEUE);
   await q.upsertJobScheduler('scan-all', { every: config.scanIntervalMinutes * 60_000 }, { name: 'scan-fanout', data: {} });
-  await q.upsertJobScheduler('prune-samples', { every: 24 * 3600_000 }, { name: 'prune-samples', data: {} });
+  await q.upsertJobScheduler('housekeeping', { every: 24 * 3600_000 }, { name: 'housekeeping', data: {} });
   await q.upsertJobScheduler('alerts-sweep', { every: 3600_000 }, { name: 'alerts-sweep', data: {} });
 }

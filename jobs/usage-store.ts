@@ -26,7 +26,8 @@ export interface LevelChange {
 export async function writeUsage(db: Db, results: UsageResult[]): Promise<{ written: number[]; changes: LevelChange[] }> {
   if (results.length === 0) return { written: [], changes: [] };
   return db.transaction().execute(async (trx) => {
-    const quotas = await trx.selectFrom('mailboxes').select(['id', 'quota_bytes']).where('id', 'in', results.map((r) => r.mailboxId)).execute();
+    // FOR SHARE: a quota change in flight commits first, so the level is computed from the quota that holds.
+    const quotas = await trx.selectFrom('mailboxes').select(['id', 'quota_bytes']).where('id', 'in', results.map((r) => r.mailboxId)).forShare().execute();
     const quotaOf = new Map(quotas.map((q) => [q.id, q.quota_bytes]));
     const rows = results
       .filter((r) => quotaOf.has(r.mailboxId)) // deleted meanwhile

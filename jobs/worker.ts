@@ -15,7 +15,7 @@ import { scanMailboxHandler } from './handlers/scan-mailbox.js';
 import { MAINTENANCE_QUEUE, Queues, scanQueueName } from './queues.js';
 import { checkHandlers, type Handlers, type JobName } from './registry.js';
 import { scheduleMaintenance } from './schedules.js';
-import { pruneSamples } from './usage-store.js';
+import { housekeeping } from './housekeeping.js';
 
 export interface WorkerOptions {
   /** Also run fan-out, alerts and housekeeping (the central worker); a scanner beside remote disks does not. */
@@ -67,7 +67,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   const handlers: Partial<Handlers> = {
     'scan-mailbox': scanMailboxHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, writer, logger: log, now }),
     'scan-fanout': scanFanoutHandler(db, queues),
-    'prune-samples': async () => ({ deleted: await pruneSamples(db, config.sampleRetentionDays) }),
+    'housekeeping': async () => housekeeping(db, config),
     'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
     'alerts-sweep': async () => sweepAlerts(db, queues, now()),
     'import-mailboxes': importMailboxesHandler({ db, minPasswordLength: config.minPasswordLength, logger: log }),
@@ -88,7 +88,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
         concurrency: 32,
         // A relay never sees more than this, however many mailboxes cross a line at once; counted per
         // second, so the rate is even rather than a burst at the start of each minute.
-        limiter: { max: Math.max(1, Math.round(config.alertRatePerMinute / 60)), duration: 1000 },
+        limiter: config.alertRatePerMinute >= 60 ? { max: Math.round(config.alertRatePerMinute / 60), duration: 1000 } : { max: 1, duration: Math.round(60_000 / config.alertRatePerMinute) },
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, config.alertRetryBaseMs) },
       }),
     );

@@ -17,7 +17,7 @@ import { opsRoutes } from './ops/index.js';
 import { panelRoutes } from './panel/index.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { installValidators } from './plugins/validation.js';
-import { redactPaths } from './logging.js';
+import { loggerOptions } from './logging.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -34,8 +34,9 @@ export interface AppDeps {
 /** Builds the web app without listening, so tests can inject requests and main.ts can listen. */
 export async function buildApp(deps: AppDeps) {
   const app = Fastify({
-    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? { level: deps.config.logLevel, redact: redactPaths } }),
-    trustProxy: false,
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? loggerOptions(deps.config.logLevel) }),
+    // Client addresses (throttling, API key allow-lists, /metrics) come from X-Forwarded-For only via these proxies.
+    trustProxy: deps.config.trustProxy.length ? deps.config.trustProxy : false,
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -14,6 +14,8 @@ export interface Config {
   /** Prefix for every Redis key (BullMQ queues, throttles), so several installs or test files can share one Redis. */
   redisPrefix: string;
   cookieSecure: boolean;
+  /** Addresses of reverse proxies whose X-Forwarded-For is believed; empty = none. */
+  trustProxy: string[];
   sessionIdleSeconds: number;
   sessionAbsoluteSeconds: number;
   minPasswordLength: number;
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailRoot: path.resolve(str('MAIL_ROOT', '/var/vmail')),
     redisPrefix: str('REDIS_PREFIX', 'mailpanel'),
     cookieSecure: bool('COOKIE_SECURE', true),
+    trustProxy: str('TRUST_PROXY', '').split(',').map((s) => s.trim()).filter(Boolean),
     sessionIdleSeconds: int('SESSION_IDLE_SECONDS', 30 * 60, 60, 7 * 86400),
     sessionAbsoluteSeconds: int('SESSION_ABSOLUTE_SECONDS', 12 * 3600, 300, 30 * 86400),
     minPasswordLength: int('MIN_PASSWORD_LENGTH', 10, 8, 128),

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { createDb } from '../db/database.js';
 import { ConfigError, loadConfig, redactUrl } from './config.js';
-import { redactPaths } from './logging.js';
+import { loggerOptions } from './logging.js';
 import { prepareDatabase, checkRedis, announceSetupLink } from './startup.js';
 import { startRoles } from './roles.js';
 
@@ -17,7 +17,7 @@ async function main() {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel, redact: redactPaths });
+  const logger = pino(loggerOptions(config.logLevel));
 
   try {
     await prepareDatabase(config.databaseUrl);

@@ -11,6 +11,8 @@ export function createRedis(url: string, opts: { forWorker?: boolean; name?: str
     enableOfflineQueue: !!opts.forWorker,
     maxRetriesPerRequest: opts.forWorker ? null : 1,
     connectTimeout: 2000,
+    // Producers answer within seconds even when Redis stalls; workers block on purpose.
+    ...(!opts.forWorker && { commandTimeout: 2000 }),
     retryStrategy: (times) => Math.min(times * 200, 2000),
   };
   const redis = new Redis(url, options);

@@ -27,11 +27,12 @@ export async function touchKey(db: Db, id: number) {
   await db.updateTable('api_keys').set({ last_used_at: new Date() }).where('id', '=', id).execute();
 }
 
+/** The keys a caller manages: a reseller its own, the operator every key. */
 export function listKeys(db: Db, resellerId: number | null) {
   return db
     .selectFrom('api_keys')
     .select(['id', 'prefix', 'name', 'read_only', 'customer_id', 'domain_id', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'allowed_cidrs'])
-    .$call((qb) => (resellerId === null ? qb.where('reseller_id', 'is', null) : qb.where('reseller_id', '=', resellerId)))
+    .$if(resellerId !== null, (qb) => qb.where('reseller_id', '=', resellerId!))
     .orderBy('id', 'desc')
     .execute();
 }
@@ -42,7 +43,7 @@ export async function revokeKey(db: Db, id: number, resellerId: number | null) {
     .set({ revoked_at: new Date() })
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
-    .$call((qb) => (resellerId === null ? qb.where('reseller_id', 'is', null) : qb.where('reseller_id', '=', resellerId)))
+    .$if(resellerId !== null, (qb) => qb.where('reseller_id', '=', resellerId!))
     .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }

@@ -29,6 +29,7 @@ export async function deleteSession(db: Db, idHash: string) {
   await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
 }
 
-export async function deleteExpiredSessions(db: Db, absoluteSeconds: number) {
-  await db.deleteFrom('sessions').where(sql<boolean>`created_at < now() - make_interval(secs => ${absoluteSeconds})`).execute();
+export async function deleteExpiredSessions(db: Db, absoluteSeconds: number): Promise<number> {
+  const res = await db.deleteFrom('sessions').where(sql<boolean>`created_at < now() - make_interval(secs => ${absoluteSeconds})`).executeTakeFirst();
+  return Number(res.numDeletedRows);
 }

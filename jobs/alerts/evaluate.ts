@@ -15,7 +15,7 @@ export async function evaluateAlerts(db: Db, mailboxIds: number[], now: Date): P
   const ids = [...new Set(mailboxIds)].sort((a, b) => a - b);
   return db.transaction().execute(async (trx) => {
     // Serialise evaluations of one mailbox (a scan and a quota change at once); sorted, so no deadlock.
-    await sql`SELECT pg_advisory_xact_lock(7342002, id::int) FROM unnest(${ids}::bigint[]) AS id ORDER BY id`.execute(trx);
+    await sql`SELECT pg_advisory_xact_lock(7342002, (id % 2147483647)::int) FROM unnest(${ids}::bigint[]) AS id ORDER BY id`.execute(trx);
     const rows = await trx
       .selectFrom('mailboxes as m')
       .innerJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')

@@ -14,7 +14,8 @@ export class LoginThrottle {
   ) {}
 
   private keys(email: string, ip: string) {
-    return [`${this.prefix}:login-fail:acct:${sha256(email.toLowerCase())}`, `${this.prefix}:login-fail:ip:${ip}`];
+    // The same account however it is typed, so spaces or case cannot reach a fresh counter.
+    return [`${this.prefix}:login-fail:acct:${sha256(email.trim().toLowerCase())}`, `${this.prefix}:login-fail:ip:${ip}`];
   }
 
   async isBlocked(email: string, ip: string): Promise<boolean> {

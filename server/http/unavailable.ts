@@ -5,5 +5,6 @@ export function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (e?.code && CODES.has(e.code)) return true;
   const msg = e?.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|Stream isn't writeable|Connection is closed/i.test(msg);
+  if ((err as { name?: string })?.name === 'MaxRetriesPerRequestError') return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries/i.test(msg);
 }

@@ -358,4 +358,5 @@ export const de: Record<string, string> = {
   "Enter a number of days from 0 (no reminders) to 30.": "Geben Sie eine Anzahl Tage von 0 (keine Erinnerungen) bis 30 an.",
   "The subject must be one line of at most 200 characters.": "Der Betreff muss eine Zeile mit höchstens 200 Zeichen sein.",
   "The text may be at most 5000 characters long.": "Der Text darf höchstens 5000 Zeichen lang sein.",
+  provider: "Ihr Anbieter",
 };

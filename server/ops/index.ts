@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { ALERTS_QUEUE } from '../../jobs/alerts/queue.js';
 import { MAINTENANCE_QUEUE, scanQueueName } from '../../jobs/queues.js';
+import { IMPORTS_QUEUE } from '../resources/imports/job.js';
 import { cookieName, resumeSession } from '../auth/sessions.js';
 import { safeEqual } from '../auth/tokens.js';
 import { alertDeliveries, mailboxesByLevel, queueJobs, registry } from '../metrics.js';
@@ -17,7 +18,7 @@ const within = <T>(ms: number, p: Promise<T>) =>
 export async function opsRoutes(app: FastifyInstance) {
   const queueNames = async () => {
     const nodes = await app.db.selectFrom('mailboxes').select('node').distinct().execute();
-    return [MAINTENANCE_QUEUE, ALERTS_QUEUE, ...new Set(['local', ...nodes.map((n) => n.node)].map(scanQueueName))];
+    return [MAINTENANCE_QUEUE, ALERTS_QUEUE, IMPORTS_QUEUE, ...new Set(['local', ...nodes.map((n) => n.node)].map(scanQueueName))];
   };
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -58,7 +59,7 @@ export async function opsRoutes(app: FastifyInstance) {
     });
     const adapter = new FastifyAdapter();
     adapter.setBasePath('/admin/queues');
-    createBullBoard({ queues: (await queueNames().catch(() => [MAINTENANCE_QUEUE, ALERTS_QUEUE, scanQueueName('local')])).map((n) => new BullMQAdapter(app.queues.get(n))), serverAdapter: adapter });
+    createBullBoard({ queues: (await queueNames().catch(() => [MAINTENANCE_QUEUE, ALERTS_QUEUE, IMPORTS_QUEUE, scanQueueName('local')])).map((n) => new BullMQAdapter(app.queues.get(n))), serverAdapter: adapter });
     await scope.register(adapter.registerPlugin(), { prefix: '/admin/queues' });
   });
 }

@@ -32,15 +32,16 @@ export async function authPanel(app: FastifyInstance) {
     '/login',
     { ...open, schema: { body: formSchema({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }), next: text(500) }) } },
     async (req, reply) => {
-      const { email, password, next } = req.body as { email: string; password: string; next?: string };
+      const { password, next } = req.body as { email: string; password: string; next?: string };
+      const email = (req.body as { email: string }).email.trim().toLowerCase();
       const values = { email, next: next ?? '' };
       if (await app.throttle.isBlocked(email, req.ip)) {
         return render(req, reply, 'login', { values, errors: { _form: 'Too many failed sign-in attempts. Try again in an hour.' } }, 429);
       }
-      const user = await findUserByEmail(app.db, email.trim());
+      const user = await findUserByEmail(app.db, email);
       const ok = user ? await verifyPassword(user.password_hash, password) : await verifyNothing(password);
       if (!user || !ok || !user.active) {
-        await app.throttle.recordFailure(email.trim(), req.ip);
+        await app.throttle.recordFailure(email, req.ip);
         req.log.info({ event: 'login_failed' }, 'failed panel login');
         return render(req, reply, 'login', { values, errors: { _form: 'The email address or password is wrong.' } }, 401);
       }

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { buildApp, type App } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
-import { redactPaths } from '../../server/logging.js';
+import { loggerOptions } from '../../server/logging.js';
 import { createRedis } from '../../server/redis.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from './database.js';
 
@@ -24,7 +24,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   await redis.connect();
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
-  const logger = pino({ level: 'info', redact: redactPaths }, sink);
+  const logger = pino(loggerOptions('info'), sink);
   const app = await buildApp({ config, db: database.db, redis, loggerInstance: logger });
   await app.ready();
   return {

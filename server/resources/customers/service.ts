@@ -100,6 +100,9 @@ export async function deleteCustomer(db: Db, p: Principal, id: number) {
   const domains = await db.selectFrom('domains').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', id).executeTakeFirstOrThrow();
   if (domains.n > 0) throw new AppError('conflict', 'The customer still has domains; delete them first.');
   await db.transaction().execute(async (trx) => {
+    await repo.lockCustomer(trx, id);
+    const left = await trx.selectFrom('domains').select('id').where('customer_id', '=', id).limit(1).executeTakeFirst();
+    if (left) throw new AppError('conflict', 'The customer still has domains; delete them first.');
     await repo.deleteCustomer(trx, id);
     await recordChange(trx, p, { action: 'customer.delete', objectType: 'customer', objectId: id, resellerId: before.reseller_id, customerId: id, before: snapshot(before) });
   });

@@ -140,8 +140,10 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
   return db.transaction().execute(async (trx) => {
     if (patch.quotaBytes !== undefined && patch.quotaBytes !== before.quota_bytes) {
       await lockCustomer(trx, before.customer_id);
+      // Read again under the customer's lock: a concurrent change may have moved it since.
+      const current = await trx.selectFrom('mailboxes').select('quota_bytes').where('id', '=', before.id).executeTakeFirstOrThrow();
       const limits = await planLimitsFor(trx, before.customer_id);
-      const bad = checkQuota(limits, patch.quotaBytes) ?? checkFootprint(limits, await customerFootprint(trx, before.customer_id), 0, patch.quotaBytes - before.quota_bytes);
+      const bad = checkQuota(limits, patch.quotaBytes) ?? checkFootprint(limits, await customerFootprint(trx, before.customer_id), 0, patch.quotaBytes - current.quota_bytes);
       if (bad) throw limitError(bad);
     }
     await repo.updateMailbox(trx, before.id, {

@@ -46,7 +46,8 @@ export async function createLogin(
   minPasswordLength: number,
 ) {
   assertWritable(p);
-  // The new login's scope must lie inside the creator's own.
+  // The new login's scope must lie inside the creator's own, and only staff hand out logins.
+  assertRole(p, 'operator', 'reseller');
   if (input.role === 'reseller') assertRole(p, 'operator');
   else if ((await getCustomerOr404(db, p, input.customerId ?? 0)).reseller_id !== input.resellerId) throw notFound('Customer');
   const email = await checkLogin(db, input, minPasswordLength);

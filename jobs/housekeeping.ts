@@ -1,0 +1,33 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import { deleteExpiredSessions } from '../db/repositories/sessions.js';
+import { pruneSamples } from './usage-store.js';
+
+/**
+ * Daily: old usage samples, ended sessions and setup links, and secrets an import left behind (a
+ * job lost with Redis, or generated passwords nobody downloaded) are removed.
+ */
+export async function housekeeping(db: Db, opts: { sampleRetentionDays: number; sessionAbsoluteSeconds: number }) {
+  const samples = await pruneSamples(db, opts.sampleRetentionDays);
+  const sessions = await deleteExpiredSessions(db, opts.sessionAbsoluteSeconds);
+  const tokens = await db.deleteFrom('setup_tokens').where(sql<boolean>`expires_at < now() OR used_at IS NOT NULL`).executeTakeFirst();
+  const stuck = await db
+    .updateTable('mailbox_imports')
+    .set({ status: 'failed', rows: sql`NULL`, error: 'The import did not finish within a day and was stopped.', finished_at: new Date() })
+    .where('status', 'in', ['queued', 'running'])
+    .where(sql<boolean>`created_at < now() - interval '1 day'`)
+    .executeTakeFirst();
+  const passwords = await db
+    .updateTable('mailbox_imports')
+    .set({ generated_passwords: sql`NULL` })
+    .where('generated_passwords', 'is not', null)
+    .where(sql<boolean>`coalesce(finished_at, created_at) < now() - interval '7 days'`)
+    .executeTakeFirst();
+  return {
+    samples,
+    sessions,
+    setupTokens: Number(tokens.numDeletedRows),
+    stuckImports: Number(stuck.numUpdatedRows),
+    expiredPasswords: Number(passwords.numUpdatedRows),
+  };
+}
