@@ -77,8 +77,16 @@ describe('journeys in a real browser', () => {
     await page.getByLabel('Default quota').fill('1 GB');
     await page.getByLabel('Most mailboxes').fill('50');
     await page.getByRole('button', { name: 'Create plan' }).click();
-    await expect.poll(() => page.getByRole('cell', { name: 'Business' }).isVisible()).toBe(true);
-    await screenshot(page, 'reseller-plans');
+    await page.waitForURL(/\/plans\/\d+$/);
+    await expect.poll(() => page.getByRole('heading', { name: 'Business' }).isVisible()).toBe(true);
+    // Warnings at 85 % and 95 %, to the customer's contact and the reseller.
+    await page.getByLabel('Warn at (percent)').fill('85, 95');
+    await page.getByLabel("the customer's contact address").check();
+    await page.getByLabel('my own contact address').check();
+    await page.getByLabel('the mailbox itself').uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByText('The warning settings were saved.').isVisible()).toBe(true);
+    await screenshot(page, 'reseller-plan-warnings');
     await nav(page, 'Customers');
     await page.getByLabel('Name', { exact: true }).fill('Bäckerei Müller');
     await page.getByLabel('Contact email').fill('info@baeckerei.example');
