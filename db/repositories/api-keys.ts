@@ -23,8 +23,14 @@ export function findUsableKey(db: Db, prefix: string) {
     .executeTakeFirst();
 }
 
+/** Records use at most once a minute, so requests on one key do not queue on its row. */
 export async function touchKey(db: Db, id: number) {
-  await db.updateTable('api_keys').set({ last_used_at: new Date() }).where('id', '=', id).execute();
+  await db
+    .updateTable('api_keys')
+    .set({ last_used_at: new Date() })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
+    .execute();
 }
 
 /** The keys a caller manages: a reseller its own, the operator every key. */

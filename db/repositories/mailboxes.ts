@@ -65,10 +65,10 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
     .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', `%${escapeLike(q.search!)}%`));
   const dir = q.desc ? 'desc' : 'asc';
   const sort = q.sort ?? 'address';
-  const [items, total] = await Promise.all([
+  // The page's ids first (an index walk for address order), then the columns of those rows only.
+  const [page, total] = await Promise.all([
     base
-      .select([...columns])
-      .select(sql<number>`coalesce(u.used_bytes, 0)::float8 / m.quota_bytes`.as('fullness'))
+      .select('m.id')
       .$call((qb) =>
         sort === 'fullness'
           ? qb.orderBy(sql`coalesce(u.used_bytes, 0)::float8 / m.quota_bytes`, dir)
@@ -82,7 +82,10 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
       .execute(),
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { items: items as MailboxRow[], total: total.n };
+  if (page.length === 0) return { items: [], total: total.n };
+  const rows = (await scoped(db, scope).where('m.id', 'in', page.map((r) => r.id)).select([...columns]).execute()) as MailboxRow[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return { items: page.map((r) => byId.get(r.id)!).filter(Boolean), total: total.n };
 }
 
 export function getMailbox(db: Db, scope: Scope, address: string): Promise<MailboxRow | undefined> {

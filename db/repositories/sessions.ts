@@ -10,19 +10,22 @@ export async function insertSession(db: Db, values: { id_hash: string; user_id: 
  * session is within its idle and absolute lifetimes; touching it extends the idle window.
  */
 export async function loadSession(db: Db, idHash: string, idleSeconds: number, absoluteSeconds: number) {
-  return db
-    .updateTable('sessions as s')
-    .set({ last_seen_at: new Date() })
-    .from('users as u')
-    .whereRef('u.id', '=', 's.user_id')
+  const session = await db
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
     .where('s.id_hash', '=', idHash)
     .where('u.active', '=', true)
     .where(sql<boolean>`s.last_seen_at > now() - make_interval(secs => ${idleSeconds})`)
     .where(sql<boolean>`s.created_at > now() - make_interval(secs => ${absoluteSeconds})`)
     .where(sql<boolean>`(u.reseller_id IS NULL OR EXISTS (SELECT 1 FROM resellers r WHERE r.id = u.reseller_id AND r.active))`)
     .where(sql<boolean>`(u.customer_id IS NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = u.customer_id AND c.active))`)
-    .returning(['s.id_hash', 's.csrf_token', 's.acting_customer_id', 's.pending_totp', 's.created_at', 'u.id as user_id', 'u.email', 'u.role', 'u.reseller_id', 'u.customer_id', 'u.totp_enabled'])
+    .select(['s.id_hash', 's.csrf_token', 's.acting_customer_id', 's.pending_totp', 's.created_at', 's.last_seen_at', 'u.id as user_id', 'u.email', 'u.role', 'u.reseller_id', 'u.customer_id', 'u.totp_enabled'])
     .executeTakeFirst();
+  // The idle window moves on at most once a minute: a write per page view would serialise a busy session.
+  if (session && Date.now() - session.last_seen_at.getTime() > 60_000) {
+    await db.updateTable('sessions').set({ last_seen_at: new Date() }).where('id_hash', '=', idHash).execute();
+  }
+  return session;
 }
 
 export async function deleteSession(db: Db, idHash: string) {
