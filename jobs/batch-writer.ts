@@ -15,7 +15,7 @@ export class BatchWriter {
     /** Called once a batch is stored: the written mailboxes and their level changes. */
     private readonly onWritten: (written: number[], changes: LevelChange[]) => Promise<void> | void,
     private readonly maxBatch = 200,
-    private readonly maxWaitMs = 50,
+    private readonly maxWaitMs = 10,
   ) {}
 
   write(result: UsageResult): Promise<void> {
