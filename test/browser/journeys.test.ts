@@ -13,7 +13,7 @@ import { insertUser } from '../../db/repositories/users.js';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { loadConfig } from '../../server/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { launchBrowser, screenshot, watchPage } from '../support/browser.js';
+import { accessibilityProblems, launchBrowser, screenshot, watchPage } from '../support/browser.js';
 import { PASSWORD } from '../support/fixtures.js';
 
 let t: TestApp;
@@ -51,12 +51,17 @@ async function signIn(email: string) {
   await page.waitForURL(`${base}/overview`);
   return { page, problems, done: () => context.close() };
 }
+/** A screenshot for the artifacts, and the page's basic accessibility checked on the way. */
+async function shot(page: Page, name: string) {
+  expect(await accessibilityProblems(page), name).toEqual([]);
+  await screenshot(page, name);
+}
 const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
 
 describe('journeys in a real browser', () => {
   it('the operator creates a reseller with a login', async () => {
     const { page, problems, done } = await signIn('ops@host.example');
-    await screenshot(page, 'operator-overview');
+    await shot(page, 'operator-overview');
     await nav(page, 'Resellers');
     await page.getByLabel('Name').fill('Acme Hosting');
     await page.getByLabel('Contact email').fill('billing@acme.example');
@@ -65,7 +70,7 @@ describe('journeys in a real browser', () => {
     await page.getByRole('button', { name: 'Create reseller' }).click();
     await page.waitForURL(/\/resellers\/\d+$/);
     await expect.poll(() => page.getByRole('heading', { name: 'Acme Hosting' }).isVisible()).toBe(true);
-    await screenshot(page, 'operator-reseller-created');
+    await shot(page, 'operator-reseller-created');
     expect(problems).toEqual([]);
     await done();
   });
@@ -86,7 +91,7 @@ describe('journeys in a real browser', () => {
     await page.getByLabel('the mailbox itself').uncheck();
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByText('The warning settings were saved.').isVisible()).toBe(true);
-    await screenshot(page, 'reseller-plan-warnings');
+    await shot(page, 'reseller-plan-warnings');
     await nav(page, 'Customers');
     await page.getByLabel('Name', { exact: true }).fill('Bäckerei Müller');
     await page.getByLabel('Contact email').fill('info@baeckerei.example');
@@ -96,7 +101,7 @@ describe('journeys in a real browser', () => {
     await page.getByRole('button', { name: 'Create customer' }).click();
     await page.waitForURL(/\/customers\/\d+/);
     await expect.poll(() => page.getByText('The customer was created.').isVisible()).toBe(true);
-    await screenshot(page, 'reseller-customer-created');
+    await shot(page, 'reseller-customer-created');
     expect(problems).toEqual([]);
     await done();
   });
@@ -112,7 +117,7 @@ describe('journeys in a real browser', () => {
     await page.getByLabel('Password').fill('a long password');
     await page.getByRole('button', { name: 'Create mailbox' }).click();
     await page.waitForURL(/notice=created/);
-    await screenshot(page, 'customer-domain');
+    await shot(page, 'customer-domain');
 
     const csv = path.join(tmp, 'mailboxes.csv');
     writeFileSync(csv, 'address,password,quota,imap,pop3\nanna,a long password,500 MB,yes,no\nbernd,,1 GB,yes,yes\nbad..name,a long password,,yes,yes\ninfo,a long password,,yes,yes\n');
@@ -121,7 +126,7 @@ describe('journeys in a real browser', () => {
     await page.getByLabel(/Dry run/).check();
     await page.getByRole('button', { name: 'Upload' }).click();
     await expect.poll(() => page.getByText(/2 of 4 rows can be imported/).isVisible()).toBe(true);
-    await screenshot(page, 'customer-import-dry-run');
+    await shot(page, 'customer-import-dry-run');
     await page.locator('input[type=file]').setInputFiles(csv);
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.waitForURL(/\/imports\/\d+/);
@@ -129,7 +134,7 @@ describe('journeys in a real browser', () => {
     await expect.poll(() => page.getByText('Import finished.').isVisible(), { timeout: 30_000 }).toBe(true);
     expect(await page.locator('progress').first().getAttribute('value')).toBe(await page.locator('progress').first().getAttribute('max'));
     await expect.poll(() => page.getByText(/4 of 4 rows: 2 created, 2 failed/).isVisible()).toBe(true);
-    await screenshot(page, 'customer-import-done');
+    await shot(page, 'customer-import-done');
 
     // History: the scanner's samples of the last weeks, drawn on the server as SVG.
     const mb = await t.db.selectFrom('mailboxes').select(['id', 'address']).where('local_part', '=', 'info').where('address', 'like', '%xn--%').executeTakeFirstOrThrow();
@@ -140,9 +145,29 @@ describe('journeys in a real browser', () => {
     await expect.poll(() => page.locator('svg.chart').isVisible()).toBe(true);
     await expect.poll(() => page.getByText(/full in about \d+ days/).isVisible()).toBe(true);
     await expect.poll(() => page.getByText(/Use POP3 on one computer/).isVisible()).toBe(true);
-    await screenshot(page, 'customer-mailbox-history');
+    await shot(page, 'customer-mailbox-history');
     expect(problems).toEqual([]);
     await done();
+  });
+
+  it('works with the keyboard alone', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    // Tab order: the skip link first, then the brand link, then the form; Enter submits.
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await page.evaluate<string>('document.activeElement.id || document.activeElement.textContent.trim()'));
+    }
+    expect(order).toEqual(['Skip to content', 'mailpanel', 'email', 'password']);
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.type('owner@baeckerei.example');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${base}/overview`);
+    await context.close();
   });
 
   it('the panel speaks German to a German browser', async () => {
@@ -150,7 +175,7 @@ describe('journeys in a real browser', () => {
     const page = await context.newPage();
     await page.goto(`${base}/login`);
     await expect.poll(() => page.getByRole('button', { name: 'Anmelden' }).isVisible()).toBe(true);
-    await screenshot(page, 'login-de');
+    await shot(page, 'login-de');
     await context.close();
   });
 });

@@ -32,3 +32,26 @@ export async function screenshot(page: Page, name: string) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Basic accessibility of the page in front of the user: a document language, a label for every
+ * form control, a name for every image, and a main landmark. Returns what is missing.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`(() => {
+    const problems = [];
+    if (!document.documentElement.lang) problems.push('no lang on <html>');
+    if (!document.querySelector('main')) problems.push('no <main>');
+    for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      const labelled = (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.closest('label') || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+      if (!labelled) problems.push('unlabelled ' + el.tagName.toLowerCase() + ' ' + (el.name || ''));
+    }
+    for (const el of document.querySelectorAll('img, svg[role=img]')) {
+      if (!el.getAttribute('alt') && !el.getAttribute('aria-label')) problems.push('image without a name');
+    }
+    for (const el of document.querySelectorAll('button, a[href]')) {
+      if (!(el.textContent || '').trim() && !el.getAttribute('aria-label')) problems.push('control without a name: ' + el.outerHTML.slice(0, 60));
+    }
+    return problems;
+  })()`);
+}
