@@ -2,23 +2,14 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createDb } from '../db/database.js';
-import { ConfigError, loadConfig } from '../server/config.js';
+import { loadConfigOrExit } from '../server/config.js';
 import { loggerOptions } from '../server/logging.js';
 import { startWorkers } from './worker.js';
 
 // A scanner beside one mail server's disks: `npm run worker -- --node NAME --mail-root DIR`.
 // It consumes only that node's scan queue; add --maintenance to also run fan-out and housekeeping.
 const { values } = parseArgs({ options: { node: { type: 'string' }, 'mail-root': { type: 'string' }, maintenance: { type: 'boolean', default: false } } });
-let config;
-try {
-  config = loadConfig({ ...process.env, ...(values.node && { STORAGE_NODE: values.node }), ...(values['mail-root'] && { MAIL_ROOT: path.resolve(values['mail-root']) }) });
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = loadConfigOrExit({ ...process.env, ...(values.node && { STORAGE_NODE: values.node }), ...(values['mail-root'] && { MAIL_ROOT: path.resolve(values['mail-root']) }) });
 const logger = pino(loggerOptions(config.logLevel));
 const db = createDb(config.databaseUrl, config.scanConcurrency + 2);
 const running = await startWorkers(config, db, logger, { maintenance: values.maintenance }).catch(async (err) => {

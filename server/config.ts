@@ -160,3 +160,16 @@ export function redactUrl(raw: string): string {
     return '(unparseable URL)';
   }
 }
+
+/** For entry points: the configuration, or every problem printed and exit code 2. */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,22 +1,13 @@
 import { pino } from 'pino';
 import { createDb } from '../db/database.js';
-import { ConfigError, loadConfig, redactUrl } from './config.js';
+import { loadConfigOrExit, redactUrl } from './config.js';
 import { loggerOptions } from './logging.js';
 import { prepareDatabase, checkRedis, announceSetupLink } from './startup.js';
 import { startRoles } from './roles.js';
 
 // One process runs every role by default (`npm start`); ROLES=web|worker|policy splits them for production.
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const logger = pino(loggerOptions(config.logLevel));
 
   try {

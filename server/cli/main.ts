@@ -5,7 +5,7 @@ import { createDb, type Db } from '../../db/database.js';
 import { countOperators, findUserByEmail, insertUser } from '../../db/repositories/users.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { OPERATOR_SYSTEM } from '../auth/principal.js';
-import { ConfigError, loadConfig, redactUrl, type Config } from '../config.js';
+import { loadConfigOrExit, redactUrl, type Config } from '../config.js';
 import { checkContactEmail } from '../domain/text.js';
 import { AppError } from '../errors.js';
 import { createApiKey } from '../resources/api-keys/service.js';
@@ -106,16 +106,7 @@ async function main() {
     help();
     process.exit(2);
   }
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const { values } = parseArgs({ args: rest, options: command.options, strict: true });
   try {
     const applied = await prepareDatabase(config.databaseUrl);
