@@ -47,3 +47,13 @@ export const scanJob = (mailboxId: number, full = false) => ({
   data: { mailboxId, ...(full && { full: true }) },
   opts: { deduplication: { id: `mailbox-${mailboxId}` } } satisfies JobsOptions,
 });
+
+/**
+ * Queues scans of these mailboxes on one node's queue. A full recount asked for while a normal scan
+ * of the mailbox still waits is not dropped as a duplicate: the waiting job is made a full one.
+ */
+export async function addScans(queues: Queues, node: string, mailboxIds: number[], full = false) {
+  const jobs = await queues.get(scanQueueName(node)).addBulk(mailboxIds.map((id) => scanJob(id, full)));
+  // A deduplicated add returns the waiting job's id with our data; writing it upgrades that job.
+  if (full) await Promise.all(jobs.map((j) => j.updateData({ mailboxId: j.data.mailboxId, full: true }).catch(() => {})));
+}

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Db } from '../../db/database.js';
-import { scanJob, scanQueueName, type Queues } from '../queues.js';
+import { addScans, type Queues } from '../queues.js';
 import type { JobData } from '../registry.js';
 
 const PAGE = 1000;
@@ -16,7 +16,7 @@ export function scanFanoutHandler(db: Db, queues: Queues) {
       const byNode = new Map<string, typeof rows>();
       for (const r of rows) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
       for (const [node, list] of byNode) {
-        await queues.get(scanQueueName(node)).addBulk(list.map((r) => scanJob(r.id, job.data.full)));
+        await addScans(queues, node, list.map((r) => r.id), job.data.full);
       }
       total += rows.length;
       after = rows[rows.length - 1].id;

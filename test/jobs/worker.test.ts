@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanFanoutHandler } from '../../jobs/handlers/scan-fanout.js';
-import { scanQueueName } from '../../jobs/queues.js';
+import { addScans, scanQueueName } from '../../jobs/queues.js';
 import { startWorkers } from '../../jobs/worker.js';
 import { loadConfig } from '../../server/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -115,6 +115,12 @@ describe('the periodic fan-out', () => {
     const mailboxes = await t.db.selectFrom('mailboxes').select('id').execute();
     expect(waiting.map((j) => j.data.mailboxId).sort()).toEqual(mailboxes.map((m) => m.id).sort());
     for (const j of waiting) expect(Object.keys(j.data)).toEqual(['mailboxId']);
+    // A full recount asked for meanwhile is not swallowed as a duplicate: the waiting scan becomes full.
+    const one = mailboxes[0].id;
+    await addScans(t.app.queues, 'idle', [one], true);
+    const after = await queue.getWaiting(0, 1000);
+    expect(after).toHaveLength(mailboxes.length);
+    expect(after.find((j) => j.data.mailboxId === one)!.data).toEqual({ mailboxId: one, full: true });
     await queue.obliterate({ force: true });
   });
 });
