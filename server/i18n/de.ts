@@ -359,4 +359,8 @@ export const de: Record<string, string> = {
   "The subject must be one line of at most 200 characters.": "Der Betreff muss eine Zeile mit höchstens 200 Zeichen sein.",
   "The text may be at most 5000 characters long.": "Der Text darf höchstens 5000 Zeichen lang sein.",
   provider: "Ihr Anbieter",
+  Limits: "Grenzen",
+  "New limits apply to what customers do next; existing mailboxes keep their quotas.": "Neue Grenzen gelten für alles, was Kunden künftig tun; bestehende Postfächer behalten ihren Speicherplatz.",
+  "Save limits": "Grenzen speichern",
+  "The plan was saved.": "Der Tarif wurde gespeichert.",
 };

@@ -89,8 +89,8 @@ describe('journeys in a real browser', () => {
     await page.getByLabel("the customer's contact address").check();
     await page.getByLabel('my own contact address').check();
     await page.getByLabel('the mailbox itself').uncheck();
-    await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.getByText('The warning settings were saved.').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByText('The plan was saved.').isVisible()).toBe(true);
     await shot(page, 'reseller-plan-warnings');
     await nav(page, 'Customers');
     await page.getByLabel('Name', { exact: true }).fill('Bäckerei Müller');

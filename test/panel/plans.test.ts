@@ -32,6 +32,21 @@ describe('a plan decides when warnings go out, to whom and in which words', () =
     expect(plan).toEqual({ warn_percents: [80, 90, 95], alert_recipients: ['mailbox', 'contact'] });
   });
 
+  it('its limits can be changed later, with errors next to the fields', async () => {
+    const { id } = await t.db.selectFrom('plans').select('id').where('name', '=', 'Warned').executeTakeFirstOrThrow();
+    await reseller.get(`/plans/${id}`);
+    const bad = await reseller.post(`/plans/${id}/limits`, { name: 'Warned', defaultQuota: '2 GB', maxQuota: '1 GB', maxMailboxes: '', maxStorage: '' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="defaultQuota-error">[^<]*may not exceed/);
+    const ok = await reseller.post(`/plans/${id}/limits`, { name: 'Warned', defaultQuota: '200 MB', maxQuota: '1 GB', maxMailboxes: '25', maxStorage: '' });
+    expect(ok.statusCode).toBe(303);
+    expect(await t.db.selectFrom('plans').select(['default_quota_bytes', 'max_quota_bytes', 'max_mailboxes', 'max_storage_bytes']).where('id', '=', id).executeTakeFirstOrThrow())
+      .toEqual({ default_quota_bytes: 200 * 1024 * 1024, max_quota_bytes: 1024 ** 3, max_mailboxes: 25, max_storage_bytes: null });
+    const other = new PanelClient(t.app);
+    await other.login(w.B.resellerUser.email);
+    expect((await other.post(`/plans/${id}/limits`, { name: 'x', defaultQuota: '1 MB' })).statusCode).toBe(404);
+  });
+
   it('custom thresholds and recipients drive the warnings of its customers', async () => {
     const { id: planId } = await t.db.selectFrom('plans').select('id').where('name', '=', 'Warned').executeTakeFirstOrThrow();
     await reseller.get(`/plans/${planId}`);

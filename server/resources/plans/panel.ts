@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../errors.js';
 import { attempt, formSchema, text } from '../../panel/forms.js';
 import { redirectAfterPost, render } from '../../panel/render.js';
 import { assertRole } from '../../auth/principal.js';
-import { createPlan, updatePlanAlerts } from './service.js';
+import { createPlan, type PlanInput, updatePlanAlerts, updatePlanLimits } from './service.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
@@ -20,6 +20,15 @@ function size(raw: string | undefined, field: string, required = false): number 
   return v;
 }
 
+/** The plan form's text fields as the service's input (sizes like "2 GB"). */
+function planInput(b: Record<string, string | undefined>): PlanInput {
+  const maxMailboxes = b.maxMailboxes?.trim() ? Number(b.maxMailboxes) : null;
+  if (maxMailboxes !== null && !Number.isInteger(maxMailboxes)) throw new AppError('validation', 'Enter a whole number of mailboxes.', 'maxMailboxes');
+  return { name: b.name ?? '', defaultQuotaBytes: size(b.defaultQuota, 'defaultQuotaBytes', true)!, maxQuotaBytes: size(b.maxQuota, 'maxQuotaBytes'), maxMailboxes, maxStorageBytes: size(b.maxStorage, 'maxStorageBytes') };
+}
+
+const PlanForm = formSchema({ name: Type.String({ maxLength: 100 }), defaultQuota: text(40), maxQuota: text(40), maxMailboxes: text(10), maxStorage: text(40) });
+
 export async function plansPanel(app: FastifyInstance) {
   app.get('/plans', async (req, reply) => {
     assertRole(req.principal!, 'reseller');
@@ -28,17 +37,11 @@ export async function plansPanel(app: FastifyInstance) {
 
   app.post(
     '/plans',
-    { schema: { body: formSchema({ name: Type.String({ maxLength: 100 }), defaultQuota: text(40), maxQuota: text(40), maxMailboxes: text(10), maxStorage: text(40) }) } },
+    { schema: { body: PlanForm } },
     async (req, reply) => {
       assertRole(req.principal!, 'reseller');
       const b = req.body as Record<string, string | undefined>;
-      const result = await attempt(async () => {
-        const maxMailboxes = b.maxMailboxes?.trim() ? Number(b.maxMailboxes) : null;
-        if (maxMailboxes !== null && !Number.isInteger(maxMailboxes)) throw new AppError('validation', 'Enter a whole number of mailboxes.', 'maxMailboxes');
-        return createPlan(app.db, req.principal!, {
-          name: b.name ?? '', defaultQuotaBytes: size(b.defaultQuota, 'defaultQuotaBytes', true)!, maxQuotaBytes: size(b.maxQuota, 'maxQuotaBytes'), maxMailboxes, maxStorageBytes: size(b.maxStorage, 'maxStorageBytes'),
-        });
-      });
+      const result = await attempt(async () => createPlan(app.db, req.principal!, planInput(b)));
       if (!result.ok) return render(req, reply, 'plans', { title: 'Plans', plans: await listPlans(app.db, req.principal!.resellerId!), errors: result.errors, values: b }, result.status);
       return redirectAfterPost(req, reply, `/plans/${result.value.id}`);
     },
@@ -50,6 +53,11 @@ export async function plansPanel(app: FastifyInstance) {
     if (!plan) throw notFound('Plan');
     const texts = (plan.alert_texts ?? {}) as Record<string, { subject?: string; text?: string }>;
     const values = {
+      name: plan.name,
+      defaultQuota: formatBytes(plan.default_quota_bytes),
+      maxQuota: plan.max_quota_bytes ? formatBytes(plan.max_quota_bytes) : '',
+      maxMailboxes: plan.max_mailboxes === null ? '' : String(plan.max_mailboxes),
+      maxStorage: plan.max_storage_bytes ? formatBytes(plan.max_storage_bytes) : '',
       warnPercents: plan.warn_percents.join(', '),
       minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes) : '',
       reminderDays: String(plan.reminder_days),
@@ -60,8 +68,16 @@ export async function plansPanel(app: FastifyInstance) {
   }
 
   app.get('/plans/:id', { schema: { params: IdParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 20 })) }) } }, async (req, reply) =>
-    showPlan(req, reply, (req.params as { id: number }).id, { notice: (req.query as { notice?: string }).notice === 'saved' ? 'The warning settings were saved.' : null }),
+    showPlan(req, reply, (req.params as { id: number }).id, { notice: (req.query as { notice?: string }).notice === 'saved' ? 'The plan was saved.' : null }),
   );
+
+  app.post('/plans/:id/limits', { schema: { params: IdParams, body: PlanForm } }, async (req, reply) => {
+    const { id } = req.params as { id: number };
+    const b = req.body as Record<string, string | undefined>;
+    const result = await attempt(async () => updatePlanLimits(app.db, req.principal!, id, planInput(b)));
+    if (!result.ok) return showPlan(req, reply, id, { errors: result.errors, values: b }, result.status);
+    return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
+  });
 
   app.post(
     '/plans/:id/alerts',

@@ -48,6 +48,28 @@ export async function createPlan(db: Db, p: Principal, input: PlanInput) {
   }
 }
 
+/** New limits apply to what comes next; existing mailboxes keep their quotas. */
+export async function updatePlanLimits(db: Db, p: Principal, id: number, input: PlanInput) {
+  assertRole(p, 'reseller');
+  assertWritable(p);
+  const before = await repo.getPlan(db, p, id);
+  if (!before) throw notFound('Plan');
+  const name = checkPlan(input);
+  try {
+    await db.transaction().execute(async (trx) => {
+      await repo.updatePlan(trx, id, { name, default_quota_bytes: input.defaultQuotaBytes, max_quota_bytes: input.maxQuotaBytes, max_mailboxes: input.maxMailboxes, max_storage_bytes: input.maxStorageBytes });
+      await recordChange(trx, p, {
+        action: 'plan.update', objectType: 'plan', objectId: id, resellerId: p.resellerId, customerId: null,
+        before: { name: before.name, defaultQuotaBytes: before.default_quota_bytes, maxQuotaBytes: before.max_quota_bytes, maxMailboxes: before.max_mailboxes, maxStorageBytes: before.max_storage_bytes },
+        after: { ...input, name },
+      });
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new AppError('conflict', 'A plan with this name already exists.', 'name');
+    throw err;
+  }
+}
+
 export interface AlertSettingsInput {
   warnPercents: number[];
   minFreeBytes: number | null;
