@@ -14,6 +14,10 @@ export interface Config {
   /** Prefix for every Redis key (BullMQ queues, throttles), so several installs or test files can share one Redis. */
   redisPrefix: string;
   cookieSecure: boolean;
+  /** Lets /metrics be read from other hosts with this bearer token. */
+  metricsToken: string | null;
+  /** A process without the web role serves /metrics on 127.0.0.1:this port; null = not at all. */
+  metricsPort: number | null;
   /** Addresses of reverse proxies whose X-Forwarded-For is believed; empty = none. */
   trustProxy: string[];
   sessionIdleSeconds: number;
@@ -108,6 +112,8 @@ export function loadConfig(env: Env = process.env): Config {
     mailRoot: path.resolve(str('MAIL_ROOT', '/var/vmail')),
     redisPrefix: str('REDIS_PREFIX', 'mailpanel'),
     cookieSecure: bool('COOKIE_SECURE', true),
+    metricsToken: env.METRICS_TOKEN?.trim() || null,
+    metricsPort: env.METRICS_PORT?.trim() ? int('METRICS_PORT', 9464, 1, 65535) : null,
     trustProxy: str('TRUST_PROXY', '').split(',').map((s) => s.trim()).filter(Boolean),
     sessionIdleSeconds: int('SESSION_IDLE_SECONDS', 30 * 60, 60, 7 * 86400),
     sessionAbsoluteSeconds: int('SESSION_ABSOLUTE_SECONDS', 12 * 3600, 300, 30 * 86400),

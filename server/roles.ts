@@ -4,7 +4,8 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createRedis } from './redis.js';
 import { startWorkers } from '../jobs/worker.js';
-import { policyCounters } from './metrics.js';
+import { createServer } from 'node:http';
+import { policyCounters, registry } from './metrics.js';
 import { startPolicyServer } from './policy/server.js';
 
 type Stop = () => Promise<void>;
@@ -40,6 +41,16 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
   if (config.roles.includes('worker')) {
     const workers = await startWorkers(config, db, logger, { maintenance: true });
     stops.push(workers.stop);
+  }
+  if (!config.roles.includes('web') && config.metricsPort) {
+    // The worker and policy roles record metrics too; on their own they serve them here, locally only.
+    const server = createServer(async (_req, res) => {
+      res.setHeader('content-type', registry.contentType);
+      res.end(await registry.metrics());
+    });
+    await new Promise<void>((resolve) => server.listen(config.metricsPort!, '127.0.0.1', resolve));
+    logger.info(`metrics on http://127.0.0.1:${config.metricsPort}/metrics`);
+    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   }
   return async () => {
     for (const stop of stops.reverse()) await stop();

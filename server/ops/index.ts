@@ -34,7 +34,7 @@ export async function opsRoutes(app: FastifyInstance) {
   });
 
   app.get('/metrics', async (req, reply) => {
-    const token = process.env.METRICS_TOKEN;
+    const token = app.config.metricsToken;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!LOCAL.has(req.ip) && !(token && bearer && safeEqual(bearer, token))) return reply.code(403).send({ error: 'forbidden', message: 'Metrics are served to localhost or with METRICS_TOKEN.' });
     queueJobs.reset();

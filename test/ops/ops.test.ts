@@ -6,14 +6,10 @@ import { PanelClient } from '../support/panel.js';
 let t: TestApp;
 let w: Tenants;
 beforeAll(async () => {
-  process.env.METRICS_TOKEN = 'metrics-token-for-tests';
-  t = await createTestApp();
+  t = await createTestApp({ METRICS_TOKEN: 'metrics-token-for-tests' });
   w = await seedTenants(t.db);
 });
-afterAll(async () => {
-  delete process.env.METRICS_TOKEN;
-  await t.close();
-});
+afterAll(() => t.close());
 
 describe('operations endpoints', () => {
   it('/healthz and /readyz answer', async () => {

@@ -71,6 +71,20 @@ describe('starting mailpanel', () => {
     }
   });
 
+  it('runs the policy role alone, with its metrics on a local port', async () => {
+    const [policyPort, metricsPort] = [await freePort(), await freePort()];
+    const app = startScript('server/main.ts', { DATABASE_URL: urlFor(freshDbName()), ROLES: 'policy', POLICY_PORT: String(policyPort), METRICS_PORT: String(metricsPort) }, /metrics on/);
+    try {
+      await app.started;
+      expect(app.output()).toContain(`policy service listening on 127.0.0.1:${policyPort}`);
+      expect(app.output()).not.toContain('panel listening');
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toContain('mailpanel_policy_decisions_total');
+    } finally {
+      expect(await app.stop()).toBe(0);
+    }
+  });
+
   it('migrates exactly once when four processes start at once', async () => {
     const url = urlFor(freshDbName());
     const results = await Promise.all([1, 2, 3, 4].map(() => runScript('server/cli/main.ts', ['migrate'], { DATABASE_URL: url })));
