@@ -1,14 +1,35 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { listMailboxes } from '../../db/repositories/mailboxes.js';
+import type { Db } from '../../db/database.js';
 import { countsByLevel, customerTotals } from '../../db/repositories/overview.js';
+import type { Scope } from '../../db/repositories/scope.js';
 import { oneOf } from '../api/schemas.js';
 import { render } from './render.js';
 
 const PAGE_SIZE = 50;
+const STAFF_TTL_MS = 30_000;
+
+/**
+ * A reseller's or the operator's totals read every mailbox in scope; they are kept for half a
+ * minute per scope, so a room of staff refreshing the overview costs one aggregation, not fifty.
+ */
+class StaffTotals {
+  #cache = new Map<string, { at: number; value: Promise<[Record<string, number>, Awaited<ReturnType<typeof customerTotals>>]> }>();
+  get(db: Db, scope: Scope) {
+    const key = `${scope.resellerId ?? 'all'}`;
+    const hit = this.#cache.get(key);
+    if (hit && Date.now() - hit.at < STAFF_TTL_MS) return hit.value;
+    const value = Promise.all([countsByLevel(db, scope), customerTotals(db, scope)]);
+    this.#cache.set(key, { at: Date.now(), value });
+    value.catch(() => this.#cache.delete(key));
+    return value;
+  }
+}
 
 /** Usage at a glance: the customer's mailboxes, or a reseller's and the operator's fullest ones. */
 export async function overviewPanel(app: FastifyInstance) {
+  const totals = new StaffTotals();
   app.get(
     '/overview',
     { schema: { querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })), sort: Type.Optional(oneOf(['fullness', 'address'])), order: Type.Optional(oneOf(['asc', 'desc'])) }) } },
@@ -19,10 +40,9 @@ export async function overviewPanel(app: FastifyInstance) {
       const sort = q.sort ?? 'fullness';
       const desc = (q.order ?? (sort === 'fullness' ? 'desc' : 'asc')) === 'desc';
       const staff = p.role !== 'customer';
-      const [levels, mailboxes, customers] = await Promise.all([
-        countsByLevel(app.db, p),
+      const [[levels, customers], mailboxes] = await Promise.all([
+        staff ? totals.get(app.db, p) : Promise.all([countsByLevel(app.db, p), null]),
         listMailboxes(app.db, p, { limit: staff ? 20 : PAGE_SIZE, offset: staff ? 0 : (page - 1) * PAGE_SIZE, sort, desc }),
-        staff ? customerTotals(app.db, p) : null,
       ]);
       return render(req, reply, 'overview', {
         title: 'Overview', staff, levels, mailboxes: mailboxes.items, total: mailboxes.total, customers, page,
