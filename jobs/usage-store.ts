@@ -37,7 +37,8 @@ export async function writeUsage(db: Db, results: UsageResult[]): Promise<{ writ
         messages: r.messages,
         scanned_at: r.scannedAt,
         level: quotaLevel(r.bytes, quotaOf.get(r.mailboxId)!),
-        scan_state: JSON.stringify(r.state),
+        // The scanner hands its state over as JSON text already.
+        scan_state: r.state === null || r.state === undefined ? null : typeof r.state === 'string' ? r.state : JSON.stringify(r.state),
         full_scanned_at: r.full ? r.scannedAt : null,
       }));
     if (rows.length === 0) return { written: [], changes: [] };
