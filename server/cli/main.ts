@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { evaluateAndQueue } from '../../jobs/alerts/queue.js';
+import { Queues } from '../../jobs/queues.js';
 import { progressLine, scanNode, summaryTable } from '../../jobs/scan-command.js';
+import { createRedis } from '../redis.js';
 import { createDb, type Db } from '../../db/database.js';
 import { countOperators, findUserByEmail, insertUser } from '../../db/repositories/users.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
@@ -58,7 +61,12 @@ const commands: Record<string, Command> = {
       const { n: total } = await db.selectFrom('mailboxes').where('node', '=', node).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const tty = process.stdout.isTTY;
       let lastPrint = 0;
+      // What this scan finds decides quota warnings too, as a worker's scan would.
+      const redis = createRedis(config.redisUrl, { name: 'mailpanel-cli' });
+      await redis.connect();
+      const queues = new Queues(redis, config.redisPrefix);
       const summary = await scanNode(db, { node, mailRoot, fullScanHours: config.fullScanHours }, {
+        onWritten: (ids) => evaluateAndQueue(db, queues, ids),
         full: !!values.full,
         total,
         progress: (s) => {
@@ -71,6 +79,8 @@ const commands: Record<string, Command> = {
         onRefused: (id, code) => console.error(`mailbox ${id}: maildir path refused (${code})`),
       });
       if (tty) process.stdout.write('\n');
+      await queues.close();
+      redis.disconnect();
       console.log(summaryTable(summary));
     },
   },

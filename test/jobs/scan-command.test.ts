@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanNode, summaryTable } from '../../jobs/scan-command.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { writeMessage } from '../support/maildir.js';
 import { runScript } from '../support/process.js';
@@ -46,7 +46,7 @@ describe('the foreground scan command', () => {
   });
 
   it('runs from the command line with a progress line and a summary table', async () => {
-    const r = await runScript('server/cli/main.ts', ['scan', '--full', '--mail-root', root], { DATABASE_URL: t.url });
+    const r = await runScript('server/cli/main.ts', ['scan', '--full', '--mail-root', root], { DATABASE_URL: t.url, REDIS_PREFIX: testRedisPrefix() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[#+\] 3\/3 mailboxes {2}3 messages/);
     expect(r.stdout).toMatch(/\| refused paths +\| 1 +\|/);
