@@ -49,23 +49,25 @@ export async function authPanel(app: FastifyInstance) {
       if (req.sessionToken) await endSession(app.db, req.sessionToken);
       const token = await startSession(app.db, user.id, { pendingTotp: user.totp_enabled });
       reply.setCookie(sessionCookie, token, cookieOptions(app.config.cookieSecure));
-      if (user.totp_enabled) return reply.redirect('/login/totp', 303);
+      const wanted = safeNext(next);
+      if (user.totp_enabled) return reply.redirect(wanted ? `/login/totp?next=${encodeURIComponent(wanted)}` : '/login/totp', 303);
       await touchLogin(app.db, user.id);
-      const target = safeNext(next) ?? HOME[user.role];
+      const target = wanted ?? HOME[user.role];
       return reply.redirect(target, 303);
     },
   );
 
   const second = { config: { secondFactor: true } };
-  app.get('/login/totp', second, async (req, reply) => {
+  const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) });
+  app.get('/login/totp', { ...second, schema: { querystring: NextQuery } }, async (req, reply) => {
     if (!req.session?.pending_totp) return reply.redirect('/', 303);
-    return render(req, reply, 'login-totp', { title: 'Sign in' });
+    return render(req, reply, 'login-totp', { title: 'Sign in', values: { next: (req.query as { next?: string }).next ?? '' } });
   });
 
-  app.post('/login/totp', { ...second, schema: { body: formSchema({ code: Type.String({ maxLength: 10 }) }) } }, async (req, reply) => {
+  app.post('/login/totp', { ...second, schema: { body: formSchema({ code: Type.String({ maxLength: 10 }), next: text(500) }) } }, async (req, reply) => {
     const s = req.session;
     if (!s?.pending_totp) return reply.redirect('/', 303);
-    const { code } = req.body as { code: string };
+    const { code, next } = req.body as { code: string; next?: string };
     if (await app.throttle.isBlocked(s.email, req.ip)) return render(req, reply, 'login-totp', { errors: { code: 'Too many failed attempts. Try again in an hour.' } }, 429);
     const user = await app.db.selectFrom('users').select(['totp_secret', 'role']).where('id', '=', s.user_id).executeTakeFirstOrThrow();
     if (!user.totp_secret || !verifyTotp(user.totp_secret, code.trim())) {
@@ -76,7 +78,7 @@ export async function authPanel(app: FastifyInstance) {
     const token = await startSession(app.db, s.user_id);
     await touchLogin(app.db, s.user_id);
     reply.setCookie(sessionCookie, token, cookieOptions(app.config.cookieSecure));
-    return reply.redirect(HOME[user.role], 303);
+    return reply.redirect(safeNext(next) ?? HOME[user.role], 303);
   });
 
   app.post('/logout', { ...second, schema: { body: formSchema({}) } }, async (req, reply) => {

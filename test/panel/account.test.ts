@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpAt } from '../../server/auth/totp.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
+import { PASSWORD, bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
 
 let t: TestApp;
@@ -39,6 +39,14 @@ describe('TOTP second factor', () => {
     expect(ok.headers.location).toBe('/overview');
     expect(next.cookies.get('__Host-mailpanel')).not.toBe(pendingCookie);
     expect((await next.get('/customers')).statusCode).toBe(200);
+
+    // The page asked for before sign-in is where the second factor leads.
+    const deep = new PanelClient(t.app);
+    await deep.get('/login');
+    const first = await deep.post('/login', { email: w.A.resellerUser.email, password: PASSWORD, next: '/plans' });
+    expect(first.headers.location).toBe('/login/totp?next=%2Fplans');
+    await deep.get(first.headers.location as string);
+    expect((await deep.post('/login/totp', { code: codeFor(secret), next: '/plans' })).headers.location).toBe('/plans');
 
     expect((await next.post('/account/totp/disable', { code: codeFor(secret) })).statusCode).toBe(303);
     const plain = new PanelClient(t.app);
