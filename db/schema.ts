@@ -102,6 +102,7 @@ export interface UsersTable {
   last_login_at: Date | null;
   totp_secret: string | null;
   totp_enabled: Generated<boolean>;
+  totp_last_step: number | null;
 }
 
 export interface SessionsTable {

@@ -27,3 +27,14 @@ export function listUsersOf(db: Db, where: { resellerId?: number; customerId?: n
 export async function touchLogin(db: Db, id: number) {
   await db.updateTable('users').set({ last_login_at: new Date() }).where('id', '=', id).execute();
 }
+
+/** Takes a TOTP step for this user if it is newer than the last one used; false means replayed. */
+export async function useTotpStep(db: Db, userId: number, step: number): Promise<boolean> {
+  const res = await db
+    .updateTable('users')
+    .set({ totp_last_step: step })
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

@@ -50,11 +50,15 @@ export function totpAt(secret: string, unixSeconds: number, step = 30, digits = 
   return code.toString().padStart(digits, '0');
 }
 
-/** Accepts the code of the current step and of one step either side, for clock drift. */
-export function verifyTotp(secret: string, code: string, now = Date.now()): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
+/**
+ * The time step whose code this is (the current one or one either side, for clock drift), or null.
+ * Callers accept each step once per user, so a code seen by someone else cannot be replayed.
+ */
+export function totpStep(secret: string, code: string, now = Date.now()): number | null {
+  if (!/^\d{6}$/.test(code)) return null;
   const t = Math.floor(now / 1000);
-  return [-30, 0, 30].some((d) => totpAt(secret, t + d) === code);
+  for (const d of [-30, 0, 30]) if (totpAt(secret, t + d) === code) return Math.floor((t + d) / 30);
+  return null;
 }
 
 export function otpauthUri(secret: string, account: string, issuer = 'mailpanel'): string {

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { countOperators, findUserByEmail, insertUser, touchLogin } from '../../db/repositories/users.js';
+import { countOperators, findUserByEmail, insertUser, touchLogin, useTotpStep } from '../../db/repositories/users.js';
 import { hashPassword, passwordProblem, verifyNothing, verifyPassword } from '../auth/passwords.js';
 import { cookieName, endSession, startSession } from '../auth/sessions.js';
 import { sha256 } from '../auth/tokens.js';
-import { verifyTotp } from '../auth/totp.js';
+import { totpStep } from '../auth/totp.js';
 import { checkContactEmail } from '../domain/text.js';
 import { formSchema, text } from './forms.js';
 import { render } from './render.js';
@@ -70,7 +70,8 @@ export async function authPanel(app: FastifyInstance) {
     const { code, next } = req.body as { code: string; next?: string };
     if (await app.throttle.isBlocked(s.email, req.ip)) return render(req, reply, 'login-totp', { errors: { code: 'Too many failed attempts. Try again in an hour.' } }, 429);
     const user = await app.db.selectFrom('users').select(['totp_secret', 'role']).where('id', '=', s.user_id).executeTakeFirstOrThrow();
-    if (!user.totp_secret || !verifyTotp(user.totp_secret, code.trim())) {
+    const step = user.totp_secret ? totpStep(user.totp_secret, code.trim()) : null;
+    if (step === null || !(await useTotpStep(app.db, s.user_id, step))) {
       await app.throttle.recordFailure(s.email, req.ip);
       return render(req, reply, 'login-totp', { errors: { code: 'That code is not right. Enter the current code from your app.' } }, 401);
     }

@@ -12,17 +12,21 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const codeFor = (secret: string) => totpAt(secret, Math.floor(Date.now() / 1000));
+/** The code of the step `offset` steps from now (the app accepts one step of drift either way). */
+const codeFor = (secret: string, offset = 0) => totpAt(secret, Math.floor(Date.now() / 1000) + offset * 30);
 
 describe('TOTP second factor', () => {
   it('is set up with a confirmed code and then asked for at every sign-in', async () => {
+    // Codes are chosen by step; start early in a step so none ends halfway through the test.
+    const left = 30_000 - (Date.now() % 30_000);
+    if (left < 10_000) await new Promise((r) => setTimeout(r, left + 100));
     const c = new PanelClient(t.app);
     await c.login(w.A.resellerUser.email);
     await c.get('/account');
     const started = await c.post('/account/totp/start', {});
     const secret = /<code id="totp-secret">([A-Z2-7]+)<\/code>/.exec(started.body)![1];
     expect((await c.post('/account/totp/confirm', { code: '000000' })).statusCode).toBe(400);
-    expect((await c.post('/account/totp/confirm', { code: codeFor(secret) })).statusCode).toBe(303);
+    expect((await c.post('/account/totp/confirm', { code: codeFor(secret, -1) })).statusCode).toBe(303);
 
     const next = new PanelClient(t.app);
     const res = await next.login(w.A.resellerUser.email);
@@ -35,6 +39,11 @@ describe('TOTP second factor', () => {
     const pendingCookie = next.cookies.get('__Host-mailpanel');
     expect((await next.post('/login/totp', { code: '123456' })).statusCode).toBe(401);
     const ok = await next.post('/login/totp', { code: codeFor(secret) });
+    // The same code a second time, as someone who saw it would send it: refused.
+    const replay = new PanelClient(t.app);
+    await replay.login(w.A.resellerUser.email);
+    await replay.get('/login/totp');
+    expect((await replay.post('/login/totp', { code: codeFor(secret) })).statusCode).toBe(401);
     expect(ok.statusCode).toBe(303);
     expect(ok.headers.location).toBe('/overview');
     expect(next.cookies.get('__Host-mailpanel')).not.toBe(pendingCookie);
@@ -46,8 +55,10 @@ describe('TOTP second factor', () => {
     const first = await deep.post('/login', { email: w.A.resellerUser.email, password: PASSWORD, next: '/plans' });
     expect(first.headers.location).toBe('/login/totp?next=%2Fplans');
     await deep.get(first.headers.location as string);
-    expect((await deep.post('/login/totp', { code: codeFor(secret), next: '/plans' })).headers.location).toBe('/plans');
+    expect((await deep.post('/login/totp', { code: codeFor(secret, 1), next: '/plans' })).headers.location).toBe('/plans');
 
+    // Time passes: the next code is one the app has not seen yet.
+    await t.db.updateTable('users').set({ totp_last_step: null }).where('email', '=', w.A.resellerUser.email).execute();
     expect((await next.post('/account/totp/disable', { code: codeFor(secret) })).statusCode).toBe(303);
     const plain = new PanelClient(t.app);
     expect((await plain.login(w.A.resellerUser.email)).headers.location).toBe('/overview');
