@@ -14,3 +14,8 @@ export function createDb(databaseUrl: string, max = 10): Db {
   pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
+
+/** Runs `fn` in a transaction, or in the caller's when `db` already is one, so operations compose. */
+export function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}

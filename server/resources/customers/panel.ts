@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { inTransaction } from '../../../db/database.js';
 import { customerFootprint, listCustomers } from '../../../db/repositories/customers.js';
 import { listDomains } from '../../../db/repositories/domains.js';
 import { listPlans } from '../../../db/repositories/plans.js';
@@ -60,15 +61,16 @@ export async function customersPanel(app: FastifyInstance) {
     async (req, reply) => {
       const p = req.principal!;
       const b = req.body as Record<string, string | undefined>;
-      const result = await attempt(async () => {
-        if (b.loginEmail) await checkLogin(app.db, { email: b.loginEmail, password: b.loginPassword ?? '' }, min);
-        const c = await createCustomer(app.db, p, {
+      // The customer and its login are created together or not at all.
+      const result = await attempt(() => inTransaction(app.db, async (trx) => {
+        if (b.loginEmail) await checkLogin(trx, { email: b.loginEmail, password: b.loginPassword ?? '' }, min);
+        const c = await createCustomer(trx, p, {
           name: b.name ?? '', contactEmail: b.contactEmail ?? '', planId: b.planId ? Number(b.planId) : null, language: (b.language as 'en' | 'de') ?? 'en',
           ...(p.role === 'operator' && { resellerId: Number(b.resellerId) }),
         });
-        if (b.loginEmail) await createLogin(app.db, p, { email: b.loginEmail, password: b.loginPassword ?? '', role: 'customer', resellerId: c.reseller_id, customerId: c.id }, min);
+        if (b.loginEmail) await createLogin(trx, p, { email: b.loginEmail, password: b.loginPassword ?? '', role: 'customer', resellerId: c.reseller_id, customerId: c.id }, min);
         return c;
-      });
+      }));
       if (!result.ok) return showList(req, reply, { errors: result.errors, values: b }, result.status);
       return redirectAfterPost(req, reply, `/customers/${result.value.id}?notice=created`);
     },

@@ -1,4 +1,4 @@
-import type { Db } from '../../../db/database.js';
+import { inTransaction, type Db } from '../../../db/database.js';
 import * as repo from '../../../db/repositories/customers.js';
 import { getPlan } from '../../../db/repositories/plans.js';
 import { getReseller } from '../../../db/repositories/resellers.js';
@@ -57,7 +57,7 @@ export async function createCustomer(db: Db, p: Principal, input: CustomerInput)
   const email = checkContactEmail(input.contactEmail);
   if (!email.ok) throw new AppError('validation', email.message, 'contactEmail');
   await checkPlan(db, resellerId, input.planId);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const c = await repo.insertCustomer(trx, { reseller_id: resellerId, plan_id: input.planId ?? null, name: name.value, contact_email: email.value, language: input.language ?? 'en' });
     await recordChange(trx, p, { action: 'customer.create', objectType: 'customer', objectId: c.id, resellerId, customerId: c.id, after: snapshot(c) });
     return c;
@@ -85,7 +85,7 @@ export async function updateCustomer(db: Db, p: Principal, id: number, input: Pa
   }
   if (input.language !== undefined) values.language = input.language;
   if (input.active !== undefined) values.active = input.active;
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const after = await repo.updateCustomer(trx, id, values);
     if (input.active === false) await trx.deleteFrom('sessions').where('user_id', 'in', trx.selectFrom('users').select('id').where('customer_id', '=', id)).execute();
     await recordChange(trx, p, { action: 'customer.update', objectType: 'customer', objectId: id, resellerId: after.reseller_id, customerId: id, before: snapshot(before), after: snapshot(after) });
@@ -99,7 +99,7 @@ export async function deleteCustomer(db: Db, p: Principal, id: number) {
   const before = await getCustomerOr404(db, p, id);
   const domains = await db.selectFrom('domains').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', id).executeTakeFirstOrThrow();
   if (domains.n > 0) throw new AppError('conflict', 'The customer still has domains; delete them first.');
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await repo.lockCustomer(trx, id);
     const left = await trx.selectFrom('domains').select('id').where('customer_id', '=', id).limit(1).executeTakeFirst();
     if (left) throw new AppError('conflict', 'The customer still has domains; delete them first.');

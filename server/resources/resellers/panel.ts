@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { inTransaction } from '../../../db/database.js';
 import { listCustomers } from '../../../db/repositories/customers.js';
 import { getReseller, listResellers } from '../../../db/repositories/resellers.js';
 import { listUsersOf } from '../../../db/repositories/users.js';
@@ -29,12 +30,13 @@ export async function resellersPanel(app: FastifyInstance) {
       const p = req.principal!;
       assertRole(p, 'operator');
       const b = req.body as Record<string, string | undefined>;
-      const result = await attempt(async () => {
-        if (b.loginEmail) await checkLogin(app.db, { email: b.loginEmail, password: b.loginPassword ?? '' }, min);
-        const r = await createReseller(app.db, p, { name: b.name ?? '', contactEmail: b.contactEmail || undefined });
-        if (b.loginEmail) await createLogin(app.db, p, { email: b.loginEmail, password: b.loginPassword ?? '', role: 'reseller', resellerId: r.id, customerId: null }, min);
+      // The reseller and its login are created together or not at all.
+      const result = await attempt(() => inTransaction(app.db, async (trx) => {
+        if (b.loginEmail) await checkLogin(trx, { email: b.loginEmail, password: b.loginPassword ?? '' }, min);
+        const r = await createReseller(trx, p, { name: b.name ?? '', contactEmail: b.contactEmail || undefined });
+        if (b.loginEmail) await createLogin(trx, p, { email: b.loginEmail, password: b.loginPassword ?? '', role: 'reseller', resellerId: r.id, customerId: null }, min);
         return r;
-      });
+      }));
       if (!result.ok) return showList(req, reply, { errors: result.errors, values: b }, result.status);
       return redirectAfterPost(req, reply, `/resellers/${result.value.id}`);
     },

@@ -1,4 +1,4 @@
-import type { Db } from '../../../db/database.js';
+import { inTransaction, type Db } from '../../../db/database.js';
 import * as repo from '../../../db/repositories/resellers.js';
 import { findUserByEmail, insertUser } from '../../../db/repositories/users.js';
 import { hashPassword, passwordProblem } from '../../auth/passwords.js';
@@ -19,7 +19,7 @@ export async function createReseller(db: Db, p: Principal, input: { name: string
     if (!email.ok) throw new AppError('validation', email.message, 'contactEmail');
     contact = email.value;
   }
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const r = await repo.insertReseller(trx, { name: name.value, contact_email: contact });
     await recordChange(trx, p, { action: 'reseller.create', objectType: 'reseller', objectId: r.id, resellerId: r.id, customerId: null, after: { name: r.name, contactEmail: r.contact_email } });
     return r;
@@ -31,7 +31,7 @@ export async function setResellerActive(db: Db, p: Principal, id: number, active
   assertWritable(p);
   const before = await repo.getReseller(db, p, id);
   if (!before) throw notFound('Reseller');
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await repo.updateReseller(trx, id, { active });
     if (!active) await trx.deleteFrom('sessions').where('user_id', 'in', trx.selectFrom('users').select('id').where('reseller_id', '=', id)).execute();
     await recordChange(trx, p, { action: 'reseller.update', objectType: 'reseller', objectId: id, resellerId: id, customerId: null, before: { active: before.active }, after: { active } });
@@ -52,8 +52,12 @@ export async function createLogin(
   else if ((await getCustomerOr404(db, p, input.customerId ?? 0)).reseller_id !== input.resellerId) throw notFound('Customer');
   const email = await checkLogin(db, input, minPasswordLength);
   const hash = await hashPassword(input.password);
-  return db.transaction().execute(async (trx) => {
-    const u = await insertUser(trx, { email, password_hash: hash, role: input.role, reseller_id: input.resellerId, customer_id: input.customerId });
+  return inTransaction(db, async (trx) => {
+    const u = await insertUser(trx, { email, password_hash: hash, role: input.role, reseller_id: input.resellerId, customer_id: input.customerId }).catch((err) => {
+      // Taken meanwhile by a concurrent request: the same answer as the check above.
+      if ((err as { code?: string }).code === '23505') throw new AppError('conflict', 'A login with this email address already exists.', 'loginEmail');
+      throw err;
+    });
     await recordChange(trx, p, { action: 'user.create', objectType: 'user', objectId: u.email, resellerId: input.resellerId, customerId: input.customerId, after: { email: u.email, role: u.role } });
     return u;
   });

@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { PASSWORD, seedTenants, type Tenants } from '../support/fixtures.js';
+import { PanelClient } from '../support/panel.js';
+
+let t: TestApp;
+let w: Tenants;
+beforeAll(async () => {
+  t = await createTestApp();
+  w = await seedTenants(t.db);
+});
+afterAll(() => t.close());
+
+describe('a customer created with its panel login', () => {
+  it('is created together with the login, or not at all, even when two requests race for one login', async () => {
+    const a = new PanelClient(t.app);
+    const b = new PanelClient(t.app);
+    await a.login(w.A.resellerUser.email);
+    await b.login(w.A.resellerUser.email);
+    await a.get('/customers');
+    await b.get('/customers');
+    const form = (name: string) => ({ name, contactEmail: 'shop@example.org', loginEmail: 'shop-owner@example.org', loginPassword: PASSWORD });
+    const results = await Promise.all([a.post('/customers', form('Shop One')), b.post('/customers', form('Shop Two'))]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([303, 409]);
+    const loser = results.find((r) => r.statusCode === 409)!;
+    expect(loser.body).toMatch(/id="loginEmail-error">[^<]*already exists/);
+    const shops = await t.db.selectFrom('customers').select('name').where('name', 'like', 'Shop %').execute();
+    expect(shops).toHaveLength(1);
+    const login = await t.db.selectFrom('users').select('customer_id').where('email', '=', 'shop-owner@example.org').executeTakeFirstOrThrow();
+    const owner = await t.db.selectFrom('customers').select('name').where('id', '=', login.customer_id!).executeTakeFirstOrThrow();
+    expect(owner.name).toBe(shops[0].name);
+  });
+});
