@@ -10,17 +10,20 @@ import { render } from './render.js';
 const PAGE_SIZE = 50;
 const STAFF_TTL_MS = 30_000;
 
+const staffView = (db: Db, scope: Scope) =>
+  Promise.all([countsByLevel(db, scope), customerTotals(db, scope), listMailboxes(db, scope, { limit: 20, offset: 0, sort: 'fullness', desc: true })]);
+
 /**
- * A reseller's or the operator's totals read every mailbox in scope; they are kept for half a
+ * A reseller's or the operator's overview reads every mailbox in scope; it is kept for half a
  * minute per scope, so a room of staff refreshing the overview costs one aggregation, not fifty.
  */
-class StaffTotals {
-  #cache = new Map<string, { at: number; value: Promise<[Record<string, number>, Awaited<ReturnType<typeof customerTotals>>]> }>();
+class StaffOverview {
+  #cache = new Map<string, { at: number; value: ReturnType<typeof staffView> }>();
   get(db: Db, scope: Scope) {
     const key = `${scope.resellerId ?? 'all'}`;
     const hit = this.#cache.get(key);
     if (hit && Date.now() - hit.at < STAFF_TTL_MS) return hit.value;
-    const value = Promise.all([countsByLevel(db, scope), customerTotals(db, scope)]);
+    const value = staffView(db, scope);
     this.#cache.set(key, { at: Date.now(), value });
     value.catch(() => this.#cache.delete(key));
     return value;
@@ -29,7 +32,7 @@ class StaffTotals {
 
 /** Usage at a glance: the customer's mailboxes, or a reseller's and the operator's fullest ones. */
 export async function overviewPanel(app: FastifyInstance) {
-  const totals = new StaffTotals();
+  const staffOverview = new StaffOverview();
   app.get(
     '/overview',
     { schema: { querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })), sort: Type.Optional(oneOf(['fullness', 'address'])), order: Type.Optional(oneOf(['asc', 'desc'])) }) } },
@@ -40,10 +43,10 @@ export async function overviewPanel(app: FastifyInstance) {
       const sort = q.sort ?? 'fullness';
       const desc = (q.order ?? (sort === 'fullness' ? 'desc' : 'asc')) === 'desc';
       const staff = p.role !== 'customer';
-      const [[levels, customers], mailboxes] = await Promise.all([
-        staff ? totals.get(app.db, p) : Promise.all([countsByLevel(app.db, p), null]),
-        listMailboxes(app.db, p, { limit: staff ? 20 : PAGE_SIZE, offset: staff ? 0 : (page - 1) * PAGE_SIZE, sort, desc }),
-      ]);
+      const list = () => listMailboxes(app.db, p, { limit: staff ? 20 : PAGE_SIZE, offset: staff ? 0 : (page - 1) * PAGE_SIZE, sort, desc });
+      const [levels, customers, mailboxes] = staff
+        ? await staffOverview.get(app.db, p).then(async ([l, c, nearest]) => [l, c, sort === 'fullness' && desc ? nearest : await list()] as const)
+        : await Promise.all([countsByLevel(app.db, p), null, list()]);
       return render(req, reply, 'overview', {
         title: 'Overview', staff, levels, mailboxes: mailboxes.items, total: mailboxes.total, customers, page,
         pages: Math.max(1, Math.ceil(mailboxes.total / PAGE_SIZE)), query: { sort, order: desc ? 'desc' : 'asc' },

@@ -31,3 +31,22 @@ describe('a customer created with its panel login', () => {
     expect(owner.name).toBe(shops[0].name);
   });
 });
+
+describe('the overview', () => {
+  it('shows staff the fullest mailboxes of their customers only, with counts per level', async () => {
+    const ids = await t.db.selectFrom('mailboxes').select(['id', 'address']).execute();
+    await t.db.insertInto('mailbox_usage').values(ids.map((m, i) => ({ mailbox_id: m.id, used_bytes: (i + 1) * 200 * 1024 * 1024, messages: 1, scanned_at: new Date(), level: i === 0 ? '80' : '95' }))).execute();
+    const reseller = new PanelClient(t.app);
+    await reseller.login(w.B.resellerUser.email);
+    const page = await reseller.get('/overview');
+    expect(page.body).toContain(w.B.mailbox.address);
+    expect(page.body).not.toContain(w.A.mailbox.address);
+    expect(page.body).toContain('Nearest to full');
+    expect(page.body).toMatch(/lvl-95"><span class="stat">1<\/span>/);
+    const customer = new PanelClient(t.app);
+    await customer.login(w.A.customerUser.email);
+    const own = await customer.get('/overview');
+    expect(own.body).toContain(w.A.mailbox.address);
+    expect(own.body).not.toContain(w.B.mailbox.address);
+  });
+});
