@@ -49,6 +49,7 @@ export interface DomainsTable {
   id: Id;
   customer_id: number;
   name: string;
+  node: Generated<string>;
   active: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;

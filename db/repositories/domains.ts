@@ -7,6 +7,7 @@ export interface DomainRow {
   customer_id: number;
   reseller_id: number;
   active: boolean;
+  node: string;
   created_at: Date;
   mailboxes: number;
 }
@@ -20,7 +21,7 @@ function scoped(db: Db, scope: Scope) {
     .$if(scope.domainId !== null, (qb) => qb.where('d.id', '=', scope.domainId!));
 }
 
-const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.created_at'] as const;
+const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.node', 'd.created_at'] as const;
 
 export async function listDomains(db: Db, scope: Scope, page: Page & { customerId?: number }): Promise<Paged<DomainRow>> {
   const base = scoped(db, scope).$if(page.customerId !== undefined, (qb) => qb.where('d.customer_id', '=', page.customerId!));
@@ -50,7 +51,7 @@ export function domainExists(db: Db, name: string) {
   return db.selectFrom('domains').select('id').where('name', '=', name).executeTakeFirst();
 }
 
-export function insertDomain(db: Db, values: { customer_id: number; name: string }) {
+export function insertDomain(db: Db, values: { customer_id: number; name: string; node?: string }) {
   return db.insertInto('domains').values(values).returningAll().executeTakeFirstOrThrow();
 }
 

@@ -98,7 +98,7 @@ export function mailboxExists(db: Db, address: string) {
 
 export function insertMailbox(
   db: Db,
-  values: { domain_id: number; local_part: string; address: string; password_hash: string; quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; maildir: string },
+  values: { domain_id: number; local_part: string; address: string; password_hash: string; quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; maildir: string; node: string },
 ) {
   return db.insertInto('mailboxes').values(values).returning('id').executeTakeFirstOrThrow();
 }

@@ -77,6 +77,21 @@ describe('domains and mailboxes', () => {
     expect(usage).toEqual({ usedBytes: null, messages: null, quotaBytes: 524288000, percent: null, level: null, scannedAt: null });
   });
 
+  it('lets only the operator choose the storage node of a domain, which its mailboxes inherit', async () => {
+    const refused = await api('POST', `/customers/${w.A.customer.id}/domains`, w.A.key, { name: 'remote.example', node: 'mx2' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().field).toBe('node');
+    expect((await api('POST', `/customers/${w.A.customer.id}/domains`, w.operatorKey, { name: 'remote.example', node: 'Bad Node' })).statusCode).toBe(400);
+    const d = await api('POST', `/customers/${w.A.customer.id}/domains`, w.operatorKey, { name: 'remote.example', node: 'mx2' });
+    expect(d.statusCode).toBe(201);
+    expect(d.json().node).toBe('mx2');
+    const m = await api('POST', '/domains/remote.example/mailboxes', w.A.key, { localPart: 'far', password: 'a long password' });
+    expect(m.json().node).toBe('mx2');
+    expect((await api('POST', '/mailboxes/far@remote.example/scan', w.A.key)).statusCode).toBe(202);
+    const waiting = await t.app.queues.get('scan-mx2').getWaiting();
+    expect(waiting.map((j) => j.data.mailboxId)).toHaveLength(1);
+  });
+
   it('answers 409 for a duplicate domain or mailbox', async () => {
     expect((await api('POST', `/customers/${w.A.customer.id}/domains`, w.A.key, { name: w.B.domain.name })).statusCode).toBe(409);
     const dup = await api('POST', `/domains/${w.A.domain.name}/mailboxes`, w.A.key, { localPart: 'INFO', password: 'a long password' });

@@ -52,7 +52,7 @@ export const customersApi: FastifyPluginAsyncTypebox = async (app) => {
     '/customers/:id/domains',
     { schema: { tags: ['domains'], params: CustomerParams, body: DomainCreate, response: { 201: Domain, ...errorResponses } } },
     async (req, reply) => {
-      const d = await createDomain(app.db, req.principal!, req.params.id, req.body.name);
+      const d = await createDomain(app.db, req.principal!, req.params.id, req.body.name, req.body.node);
       return reply.code(201).send(domainView(await getDomainOr404(app.db, req.principal!, d.name)));
     },
   );

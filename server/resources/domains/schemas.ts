@@ -6,9 +6,13 @@ export const Domain = Type.Object({
   displayName: Type.String({ description: 'Unicode form' }),
   customerId: Type.Integer(),
   active: Type.Boolean(),
+  node: Type.String({ description: 'storage node its mailboxes live on' }),
   mailboxes: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
 });
 
-export const DomainCreate = Type.Object({ name: Type.String({ minLength: 1, maxLength: 300 }) }, Strict);
+export const DomainCreate = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 300 }), node: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'operator only; default local' })) },
+  Strict,
+);
 export const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });

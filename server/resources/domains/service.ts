@@ -2,12 +2,13 @@ import type { Db } from '../../../db/database.js';
 import * as repo from '../../../db/repositories/domains.js';
 import { type Principal, assertRole, assertWritable } from '../../auth/principal.js';
 import { checkDomain, displayDomain } from '../../domain/address.js';
+import { NODE_NAME } from '../../config.js';
 import { AppError, notFound } from '../../errors.js';
 import { recordChange } from '../audit/record.js';
 import { getCustomerOr404 } from '../customers/service.js';
 
 export function domainView(d: repo.DomainRow) {
-  return { name: d.name, displayName: displayDomain(d.name), customerId: d.customer_id, active: d.active, mailboxes: d.mailboxes, createdAt: d.created_at.toISOString() };
+  return { name: d.name, displayName: displayDomain(d.name), customerId: d.customer_id, active: d.active, node: d.node, mailboxes: d.mailboxes, createdAt: d.created_at.toISOString() };
 }
 
 /** Looks a domain up by the name a user typed (Unicode or ASCII); anything unusable is simply not found. */
@@ -18,18 +19,21 @@ export async function getDomainOr404(db: Db, p: Principal, name: string) {
   return d;
 }
 
-export async function createDomain(db: Db, p: Principal, customerId: number, name: string) {
+export async function createDomain(db: Db, p: Principal, customerId: number, name: string, node?: string) {
   assertRole(p, 'operator', 'reseller', 'customer');
   assertWritable(p);
   const customer = await getCustomerOr404(db, p, customerId);
   if (p.domainId !== null) throw new AppError('forbidden', 'This API key is limited to one domain.');
   const checked = checkDomain(name);
   if (!checked.ok) throw new AppError('validation', checked.message, 'name');
+  // Where mail is stored is the operator's decision: it must match where the mail servers put it.
+  if (node !== undefined && p.role !== 'operator') throw new AppError('validation', 'Only the operator chooses the storage node.', 'node');
+  if (node !== undefined && !NODE_NAME.test(node)) throw new AppError('validation', 'A node name is 1-32 lowercase letters, digits or "-".', 'node');
   if (await repo.domainExists(db, checked.value)) throw new AppError('conflict', `The domain ${displayDomain(checked.value)} is already in use.`, 'name');
   try {
     return await db.transaction().execute(async (trx) => {
-      const d = await repo.insertDomain(trx, { customer_id: customer.id, name: checked.value });
-      await recordChange(trx, p, { action: 'domain.create', objectType: 'domain', objectId: d.name, resellerId: customer.reseller_id, customerId: customer.id, after: { name: d.name } });
+      const d = await repo.insertDomain(trx, { customer_id: customer.id, name: checked.value, ...(node && { node }) });
+      await recordChange(trx, p, { action: 'domain.create', objectType: 'domain', objectId: d.name, resellerId: customer.reseller_id, customerId: customer.id, after: { name: d.name, node: d.node } });
       return d;
     });
   } catch (err) {

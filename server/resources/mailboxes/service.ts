@@ -114,6 +114,7 @@ export async function createMailbox(db: Db, p: Principal, domainName: string, in
         imap_enabled: input.imap ?? true,
         pop3_enabled: input.pop3 ?? true,
         maildir: maildirFor(local.value, domain.name),
+        node: domain.node,
       };
       await repo.insertMailbox(trx, values);
       await recordChange(trx, p, {
