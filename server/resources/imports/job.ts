@@ -2,6 +2,7 @@ import type { Job, JobsOptions } from 'bullmq';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/database.js';
+import { queueWithin } from '../../../jobs/enqueue.js';
 import type { Queues } from '../../../jobs/queues.js';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
@@ -19,7 +20,6 @@ export interface ImportJobData {
   importId: number;
 }
 
-const QUEUE_DEADLINE_MS = 1000;
 const PROGRESS_EVERY = 25;
 
 export const importJob = (importId: number) => ({
@@ -32,18 +32,7 @@ export const importJob = (importId: number) => ({
 /** Queues the job within a second or says the queue is unavailable, like scans do. */
 export async function enqueueImport(queues: Queues, importId: number): Promise<void> {
   const job = importJob(importId);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError('unavailable', 'The job queue is unavailable; try again shortly.')), QUEUE_DEADLINE_MS);
-  });
-  try {
-    await Promise.race([queues.get(IMPORTS_QUEUE).add(job.name, job.data, job.opts), deadline]);
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw new AppError('unavailable', 'The job queue is unavailable; try again shortly.');
-  } finally {
-    clearTimeout(timer);
-  }
+  await queueWithin(queues.get(IMPORTS_QUEUE).add(job.name, job.data, job.opts));
 }
 
 /** How audit entries of an import's mailboxes are signed, so a retry can tell what it already did. */
