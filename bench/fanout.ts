@@ -29,6 +29,7 @@ import { FINISHED, Queues, scanQueueName } from '../jobs/queues.js';
 import type { JobData } from '../jobs/registry.js';
 import { createRedis } from '../server/redis.js';
 import { benchDatabase, DEFAULT_ADMIN_URL, LARGE, type SeedSize } from './seed-large.js';
+import { benchTeardown } from './teardown.js';
 
 const HELP = `usage: npx tsx bench/fanout.ts [options]
   --database-url URL   a database seeded by bench/seed-large.ts (kept); default: seed a fresh one and drop it
@@ -126,19 +127,8 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
 }
 
 async function main() {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch((err) => console.error('cleanup:', (err as Error).message));
-  };
-  // Output piped into `head` and closed early must not kill the bench before it cleans up.
-  process.stdout.on('error', () => {});
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
-  // Whatever happens, the bench ends: the drain has its own timeout, this is the backstop.
-  const guard = setTimeout(() => {
-    console.error('fanout: overall time limit reached, stopping');
-    void cleanup().then(() => process.exit(2));
-  }, TIMEOUT_MS + 240_000);
-  guard.unref();
+  // The drain has its own timeout; the overall limit is the backstop.
+  const { cleanups, cleanup, finished } = benchTeardown('fanout', TIMEOUT_MS + 240_000);
 
   try {
     console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores at start`);
@@ -319,7 +309,7 @@ rates: fan-out ${Math.round(first.enqueued / enqueueS).toLocaleString('en')} job
     process.exitCode = ok ? 0 : 1;
   } finally {
     await cleanup();
-    clearTimeout(guard);
+    finished();
   }
 }
 

@@ -21,6 +21,7 @@ import pg from 'pg';
 import { LineClient, mailStackInstalled, startMailStack, startPolicyStub, type MailStack, type PolicyStub } from '../test/support/mail-stack.js';
 import { describeScans, explainQuery, indexedOn, mailLookups, mailQueryTemplates } from './mail-queries.js';
 import { benchDatabase, DEFAULT_ADMIN_URL } from './seed-large.js';
+import { benchTeardown } from './teardown.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -143,18 +144,7 @@ function machineBusyMs(): number {
 async function main() {
   if (!mailStackInstalled()) throw new Error('Dovecot/Postfix are not installed: run `bash test/mail-stack/install.sh` as root');
   if (process.getuid?.() !== 0) throw new Error('the mail stack needs root');
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch((err) => console.error('cleanup:', (err as Error).message));
-  };
-  // Output piped into `head` and closed early must not kill the bench before it cleans up.
-  process.stdout.on('error', () => {});
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
-  const guard = setTimeout(() => {
-    console.error('imap-storm: overall time limit reached, stopping');
-    void cleanup().then(() => process.exit(2));
-  }, DURATION_MS + 180_000);
-  guard.unref();
+  const { cleanups, cleanup, finished } = benchTeardown('imap-storm', DURATION_MS + 180_000);
 
   try {
     console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores at start`);
@@ -263,7 +253,7 @@ async function main() {
     process.exitCode = good ? 0 : 1;
   } finally {
     await cleanup();
-    clearTimeout(guard);
+    finished();
   }
 }
 

@@ -31,6 +31,7 @@ import type { Database } from '../db/schema.js';
 import { findUsableKey } from '../db/repositories/api-keys.js';
 import { parseApiKey } from '../server/auth/tokens.js';
 import { benchDatabase, DEFAULT_ADMIN_URL } from './seed-large.js';
+import { benchTeardown } from './teardown.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 
@@ -128,18 +129,7 @@ async function main() {
   const TARGET_P99 = Number(args['target-p99']);
   if (![CONNECTIONS, DURATION].every((n) => Number.isInteger(n) && n > 0) || !(WARMUP >= 0) || !(SINGLE >= 0)) throw new Error('--connections/--duration must be positive integers');
 
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch((err) => console.error('cleanup:', (err as Error).message));
-  };
-  // Output piped into `head` and closed early must not kill the bench before it cleans up.
-  process.stdout.on('error', () => {});
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
-  const guard = setTimeout(() => {
-    console.error('load-web: overall time limit reached, stopping');
-    void cleanup().then(() => process.exit(2));
-  }, (120 + 15 * (DURATION + WARMUP + SINGLE + 15)) * 1000);
-  guard.unref();
+  const { cleanups, cleanup, finished } = benchTeardown('load-web', (120 + 15 * (DURATION + WARMUP + SINGLE + 15)) * 1000);
 
   try {
     console.log(`load average ${loadavg()} on ${os.cpus().length} cores at start`);
@@ -395,7 +385,7 @@ async function main() {
     if (args.json) console.log(JSON.stringify({ baseline: [first, last].map(plain), results: results.map(plain), explained: explained.map(({ text: _t, ...x }) => x) }));
   } finally {
     await cleanup();
-    clearTimeout(guard);
+    finished();
   }
 }
 

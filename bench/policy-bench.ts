@@ -13,6 +13,7 @@ import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { encodeRequest, PolicyClient } from '../server/policy/client.js';
 import { silentLogger } from '../server/policy/logger.js';
 import { startPolicyServer, type PolicyServer } from '../server/policy/server.js';
+import { benchTeardown } from './teardown.js';
 
 // Throughput and latency of a policy endpoint under Postfix-like load: persistent connections,
 // one request in flight on each, RCPT checks back to back.
@@ -324,11 +325,7 @@ async function waitReady(host: string, port: number, list: Probe[], timeoutMs: n
 }
 
 async function main(): Promise<void> {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    for (const c of cleanups.reverse()) await c().catch((err) => console.error('cleanup:', err.message));
-  };
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  const { cleanups, cleanup } = benchTeardown('policy-bench');
   try {
     let databaseUrl = args['database-url'];
     const seeding = !args.target || databaseUrl !== undefined;

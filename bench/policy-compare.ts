@@ -9,6 +9,7 @@ import pg from 'pg';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { LineClient, type MailStack, freePorts, mailStackInstalled, startMailStack } from '../test/support/mail-stack.js';
 import { PG_BASE } from '../test/support/db-names.js';
+import { benchTeardown } from './teardown.js';
 
 // Our policy service against Dovecot's own quota-status service, in one run, on the same mailboxes:
 //
@@ -201,12 +202,7 @@ async function main(): Promise<void> {
   if (!mailStackInstalled()) throw new Error('Dovecot/Postfix are not installed: run `bash test/mail-stack/install.sh` as root');
   if (process.getuid?.() !== 0) throw new Error('run as root: the mail stack (Dovecot, Postfix) needs it');
 
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    while (cleanups.length) await cleanups.pop()!().catch((err) => console.error('cleanup:', (err as Error).message));
-  };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-  process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+  const { cleanups, cleanup } = benchTeardown('policy-compare');
 
   const database = `mailpanel_bench_${randomBytes(4).toString('hex')}`;
   const pgBase = args['pg-url'].replace(/\/+$/, '');
