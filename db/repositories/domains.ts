@@ -1,5 +1,5 @@
 import type { Db } from '../database.js';
-import type { Page, Paged, Scope } from './scope.js';
+import { inScope, type Page, type Paged, type Scope } from './scope.js';
 
 export interface DomainRow {
   id: number;
@@ -16,9 +16,7 @@ function scoped(db: Db, scope: Scope) {
   return db
     .selectFrom('domains as d')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
-    .$if(scope.resellerId !== null, (qb) => qb.where('c.reseller_id', '=', scope.resellerId!))
-    .$if(scope.customerId !== null, (qb) => qb.where('d.customer_id', '=', scope.customerId!))
-    .$if(scope.domainId !== null, (qb) => qb.where('d.id', '=', scope.domainId!));
+    .where(inScope(scope));
 }
 
 const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.node', 'd.created_at'] as const;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
-import type { Page, Paged, Scope } from './scope.js';
+import { inScope, type Page, type Paged, type Scope } from './scope.js';
 import type { MailboxUpdate } from '../schema.js';
 
 export interface MailboxRow {
@@ -41,9 +41,7 @@ function scoped(db: Db, scope: Scope) {
     .innerJoin('domains as d', 'd.id', 'm.domain_id')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
     .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
-    .$if(scope.resellerId !== null, (qb) => qb.where('c.reseller_id', '=', scope.resellerId!))
-    .$if(scope.customerId !== null, (qb) => qb.where('d.customer_id', '=', scope.customerId!))
-    .$if(scope.domainId !== null, (qb) => qb.where('m.domain_id', '=', scope.domainId!));
+    .where(inScope(scope));
 }
 
 const columns = [

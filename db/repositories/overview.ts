@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
-import type { Scope } from './scope.js';
+import { inScope, type Scope } from './scope.js';
 
 /** Mailboxes per quota level ('unmeasured' until the first scan) within the scope. */
 export async function countsByLevel(db: Db, scope: Scope): Promise<Record<string, number>> {
@@ -9,8 +9,7 @@ export async function countsByLevel(db: Db, scope: Scope): Promise<Record<string
     .innerJoin('domains as d', 'd.id', 'm.domain_id')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
     .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
-    .$if(scope.resellerId !== null, (qb) => qb.where('c.reseller_id', '=', scope.resellerId!))
-    .$if(scope.customerId !== null, (qb) => qb.where('c.id', '=', scope.customerId!))
+    .where(inScope(scope))
     .select([sql<string>`coalesce(u.level, 'unmeasured')`.as('level'), (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy(sql`coalesce(u.level, 'unmeasured')`)
     .execute();

@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+
 /** The part of the tenant tree a caller may see; null means "not narrowed at this level". */
 export interface Scope {
   resellerId: number | null;
@@ -13,4 +15,16 @@ export interface Page {
 export interface Paged<T> {
   items: T[];
   total: number;
+}
+
+/**
+ * The tenant filter, for any query that joins `domains as d` and `customers as c`: every query
+ * reaching tenant data goes through this one condition, so no copy can drift from the others.
+ */
+export function inScope(scope: Scope) {
+  const parts = [sql`true`];
+  if (scope.resellerId !== null) parts.push(sql`c.reseller_id = ${scope.resellerId}`);
+  if (scope.customerId !== null) parts.push(sql`d.customer_id = ${scope.customerId}`);
+  if (scope.domainId !== null) parts.push(sql`d.id = ${scope.domainId}`);
+  return sql<boolean>`(${sql.join(parts, sql` AND `)})`;
 }

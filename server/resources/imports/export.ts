@@ -1,5 +1,5 @@
 import type { Db } from '../../../db/database.js';
-import type { Scope } from '../../../db/repositories/scope.js';
+import { inScope, type Scope } from '../../../db/repositories/scope.js';
 import type { Principal } from '../../auth/principal.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { csvLine } from './csv.js';
@@ -25,8 +25,7 @@ async function* exportLines(db: Db, scope: Scope, domainId: number): AsyncGenera
       .select(['m.local_part', 'm.address', 'm.quota_bytes', 'm.imap_enabled', 'm.pop3_enabled', 'm.active', 'u.used_bytes', 'u.messages', 'u.level', 'u.scanned_at'])
       .where('m.domain_id', '=', domainId)
       // The tenant filter again, though the domain was checked: a query that forgets it cannot leak.
-      .$if(scope.resellerId !== null, (qb) => qb.where('c.reseller_id', '=', scope.resellerId!))
-      .$if(scope.customerId !== null, (qb) => qb.where('d.customer_id', '=', scope.customerId!))
+      .where(inScope(scope))
       .where('m.local_part', '>', after)
       .orderBy('m.local_part')
       .limit(PAGE)

@@ -1,7 +1,7 @@
 // Queries on mailbox_imports (plain functions taking db, like db/repositories).
 import { sql } from 'kysely';
 import type { Db } from '../../../db/database.js';
-import type { Scope } from '../../../db/repositories/scope.js';
+import { inScope, type Scope } from '../../../db/repositories/scope.js';
 import { type GeneratedPassword, type ImportRowData, type ImportStatus, type ReportEntry } from './table.js';
 
 export interface Counts {
@@ -15,9 +15,7 @@ function scoped(db: Db, scope: Scope) {
     .selectFrom('mailbox_imports as i')
     .innerJoin('domains as d', 'd.id', 'i.domain_id')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
-    .$if(scope.resellerId !== null, (qb) => qb.where('c.reseller_id', '=', scope.resellerId!))
-    .$if(scope.customerId !== null, (qb) => qb.where('d.customer_id', '=', scope.customerId!))
-    .$if(scope.domainId !== null, (qb) => qb.where('d.id', '=', scope.domainId!));
+    .where(inScope(scope));
 }
 
 // Never the rows (passwords) nor the generated passwords themselves: pages only need to know they exist.
