@@ -60,6 +60,7 @@ type Autocannon = (opts: {
   duration: number;
   headers?: Record<string, string>;
   timeout?: number;
+  overallRate?: number;
   setupClient?: (client: AutocannonClient) => void;
 }) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -108,15 +109,20 @@ async function main() {
       plans: { type: 'boolean', default: false },
       'what-if': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      rate: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (args.help) {
     console.log(`usage: npx tsx bench/load-web.ts [--database-url URL | --keep-db] [--connections 50] [--duration 10] [--warmup 2]
-       [--single 2] [--only REGEX] [--target-p99 50] [--plans] [--what-if] [--json]
+       [--single 2] [--only REGEX] [--target-p99 50] [--plans] [--what-if] [--json] [--rate R] [--profile DIR]
   --database-url   bench on a database seeded by bench/seed-large.ts (kept) instead of seeding a fresh one
   --only           measure only the endpoints whose name matches (the baseline always runs)
   --single S       seconds at 1 connection first, for the service time (0: skip)
+  --rate R         open loop: the --connections clients send R requests a second in all, whatever the answers
+                   take (default: closed loop, each client sends its next request when answered: the capacity)
+  --profile DIR    write a V8 CPU profile of the app process to DIR (open it in Chrome's DevTools)
   --plans          print the full EXPLAIN plan of every captured query (default: the slowest ones)
   --what-if        afterwards, time the slow query shapes against the suggested indexes and rewrites (bench/README.md),
                    inside one transaction that is rolled back: the database is left as it was`);
@@ -127,6 +133,8 @@ async function main() {
   const WARMUP = Number(args.warmup);
   const SINGLE = Number(args.single);
   const TARGET_P99 = Number(args['target-p99']);
+  const RATE = args.rate === undefined ? undefined : Number(args.rate);
+  if (RATE !== undefined && !(Number.isInteger(RATE) && RATE > 0)) throw new Error('--rate must be a positive integer (requests a second)');
   if (![CONNECTIONS, DURATION].every((n) => Number.isInteger(n) && n > 0) || !(WARMUP >= 0) || !(SINGLE >= 0)) throw new Error('--connections/--duration must be positive integers');
 
   const { cleanups, cleanup, finished } = benchTeardown('load-web', (120 + 15 * (DURATION + WARMUP + SINGLE + 15)) * 1000);
@@ -144,7 +152,7 @@ async function main() {
     const logFile = path.join(os.tmpdir(), `mailpanel-load-web-${redisPrefix.slice(8)}.log`);
     const logFd = openSync(logFile, 'w');
     cleanups.push(async () => rmSync(logFile, { force: true }));
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, '--serve'], {
+    const child: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []), '--import', 'tsx', THIS_FILE, '--serve'], {
       env: { ...process.env, DATABASE_URL: bench.url, REDIS_PREFIX: redisPrefix, COOKIE_SECURE: 'false', LOG_LEVEL: 'warn', ROLES: 'web', NODE_ENV: 'production' },
       stdio: ['ignore', logFd, logFd, 'ipc'],
     });
@@ -232,7 +240,7 @@ async function main() {
       if (e.path.includes('/mailboxes') && !(JSON.parse(body) as { items: unknown[] }).items.length) throw new Error(`${e.name}: no items`);
     }
 
-    const run = async (e: Endpoint, seconds: number, connections = CONNECTIONS): Promise<AutocannonResult> => {
+    const run = async (e: Endpoint, seconds: number, connections = CONNECTIONS, rate?: number): Promise<AutocannonResult> => {
       const list = cookiesFor(e.who);
       let n = 0;
       return autocannon({
@@ -241,6 +249,7 @@ async function main() {
         duration: seconds,
         headers: headersFor(e.who),
         timeout: 10,
+        ...(rate !== undefined && { overallRate: rate }),
         ...(list && { setupClient: (client: AutocannonClient) => client.setHeaders({ cookie: list[n++ % list.length] }) }),
       });
     };
@@ -263,7 +272,7 @@ async function main() {
     const measure = async (e: Endpoint): Promise<Measured> => {
       // Service time: one connection, one request at a time.
       const single = SINGLE > 0 ? await run(e, SINGLE, 1) : null;
-      if (WARMUP > 0) await run(e, WARMUP);
+      if (WARMUP > 0) await run(e, WARMUP, CONNECTIONS, e.who === 'none' ? undefined : RATE);
       const pidsBefore = await pgPids();
       const pgBefore = new Map(pidsBefore.map((p) => [p, procCpuMs(p)]));
       const appBefore = procCpuMs(child.pid!);
@@ -271,7 +280,7 @@ async function main() {
       const totalBefore = machineBusyMs();
       const t0 = performance.now();
       const sampler = sampleActivity(bench.url);
-      const r = await run(e, DURATION);
+      const r = await run(e, DURATION, CONNECTIONS, e.who === 'none' ? undefined : RATE);
       const activity = await sampler.stop();
       const wallMs = performance.now() - t0;
       const appAfter = procCpuMs(child.pid!);
@@ -311,7 +320,7 @@ async function main() {
 
     console.log(
       `\nper endpoint: ${SINGLE} s at 1 connection, ${WARMUP} s warm-up and ${DURATION} s measured at ${CONNECTIONS} connections` +
-        ' (closed loop):',
+        (RATE === undefined ? ' (closed loop):' : ` (open loop: ${RATE} requests a second in all; the baseline closed):`),
     );
     await settle();
     const first = await measure(baseline);
@@ -347,7 +356,8 @@ async function main() {
     console.log(' mean number of the app\'s database sessions running / waiting on a lock (pool of 10); "others" = CPU cores used meanwhile by');
     console.log(' other processes on this machine)');
     const needRps = CONNECTIONS / (TARGET_P99 / 1000);
-    console.log(
+    if (RATE !== undefined) console.log(`open loop: ${RATE} requests a second offered over ${CONNECTIONS} connections; an endpoint whose req/s falls short of that is saturated.`);
+    else console.log(
       `closed loop: each of the ${CONNECTIONS} connections sends its next request when the last one is answered, so mean latency = ${CONNECTIONS} / (req/s);\n` +
         ` p99 < ${TARGET_P99} ms therefore needs more than ~${fmt(needRps, 0)} req/s, i.e. under ~${fmt((os.cpus().length * 1000) / needRps, 1)} ms of CPU per request ` +
         `(app + database) on these ${os.cpus().length} cores, which the load generator shares.`,

@@ -112,8 +112,8 @@ export interface ExplainResult {
 }
 
 /** EXPLAIN (ANALYZE, BUFFERS) of one query: its scans (from the JSON plan) and the text plan. */
-export async function explainQuery(client: pg.Client | pg.PoolClient, sqlText: string): Promise<ExplainResult> {
-  const json = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sqlText}`);
+export async function explainQuery(client: pg.Client | pg.PoolClient, sqlText: string, params: readonly unknown[] = []): Promise<ExplainResult> {
+  const json = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sqlText}`, params as unknown[]);
   const top = (json.rows[0]['QUERY PLAN'] as { Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }[])[0];
   const scans: ExplainResult['scans'] = [];
   const walk = (n: PlanNode) => {
@@ -121,7 +121,7 @@ export async function explainQuery(client: pg.Client | pg.PoolClient, sqlText: s
     for (const c of n.Plans ?? []) walk(c);
   };
   walk(top.Plan);
-  const text = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sqlText}`);
+  const text = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sqlText}`, params as unknown[]);
   return { scans, executionMs: top['Execution Time'], planningMs: top['Planning Time'], text: text.rows.map((r) => r['QUERY PLAN']).join('\n') };
 }
 

@@ -149,6 +149,9 @@ export async function seedLarge(db: Db, size: SeedSize = LARGE): Promise<Seeded>
                                                  WHEN r.u > 0.90 THEN m.quota_bytes * (0.80 + (r.u - 0.90) * 2.7)
                                                  ELSE m.quota_bytes * r.u * r.u END)::bigint AS used) f
                WHERE m.id % 33 <> 0`.execute(trx);
+    // What the triggers keep, which replica mode switched off: usage copies and mailbox counts.
+    await sql`UPDATE mailboxes m SET used_bytes = u.used_bytes, usage_level = u.level FROM mailbox_usage u WHERE u.mailbox_id = m.id`.execute(trx);
+    await sql`UPDATE domains d SET mailbox_count = n.n FROM (SELECT domain_id, count(*) AS n FROM mailboxes GROUP BY domain_id) n WHERE n.domain_id = d.id`.execute(trx);
     for (const t of ['resellers', 'plans', 'customers', 'domains', 'mailboxes']) {
       await sql`SELECT setval(pg_get_serial_sequence(${t}, 'id'), (SELECT max(id) FROM ${sql.table(t)}))`.execute(trx);
     }

@@ -53,6 +53,8 @@ export interface DomainsTable {
   active: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Kept by triggers on mailboxes; never written by the app. */
+  mailbox_count: ColumnType<number, never, never>;
 }
 
 export interface MailboxesTable {
@@ -69,6 +71,9 @@ export interface MailboxesTable {
   node: Generated<string>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Copies of mailbox_usage.used_bytes and .level kept by a trigger, for indexes; never written by the app. */
+  used_bytes: ColumnType<number | null, never, never>;
+  usage_level: ColumnType<string | null, never, never>;
 }
 
 export interface MailboxUsageTable {

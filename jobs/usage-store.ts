@@ -26,8 +26,16 @@ export interface LevelChange {
 export async function writeUsage(db: Db, results: UsageResult[]): Promise<{ written: number[]; changes: LevelChange[] }> {
   if (results.length === 0) return { written: [], changes: [] };
   return db.transaction().execute(async (trx) => {
-    // FOR SHARE: a quota change in flight commits first, so the level is computed from the quota that holds.
-    const quotas = await trx.selectFrom('mailboxes').select(['id', 'quota_bytes']).where('id', 'in', results.map((r) => r.mailboxId)).forShare().execute();
+    // Locked: a quota change in flight commits first, so the level is computed from the quota that holds.
+    // FOR NO KEY UPDATE in id order, not FOR SHARE: mailbox_usage_copy updates these rows, and two
+    // batches sharing a row must not both hold it shared and wait for each other to upgrade.
+    const quotas = await trx
+      .selectFrom('mailboxes')
+      .select(['id', 'quota_bytes'])
+      .where('id', 'in', results.map((r) => r.mailboxId))
+      .orderBy('id')
+      .forNoKeyUpdate()
+      .execute();
     const quotaOf = new Map(quotas.map((q) => [q.id, q.quota_bytes]));
     const rows = results
       .filter((r) => quotaOf.has(r.mailboxId)) // deleted meanwhile

@@ -19,30 +19,24 @@ function scoped(db: Db, scope: Scope) {
     .where(inScope(scope));
 }
 
-const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.node', 'd.created_at'] as const;
+const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.node', 'd.created_at', 'd.mailbox_count as mailboxes'] as const;
 
 export async function listDomains(db: Db, scope: Scope, page: Page & { customerId?: number }): Promise<Paged<DomainRow>> {
   const base = scoped(db, scope).$if(page.customerId !== undefined, (qb) => qb.where('d.customer_id', '=', page.customerId!));
   const [items, total] = await Promise.all([
     base
       .select([...columns])
-      .select((eb) => eb.selectFrom('mailboxes').whereRef('mailboxes.domain_id', '=', 'd.id').select((e) => e.fn.countAll<number>().as('n')).as('mailboxes'))
       .orderBy('d.name')
       .limit(page.limit)
       .offset(page.offset)
       .execute(),
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { items: items.map((d) => ({ ...d, mailboxes: Number(d.mailboxes ?? 0) })), total: total.n };
+  return { items, total: total.n };
 }
 
-export async function getDomainByName(db: Db, scope: Scope, name: string): Promise<DomainRow | undefined> {
-  const row = await scoped(db, scope)
-    .where('d.name', '=', name)
-    .select([...columns])
-    .select((eb) => eb.selectFrom('mailboxes').whereRef('mailboxes.domain_id', '=', 'd.id').select((e) => e.fn.countAll<number>().as('n')).as('mailboxes'))
-    .executeTakeFirst();
-  return row && { ...row, mailboxes: Number(row.mailboxes ?? 0) };
+export function getDomainByName(db: Db, scope: Scope, name: string): Promise<DomainRow | undefined> {
+  return scoped(db, scope).where('d.name', '=', name).select([...columns]).executeTakeFirst();
 }
 
 export function domainExists(db: Db, name: string) {

@@ -25,23 +25,35 @@ export interface MailboxRow {
   level: string | null;
 }
 
-// Only these columns may be sorted on; the API and panel map their own names onto them.
-export const MAILBOX_SORTS = {
-  address: 'm.address',
-  quota: 'm.quota_bytes',
-  used: 'u.used_bytes',
-  fullness: 'fullness',
-  created: 'm.created_at',
-} as const;
-export type MailboxSort = keyof typeof MAILBOX_SORTS;
+// The only orders a list may take; the API and panel map their own names onto these. Fullness and
+// used sort on the copies in mailboxes, in the exact expressions mailboxes_*fullness_idx index.
+const SORT_KEYS = {
+  address: sql`m.address`,
+  quota: sql`m.quota_bytes`,
+  used: sql`coalesce(m.used_bytes, 0)`,
+  fullness: sql`coalesce(m.used_bytes, 0)::float8 / m.quota_bytes`,
+  created: sql`m.created_at`,
+};
+export type MailboxSort = keyof typeof SORT_KEYS;
 
-function scoped(db: Db, scope: Scope) {
+function inScopeMailboxes(db: Db, scope: Scope) {
   return db
     .selectFrom('mailboxes as m')
     .innerJoin('domains as d', 'd.id', 'm.domain_id')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
-    .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
     .where(inScope(scope));
+}
+
+function inScopeDomain(db: Db, scope: Scope, domainId: number) {
+  return db
+    .selectFrom('domains as d')
+    .innerJoin('customers as c', 'c.id', 'd.customer_id')
+    .where(inScope(scope))
+    .where('d.id', '=', domainId);
+}
+
+function scoped(db: Db, scope: Scope) {
+  return inScopeMailboxes(db, scope).leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id');
 }
 
 const columns = [
@@ -58,32 +70,30 @@ export interface MailboxQuery extends Page {
 }
 
 export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Promise<Paged<MailboxRow>> {
-  const base = scoped(db, scope)
+  const filtered = inScopeMailboxes(db, scope)
     .$if(q.domainId !== undefined, (qb) => qb.where('m.domain_id', '=', q.domainId!))
     .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', `%${escapeLike(q.search!)}%`));
+  const key = SORT_KEYS[q.sort ?? 'address'];
   const dir = q.desc ? 'desc' : 'asc';
-  const sort = q.sort ?? 'address';
-  // The page's ids first (an index walk for address order), then the columns of those rows only.
-  const [page, total] = await Promise.all([
-    base
-      .select('m.id')
-      .$call((qb) =>
-        sort === 'fullness'
-          ? qb.orderBy(sql`coalesce(u.used_bytes, 0)::float8 / m.quota_bytes`, dir)
-          : sort === 'used'
-            ? qb.orderBy(sql`coalesce(u.used_bytes, 0)`, dir)
-            : qb.orderBy(MAILBOX_SORTS[sort] as 'm.address', dir),
-      )
+  // The page's ids first (an index walk in the requested order), then the columns of those rows only.
+  const page = filtered.select('m.id').orderBy(key, dir).orderBy('m.address').limit(q.limit).offset(q.offset);
+  const [items, total] = await Promise.all([
+    db
+      .selectFrom(page.as('p'))
+      .innerJoin('mailboxes as m', 'm.id', 'p.id')
+      .innerJoin('domains as d', 'd.id', 'm.domain_id')
+      .innerJoin('customers as c', 'c.id', 'd.customer_id')
+      .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+      .select([...columns])
+      .orderBy(key, dir)
       .orderBy('m.address')
-      .limit(q.limit)
-      .offset(q.offset)
-      .execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      .execute() as Promise<MailboxRow[]>,
+    // A whole domain's total is the count its row keeps; a search has to count.
+    q.domainId !== undefined && !q.search
+      ? inScopeDomain(db, scope, q.domainId).select('d.mailbox_count as n').executeTakeFirst()
+      : filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  if (page.length === 0) return { items: [], total: total.n };
-  const rows = (await scoped(db, scope).where('m.id', 'in', page.map((r) => r.id)).select([...columns]).execute()) as MailboxRow[];
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return { items: page.map((r) => byId.get(r.id)!).filter(Boolean), total: total.n };
+  return { items, total: total?.n ?? 0 };
 }
 
 export function getMailbox(db: Db, scope: Scope, address: string): Promise<MailboxRow | undefined> {

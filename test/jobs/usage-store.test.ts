@@ -42,6 +42,17 @@ describe('writing scan results', () => {
     expect(await t.db.selectFrom('usage_samples').select('at').where('mailbox_id', '=', id).execute()).toHaveLength(2);
   });
 
+  it('keeps the copy on the mailbox row that list indexes sort on, and clears it with the usage row', async () => {
+    const copy = () => t.db.selectFrom('mailboxes').select(['used_bytes', 'usage_level']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(await copy()).toEqual({ used_bytes: 500 * MB, usage_level: 'full' });
+    await t.db.updateTable('mailbox_usage').set({ level: '95' }).where('mailbox_id', '=', id).execute();
+    expect(await copy()).toEqual({ used_bytes: 500 * MB, usage_level: '95' });
+    await t.db.deleteFrom('mailbox_usage').where('mailbox_id', '=', id).execute();
+    expect(await copy()).toEqual({ used_bytes: null, usage_level: null });
+    await writeUsage(t.db, [result(500 * MB, '2026-11-26T11:30:00Z')]);
+    expect(await copy()).toEqual({ used_bytes: 500 * MB, usage_level: 'full' });
+  });
+
   it('writes a whole batch in one call and skips mailboxes deleted meanwhile', async () => {
     const ids = (await t.db.selectFrom('mailboxes').select('id').execute()).map((r) => r.id);
     const { changes } = await writeUsage(t.db, [...ids.map((m) => ({ ...result(1, '2026-11-26T12:00:00Z'), mailboxId: m })), { ...result(1, '2026-11-26T12:00:00Z'), mailboxId: 999_999 }]);

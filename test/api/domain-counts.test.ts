@@ -1,0 +1,55 @@
+// Each domain row keeps its number of mailboxes (triggers per statement); lists and domain pages
+// read it instead of counting. It must equal the real count after every kind of change.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDomainByName } from '../../db/repositories/domains.js';
+import { OPERATOR_SYSTEM } from '../../server/auth/principal.js';
+import { createDomain } from '../../server/resources/domains/service.js';
+import { createMailbox, deleteMailbox } from '../../server/resources/mailboxes/service.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { PASSWORD, seedTenants, type Tenants } from '../support/fixtures.js';
+
+let t: TestDatabase;
+let w: Tenants;
+beforeAll(async () => {
+  t = await createTestDatabase();
+  w = await seedTenants(t.db);
+});
+afterAll(() => t.drop());
+
+async function mismatches() {
+  const { rows } = await sql<{ name: string; kept: number; real: number }>`
+    SELECT d.name, d.mailbox_count AS kept, (SELECT count(*)::int FROM mailboxes m WHERE m.domain_id = d.id) AS real
+      FROM domains d`.execute(t.db);
+  return rows.filter((r) => r.kept !== r.real);
+}
+
+describe("a domain's mailbox count", () => {
+  it('follows creations one by one and many in one statement, and deletions', async () => {
+    const domain = w.A.domain.name;
+    for (const localPart of ['one', 'two']) await createMailbox(t.db, OPERATOR_SYSTEM, domain, { localPart, password: PASSWORD }, 10);
+    const d = (await getDomainByName(t.db, OPERATOR_SYSTEM, domain))!;
+    expect(d.mailboxes).toBe(3);
+    await t.db
+      .insertInto('mailboxes')
+      .values(['x1', 'x2', 'x3', 'x4'].map((lp) => ({ domain_id: d.id, local_part: lp, address: `${lp}@${domain}`, password_hash: 'x', quota_bytes: 1, maildir: `${domain}/${lp}/Maildir`, node: 'local' })))
+      .execute();
+    expect((await getDomainByName(t.db, OPERATOR_SYSTEM, domain))!.mailboxes).toBe(7);
+    await deleteMailbox(t.db, OPERATOR_SYSTEM, `one@${domain}`);
+    await t.db.deleteFrom('mailboxes').where('local_part', 'in', ['x1', 'x2']).execute();
+    expect((await getDomainByName(t.db, OPERATOR_SYSTEM, domain))!.mailboxes).toBe(4);
+    expect(await mismatches()).toEqual([]);
+  });
+
+  it('is not fooled by a mailbox moved to another domain: that is refused', async () => {
+    const other = await createDomain(t.db, OPERATOR_SYSTEM, w.A.customer.id, 'second-a.example');
+    await expect(t.db.updateTable('mailboxes').set({ domain_id: other.id }).where('address', '=', `two@${w.A.domain.name}`).execute()).rejects.toThrow(/cannot move/);
+    expect(await mismatches()).toEqual([]);
+  });
+
+  it('stays right when the database cascades a deletion', async () => {
+    await t.db.deleteFrom('customers').where('id', '=', w.B.customer.id).execute();
+    expect(await mismatches()).toEqual([]);
+    expect(await getDomainByName(t.db, OPERATOR_SYSTEM, w.B.domain.name)).toBeUndefined();
+  });
+});
