@@ -1,13 +1,15 @@
 import type { Db } from '../database.js';
-import type { Page, Paged, Scope } from './scope.js';
+import { containing, type Page, type Paged, type Scope } from './scope.js';
 import type { Customer } from '../schema.js';
 
-export async function listCustomers(db: Db, scope: Scope, page: Page & { resellerId?: number }): Promise<Paged<Customer>> {
+/** `search` matches anywhere in the name or the contact address, regardless of case. */
+export async function listCustomers(db: Db, scope: Scope, page: Page & { resellerId?: number; search?: string }): Promise<Paged<Customer>> {
   const base = db
     .selectFrom('customers')
     .$if(scope.resellerId !== null, (qb) => qb.where('reseller_id', '=', scope.resellerId!))
     .$if(scope.customerId !== null, (qb) => qb.where('id', '=', scope.customerId!))
-    .$if(page.resellerId !== undefined, (qb) => qb.where('reseller_id', '=', page.resellerId!));
+    .$if(page.resellerId !== undefined, (qb) => qb.where('reseller_id', '=', page.resellerId!))
+    .$if(!!page.search, (qb) => qb.where((eb) => eb.or([eb('name', 'ilike', containing(page.search!)), eb('contact_email', 'ilike', containing(page.search!))])));
   const [items, total] = await Promise.all([
     base.selectAll().orderBy('name').orderBy('id').limit(page.limit).offset(page.offset).execute(),
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),

@@ -1,5 +1,5 @@
 import type { Db } from '../database.js';
-import { inScope, type Page, type Paged, type Scope } from './scope.js';
+import { containing, inScope, type Page, type Paged, type Scope } from './scope.js';
 
 export interface DomainRow {
   id: number;
@@ -21,8 +21,13 @@ function scoped(db: Db, scope: Scope) {
 
 const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.node', 'd.created_at', 'd.mailbox_count as mailboxes'] as const;
 
-export async function listDomains(db: Db, scope: Scope, page: Page & { customerId?: number }): Promise<Paged<DomainRow>> {
-  const base = scoped(db, scope).$if(page.customerId !== undefined, (qb) => qb.where('d.customer_id', '=', page.customerId!));
+/** `search` matches anywhere in the stored (ASCII) name; `searchAscii`, when given, too (an IDN label typed in Unicode). */
+export async function listDomains(db: Db, scope: Scope, page: Page & { customerId?: number; search?: string; searchAscii?: string }): Promise<Paged<DomainRow>> {
+  const base = scoped(db, scope)
+    .$if(page.customerId !== undefined, (qb) => qb.where('d.customer_id', '=', page.customerId!))
+    .$if(!!page.search, (qb) =>
+      qb.where((eb) => eb.or([eb('d.name', 'like', containing(page.search!)), ...(page.searchAscii ? [eb('d.name', 'like', containing(page.searchAscii))] : [])])),
+    );
   const [items, total] = await Promise.all([
     base
       .select([...columns])

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
-import { inScope, type Page, type Paged, type Scope } from './scope.js';
+import { containing, inScope, type Page, type Paged, type Scope } from './scope.js';
 import type { MailboxUpdate } from '../schema.js';
 
 export interface MailboxRow {
@@ -44,12 +44,8 @@ function inScopeMailboxes(db: Db, scope: Scope) {
     .where(inScope(scope));
 }
 
-function inScopeDomain(db: Db, scope: Scope, domainId: number) {
-  return db
-    .selectFrom('domains as d')
-    .innerJoin('customers as c', 'c.id', 'd.customer_id')
-    .where(inScope(scope))
-    .where('d.id', '=', domainId);
+function inScopeDomains(db: Db, scope: Scope) {
+  return db.selectFrom('domains as d').innerJoin('customers as c', 'c.id', 'd.customer_id').where(inScope(scope));
 }
 
 function scoped(db: Db, scope: Scope) {
@@ -72,7 +68,7 @@ export interface MailboxQuery extends Page {
 export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Promise<Paged<MailboxRow>> {
   const filtered = inScopeMailboxes(db, scope)
     .$if(q.domainId !== undefined, (qb) => qb.where('m.domain_id', '=', q.domainId!))
-    .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', `%${escapeLike(q.search!)}%`));
+    .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', containing(q.search!)));
   const key = SORT_KEYS[q.sort ?? 'address'];
   const dir = q.desc ? 'desc' : 'asc';
   // The page's ids first (an index walk in the requested order), then the columns of those rows only.
@@ -88,12 +84,15 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
       .orderBy(key, dir)
       .orderBy('m.address')
       .execute() as Promise<MailboxRow[]>,
-    // A whole domain's total is the count its row keeps; a search has to count.
-    q.domainId !== undefined && !q.search
-      ? inScopeDomain(db, scope, q.domainId).select('d.mailbox_count as n').executeTakeFirst()
-      : filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    // Without a search the total is the sum of the counts the domain rows keep; a search has to count.
+    q.search
+      ? filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      : inScopeDomains(db, scope)
+          .$if(q.domainId !== undefined, (qb) => qb.where('d.id', '=', q.domainId!))
+          .select(sql<number>`coalesce(sum(d.mailbox_count), 0)::int`.as('n'))
+          .executeTakeFirstOrThrow(),
   ]);
-  return { items, total: total?.n ?? 0 };
+  return { items, total: total.n };
 }
 
 export function getMailbox(db: Db, scope: Scope, address: string): Promise<MailboxRow | undefined> {
@@ -121,8 +120,4 @@ export async function deleteMailbox(db: Db, id: number) {
 
 export async function setUsageLevel(db: Db, mailboxId: number, level: string) {
   await db.updateTable('mailbox_usage').set({ level }).where('mailbox_id', '=', mailboxId).execute();
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

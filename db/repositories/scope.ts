@@ -17,6 +17,11 @@ export interface Paged<T> {
   total: number;
 }
 
+/** A user's text as a LIKE pattern matching it anywhere, its wildcards taken literally. */
+export function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /**
  * The tenant filter, for any query that joins `domains as d` and `customers as c`: every query
  * reaching tenant data goes through this one condition, so no copy can drift from the others.

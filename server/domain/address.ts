@@ -48,6 +48,16 @@ export function checkAddress(input: string): Checked<{ localPart: string; domain
   return { ok: true, value: { localPart: local.value, domain: domain.value, address: `${local.value}@${domain.value}` } };
 }
 
+/**
+ * The ASCII form of a search typed in Unicode ("müller" finds xn--mller-kva.de), or undefined when it
+ * is ASCII already or no domain text at all. Punycode encodes whole labels, so part of a label only
+ * matches in ASCII.
+ */
+export function asciiSearch(text: string): string | undefined {
+  if (/^[\x00-\x7f]*$/.test(text) || FORBIDDEN_IN_DOMAIN.test(text)) return undefined;
+  return domainToASCII(text.toLowerCase()) || undefined;
+}
+
 export function displayDomain(ascii: string): string {
   return domainToUnicode(ascii) || ascii;
 }

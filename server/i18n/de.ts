@@ -113,6 +113,13 @@ export const de: Record<string, string> = {
   'Search mailboxes': 'Postfächer durchsuchen',
   'Delete this domain': 'Diese Domain löschen',
   '{n} mailboxes': '{n} Postfächer',
+  'Search domains': 'Domains durchsuchen',
+  '{n} domains': '{n} Domains',
+  'Domains of {name}': 'Domains von {name}',
+  'All domains': 'Alle Domains',
+  'To add a domain, open the customer it belongs to.': 'Um eine Domain hinzuzufügen, öffnen Sie den Kunden, zu dem sie gehört.',
+  'Search customers': 'Kunden durchsuchen',
+  '{n} customers': '{n} Kunden',
   'matching "{q}"': 'passend zu „{q}“',
   '{used} of {quota}': '{used} von {quota}',
 

@@ -39,6 +39,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await db.destroy();
       const a = new pg.Client({ connectionString: ADMIN_URL });
       await a.connect();
+      // pg's pool.end() resolves before its clients' sockets close; terminating a client that is still
+      // closing surfaces as an uncaught error in it, so give the sessions a moment to leave first.
+      for (let i = 0; i < 40; i++) {
+        const { rows } = await a.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await a.end();
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAddress, checkDomain, checkLocalPart, displayAddress, displayDomain, maildirFor } from '../../server/domain/address.js';
+import { asciiSearch, checkAddress, checkDomain, checkLocalPart, displayAddress, displayDomain, maildirFor } from '../../server/domain/address.js';
 
 describe('local part rules', () => {
   it('accepts letters, digits, dot, hyphen and underscore, lowercased', () => {
@@ -63,5 +63,14 @@ describe('addresses', () => {
   });
   it('builds the maildir path from validated parts', () => {
     expect(maildirFor('info', 'example.com')).toBe('example.com/info');
+  });
+});
+
+describe('asciiSearch', () => {
+  it('turns a Unicode label into the punycode it is stored as, and leaves ASCII and junk alone', () => {
+    expect(asciiSearch('müller')).toBe('xn--mller-kva');
+    expect(asciiSearch('Müller.de')).toBe('xn--mller-kva.de');
+    expect(asciiSearch('shop12')).toBeUndefined();
+    expect(asciiSearch('ü/%')).toBeUndefined();
   });
 });

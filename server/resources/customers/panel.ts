@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { inTransaction } from '../../../db/database.js';
 import { customerFootprint, listCustomers } from '../../../db/repositories/customers.js';
 import { listDomains } from '../../../db/repositories/domains.js';
@@ -14,6 +14,12 @@ import { checkLogin, createLogin } from '../resellers/service.js';
 import { createCustomer, getCustomerOr404, updateCustomer } from './service.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+const PAGE_SIZE = 50;
+const CustomerListQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 64 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+  notice: Type.Optional(Type.String({ maxLength: 40 })),
+});
 const NOTICES: Record<string, string> = { created: 'The customer was created.', updated: 'The customer was updated.', login: 'The login was created.' };
 
 export async function customersPanel(app: FastifyInstance) {
@@ -22,12 +28,18 @@ export async function customersPanel(app: FastifyInstance) {
   async function showList(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const p = req.principal!;
     assertRole(p, 'operator', 'reseller');
+    const query = req.query as Static<typeof CustomerListQuery>;
+    const page = query.page ?? 1;
+    const search = query.q?.trim() || undefined;
     const [customers, plans, resellers] = await Promise.all([
-      listCustomers(app.db, p, { limit: 500, offset: 0 }),
+      listCustomers(app.db, p, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, search }),
       p.resellerId ? listPlans(app.db, p.resellerId) : [],
       p.role === 'operator' ? listResellers(app.db, { limit: 500, offset: 0 }).then((r) => r.items) : null,
     ]);
-    return render(req, reply, 'customers', { title: 'Customers', customers: customers.items, total: customers.total, plans, resellers, values: { language: 'en' }, ...extra }, status);
+    return render(req, reply, 'customers', {
+      title: 'Customers', customers: customers.items, total: customers.total, page, pages: Math.max(1, Math.ceil(customers.total / PAGE_SIZE)), query: { q: search },
+      plans, resellers, values: { language: 'en' }, ...extra,
+    }, status);
   }
 
   async function showCustomer(req: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
@@ -44,7 +56,7 @@ export async function customersPanel(app: FastifyInstance) {
     return render(req, reply, 'customer', { title: c.name, c, domains: domains.items, plans, logins, footprint, limits, values: {}, minPasswordLength: min, ...extra }, status);
   }
 
-  app.get('/customers', { schema: { querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } }, async (req, reply) =>
+  app.get('/customers', { schema: { querystring: CustomerListQuery } }, async (req, reply) =>
     showList(req, reply, { notice: NOTICES[(req.query as { notice?: string }).notice ?? ''] ?? null }),
   );
 

@@ -1,12 +1,14 @@
-import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Static, Type } from 'typebox';
 import { listCustomers } from '../../../db/repositories/customers.js';
 import { listDomains } from '../../../db/repositories/domains.js';
 import { listMailboxes } from '../../../db/repositories/mailboxes.js';
+import { asciiSearch } from '../../domain/address.js';
 import { oneOf } from '../../api/schemas.js';
 import { attempt, formSchema, text } from '../../panel/forms.js';
 import { redirectAfterPost, render } from '../../panel/render.js';
 import { planLimitsFor } from '../mailboxes/service.js';
+import { getCustomerOr404 } from '../customers/service.js';
 import { createDomain, deleteDomain, getDomainOr404 } from './service.js';
 
 const PAGE_SIZE = 50;
@@ -21,15 +23,35 @@ export const MailboxPageQuery = Type.Object({
 
 const NOTICES: Record<string, string> = { created: 'The mailbox was created.', deleted: 'The mailbox was deleted.', domain: 'The domain was added.' };
 
+const DomainListQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 64 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+  customer: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+});
+/** Up to this many customers are offered in a list when staff add a domain; beyond it they start from the customer. */
+const CUSTOMER_CHOICES = 200;
+
 export async function domainsPanel(app: FastifyInstance) {
-  app.get('/domains', async (req, reply) => {
+  async function showDomains(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const p = req.principal!;
+    const query = req.query as Static<typeof DomainListQuery>;
+    const page = query.page ?? 1;
+    const search = query.q?.trim().toLowerCase() || undefined;
+    const staff = p.role !== 'customer';
+    const forCustomer = staff && query.customer !== undefined ? await getCustomerOr404(app.db, p, query.customer) : null;
     const [domains, customers] = await Promise.all([
-      listDomains(app.db, p, { limit: 500, offset: 0 }),
-      p.role === 'customer' ? null : listCustomers(app.db, p, { limit: 500, offset: 0 }),
+      listDomains(app.db, p, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, customerId: forCustomer?.id, search, searchAscii: search && asciiSearch(search) }),
+      staff && !forCustomer ? listCustomers(app.db, p, { limit: CUSTOMER_CHOICES, offset: 0 }) : null,
     ]);
-    return render(req, reply, 'domains', { title: 'Domains', domains: domains.items, total: domains.total, customers: customers?.items ?? null });
-  });
+    return render(req, reply, 'domains', {
+      title: 'Domains', domains: domains.items, total: domains.total, page, pages: Math.max(1, Math.ceil(domains.total / PAGE_SIZE)),
+      query: { q: search, customer: forCustomer?.id }, forCustomer,
+      customers: customers && customers.total <= CUSTOMER_CHOICES ? customers.items : null,
+      ...extra,
+    }, status);
+  }
+
+  app.get('/domains', { schema: { querystring: DomainListQuery } }, async (req, reply) => showDomains(req, reply));
 
   app.post(
     '/domains',
@@ -39,11 +61,7 @@ export async function domainsPanel(app: FastifyInstance) {
       const body = req.body as { name: string; customerId?: string };
       const customerId = p.role === 'customer' ? p.customerId! : Number(body.customerId);
       const result = await attempt(() => createDomain(app.db, p, customerId, body.name));
-      if (!result.ok) {
-        const domains = await listDomains(app.db, p, { limit: 500, offset: 0 });
-        const customers = p.role === 'customer' ? null : await listCustomers(app.db, p, { limit: 500, offset: 0 });
-        return render(req, reply, 'domains', { title: 'Domains', domains: domains.items, total: domains.total, customers: customers?.items ?? null, errors: result.errors, values: body }, result.status);
-      }
+      if (!result.ok) return showDomains(req, reply, { errors: result.errors, values: body }, result.status);
       return redirectAfterPost(req, reply, `/domains/${result.value.name}?notice=domain`);
     },
   );
