@@ -31,6 +31,7 @@ import type { Database } from '../db/schema.js';
 import { findUsableKey } from '../db/repositories/api-keys.js';
 import { parseApiKey } from '../server/auth/tokens.js';
 import { benchDatabase, DEFAULT_ADMIN_URL } from './seed-large.js';
+import { openLoop } from './open-loop.js';
 import { benchTeardown } from './teardown.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -60,7 +61,6 @@ type Autocannon = (opts: {
   duration: number;
   headers?: Record<string, string>;
   timeout?: number;
-  overallRate?: number;
   setupClient?: (client: AutocannonClient) => void;
 }) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -107,7 +107,6 @@ async function main() {
       only: { type: 'string' },
       'target-p99': { type: 'string', default: '50' },
       plans: { type: 'boolean', default: false },
-      'what-if': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       profile: { type: 'string' },
       rate: { type: 'string' },
@@ -116,16 +115,15 @@ async function main() {
   });
   if (args.help) {
     console.log(`usage: npx tsx bench/load-web.ts [--database-url URL | --keep-db] [--connections 50] [--duration 10] [--warmup 2]
-       [--single 2] [--only REGEX] [--target-p99 50] [--plans] [--what-if] [--json] [--rate R] [--profile DIR]
+       [--single 2] [--only REGEX] [--target-p99 50] [--plans] [--json] [--rate R] [--profile DIR]
   --database-url   bench on a database seeded by bench/seed-large.ts (kept) instead of seeding a fresh one
   --only           measure only the endpoints whose name matches (the baseline always runs)
   --single S       seconds at 1 connection first, for the service time (0: skip)
-  --rate R         open loop: the --connections clients send R requests a second in all, whatever the answers
-                   take (default: closed loop, each client sends its next request when answered: the capacity)
+  --rate R         open loop (bench/open-loop.ts): the --connections clients send R requests a second in all, at
+                   random moments, whatever the answers take (default: closed loop with autocannon, each client
+                   sends its next request when answered, which measures the capacity)
   --profile DIR    write a V8 CPU profile of the app process to DIR (open it in Chrome's DevTools)
-  --plans          print the full EXPLAIN plan of every captured query (default: the slowest ones)
-  --what-if        afterwards, time the slow query shapes against the suggested indexes and rewrites (bench/README.md),
-                   inside one transaction that is rolled back: the database is left as it was`);
+  --plans          print the full EXPLAIN plan of every captured query (default: the slowest ones)`);
     return;
   }
   const CONNECTIONS = Number(args.connections);
@@ -210,11 +208,19 @@ async function main() {
       { name: 'reseller panel /overview', who: 'reseller', path: '/overview', queries: overview(resellerScope, true) },
       {
         name: 'reseller panel /customers', who: 'reseller', path: '/customers',
-        queries: async (db) => listCustomers(db, resellerScope, { limit: 500, offset: 0 }),
+        queries: async (db) => listCustomers(db, resellerScope, { limit: 50, offset: 0 }),
+      },
+      {
+        name: 'reseller panel /customers?q=0042', who: 'reseller', path: '/customers?q=0042',
+        queries: async (db) => listCustomers(db, resellerScope, { limit: 50, offset: 0, search: '0042' }),
       },
       {
         name: 'reseller panel /domains', who: 'reseller', path: '/domains',
-        queries: async (db) => Promise.all([listDomains(db, resellerScope, { limit: 500, offset: 0 }), listCustomers(db, resellerScope, { limit: 500, offset: 0 })]),
+        queries: async (db) => Promise.all([listDomains(db, resellerScope, { limit: 50, offset: 0 }), listCustomers(db, resellerScope, { limit: 200, offset: 0 })]),
+      },
+      {
+        name: 'reseller panel /domains?q=d0004', who: 'reseller', path: '/domains?q=d0004',
+        queries: async (db) => Promise.all([listDomains(db, resellerScope, { limit: 50, offset: 0, search: 'd0004' }), listCustomers(db, resellerScope, { limit: 200, offset: 0 })]),
       },
       {
         name: 'api customers?limit=50', who: 'api', path: '/api/v1/customers?limit=50',
@@ -242,6 +248,14 @@ async function main() {
 
     const run = async (e: Endpoint, seconds: number, connections = CONNECTIONS, rate?: number): Promise<AutocannonResult> => {
       const list = cookiesFor(e.who);
+      if (rate !== undefined) {
+        const r = await openLoop({
+          url: base + e.path, rate, seconds, clients: connections,
+          headers: (i) => ({ ...headersFor(e.who), ...(list && { cookie: list[i % list.length] }) }),
+        });
+        const latency = { average: NaN, p50: r.p50, p99: r.p99, max: r.max, total: r.completed };
+        return { requests: { ...latency, total: r.completed }, latency, duration: r.seconds, non2xx: r.non2xx, errors: r.errors, timeouts: 0 };
+      }
       let n = 0;
       return autocannon({
         url: base + e.path,
@@ -249,7 +263,6 @@ async function main() {
         duration: seconds,
         headers: headersFor(e.who),
         timeout: 10,
-        ...(rate !== undefined && { overallRate: rate }),
         ...(list && { setupClient: (client: AutocannonClient) => client.setHeaders({ cookie: list[n++ % list.length] }) }),
       });
     };
@@ -391,7 +404,6 @@ async function main() {
     }
     const missed = results.filter((m) => !met(m));
     console.log(`\n${missed.length === 0 ? 'every endpoint met' : `${missed.length} of ${results.length} endpoints missed`} p99 < ${TARGET_P99} ms at ${CONNECTIONS} connections`);
-    if (args['what-if']) await whatIf(bench.url, big);
     if (args.json) console.log(JSON.stringify({ baseline: [first, last].map(plain), results: results.map(plain), explained: explained.map(({ text: _t, ...x }) => x) }));
   } finally {
     await cleanup();
@@ -612,113 +624,6 @@ function printTable(head: string[], rows: string[][]) {
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
-}
-
-// ---------------------------------------------------------------------------------------------
-// --what-if: the suggested fixes, measured on the same data, then rolled back.
-
-/**
- * Times each slow query shape as the repositories write it today and as suggested (bench/README.md
- * "Suggested changes"), median of 9 runs, on an idle database. Everything happens in one transaction
- * that is rolled back, so a kept --database-url is left untouched.
- */
-async function whatIf(url: string, bigDomain: string) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  const rows: string[][] = [];
-  const time = async (text: string) => {
-    const ms: number[] = [];
-    for (let i = 0; i < 9; i++) {
-      const t = performance.now();
-      await c.query(text);
-      ms.push(performance.now() - t);
-    }
-    return ms.sort((a, b) => a - b)[4];
-  };
-  const compare = async (shape: string, current: string, proposed: string, change: string) => {
-    const [a, b] = [await time(current), await time(proposed)];
-    rows.push([shape, fmt(a, 2), fmt(b, 2), fmt(a / b, 1), change]);
-  };
-  try {
-    // Index-only scans need the visibility map, as autovacuum keeps it on a live system.
-    await c.query('VACUUM (ANALYZE) mailboxes, mailbox_usage');
-    await c.query('BEGIN');
-    const { id: dom, customer_id: cust } = (await c.query('SELECT id, customer_id FROM domains WHERE name = $1', [bigDomain])).rows[0] as { id: number; customer_id: number };
-    const cols = `m.id, m.address, m.local_part, m.domain_id, d.name AS domain, d.customer_id, c.reseller_id, m.quota_bytes, m.imap_enabled,
-                  m.pop3_enabled, m.active, m.maildir, m.node, m.created_at, m.updated_at, u.used_bytes, u.messages, u.scanned_at, u.level`;
-    const from = 'FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN customers c ON c.id = d.customer_id LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id';
-    const fullness = 'coalesce(u.used_bytes, 0)::float8 / m.quota_bytes';
-    // Today's shapes (db/repositories/mailboxes.ts listMailboxes, overview.ts), customer 1 / reseller 1.
-    const page100 = `SELECT ${cols}, ${fullness} AS fullness ${from} WHERE d.customer_id = ${cust} AND m.domain_id = ${dom} ORDER BY m.address, m.address LIMIT 50 OFFSET 4950`;
-    const deferred = `SELECT ${cols}, ${fullness} AS fullness
-        FROM (SELECT m.id, m.address FROM mailboxes m JOIN domains d ON d.id = m.domain_id WHERE d.customer_id = ${cust} AND m.domain_id = ${dom}
-               ORDER BY m.address LIMIT 50 OFFSET 4950) page
-        JOIN mailboxes m ON m.id = page.id JOIN domains d ON d.id = m.domain_id JOIN customers c ON c.id = d.customer_id
-        LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id ORDER BY page.address`;
-    const byFullness = `SELECT ${cols}, ${fullness} AS fullness ${from} WHERE d.customer_id = ${cust} AND m.domain_id = ${dom} ORDER BY ${fullness} DESC, m.address LIMIT 50`;
-    const top20 = `SELECT ${cols}, ${fullness} AS fullness ${from} WHERE c.reseller_id = 1 ORDER BY ${fullness} DESC, m.address LIMIT 20`;
-    const levels = `SELECT coalesce(u.level, 'unmeasured') AS level, count(*) ${from} WHERE c.reseller_id = 1 GROUP BY 1`;
-    const count = `SELECT count(*) ${from} WHERE c.reseller_id = 1`;
-    const totals = `SELECT c.id, c.name, c.active, p.name AS plan, p.max_mailboxes, p.max_storage_bytes,
-        (SELECT count(*) FROM mailboxes m JOIN domains d ON d.id = m.domain_id WHERE d.customer_id = c.id) AS mailboxes,
-        (SELECT coalesce(sum(m.quota_bytes), 0) FROM mailboxes m JOIN domains d ON d.id = m.domain_id WHERE d.customer_id = c.id)::float8 AS allocated,
-        (SELECT coalesce(sum(u.used_bytes), 0) FROM mailbox_usage u JOIN mailboxes m ON m.id = u.mailbox_id JOIN domains d ON d.id = m.domain_id WHERE d.customer_id = c.id)::float8 AS used
-        FROM customers c LEFT JOIN plans p ON p.id = c.plan_id WHERE c.reseller_id = 1 ORDER BY c.name LIMIT 200`;
-    const totalsLateral = `SELECT c.id, c.name, c.active, p.name AS plan, p.max_mailboxes, p.max_storage_bytes, t.mailboxes, t.allocated, t.used
-        FROM (SELECT * FROM customers WHERE reseller_id = 1 ORDER BY name LIMIT 200) c LEFT JOIN plans p ON p.id = c.plan_id
-        CROSS JOIN LATERAL (SELECT count(m.id) AS mailboxes, coalesce(sum(m.quota_bytes), 0)::float8 AS allocated, coalesce(sum(u.used_bytes), 0)::float8 AS used
-                              FROM domains d JOIN mailboxes m ON m.domain_id = d.id LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id WHERE d.customer_id = c.id) t
-        ORDER BY c.name`;
-
-    await compare('customer totals (reseller /overview)', totals, totalsLateral, 'one LATERAL aggregate per customer instead of three subqueries');
-    await compare('page 100 of a 10,000-mailbox domain', page100, deferred, 'deferred join: the page ids first, then joins for 50 rows (no new index)');
-    await c.query('CREATE INDEX whatif_domain_address ON mailboxes (domain_id, address) INCLUDE (id)');
-    await c.query('ANALYZE mailboxes');
-    await compare('page 100 of a 10,000-mailbox domain', page100, deferred, '+ index mailboxes (domain_id, address) INCLUDE (id)');
-
-    // Denormalised usage: mailboxes.used_bytes written together with mailbox_usage, fullness indexed per domain
-    // and overall. Simulated on a copy of mailboxes with that column (an UPDATE of mailboxes here would leave
-    // HOT chains that keep a new index unusable inside this transaction).
-    await c.query(`CREATE TABLE whatif_mailboxes AS SELECT m.*, coalesce(u.used_bytes, 0)::bigint AS used_bytes
-                     FROM mailboxes m LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id`);
-    await c.query('ALTER TABLE whatif_mailboxes ADD PRIMARY KEY (id)');
-    await c.query('CREATE INDEX ON whatif_mailboxes (domain_id, (used_bytes::float8 / quota_bytes) DESC, address)');
-    await c.query('CREATE INDEX ON whatif_mailboxes ((used_bytes::float8 / quota_bytes) DESC, address)');
-    await c.query('ANALYZE whatif_mailboxes');
-    const denormalised = (q: string) => q.replaceAll(fullness, 'm.used_bytes::float8 / m.quota_bytes').replace('FROM mailboxes m', 'FROM whatif_mailboxes m');
-    await compare('domain sorted by fullness', byFullness, denormalised(byFullness), 'mailboxes.used_bytes + index (domain_id, (used_bytes::float8/quota_bytes) DESC, address)');
-    await compare('reseller\'s 20 fullest (/overview)', top20, denormalised(top20), 'mailboxes.used_bytes + index ((used_bytes::float8/quota_bytes) DESC, address)');
-
-    // Per-customer rollup for the staff overview, refreshed by the worker after a scan round.
-    let t = performance.now();
-    await c.query(`CREATE MATERIALIZED VIEW whatif_customer_usage AS
-      SELECT d.customer_id, count(*) AS mailboxes, sum(m.quota_bytes) AS allocated, sum(coalesce(u.used_bytes, 0)) AS used,
-             count(*) FILTER (WHERE u.level IS NULL) AS unmeasured, count(*) FILTER (WHERE u.level = 'ok') AS ok,
-             count(*) FILTER (WHERE u.level = '80') AS l80, count(*) FILTER (WHERE u.level = '90') AS l90,
-             count(*) FILTER (WHERE u.level = '95') AS l95, count(*) FILTER (WHERE u.level = 'full') AS lfull
-        FROM domains d JOIN mailboxes m ON m.domain_id = d.id LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id GROUP BY d.customer_id`);
-    await c.query('CREATE UNIQUE INDEX ON whatif_customer_usage (customer_id)');
-    const build = performance.now() - t;
-    await c.query('ANALYZE whatif_customer_usage');
-    t = performance.now();
-    await c.query('REFRESH MATERIALIZED VIEW whatif_customer_usage');
-    const refresh = performance.now() - t;
-    await compare('mailboxes per level (/overview)', levels,
-      `SELECT sum(s.unmeasured), sum(s.ok), sum(s.l80), sum(s.l90), sum(s.l95), sum(s.lfull) FROM whatif_customer_usage s JOIN customers c ON c.id = s.customer_id WHERE c.reseller_id = 1`,
-      'sum over a per-customer rollup (materialized view)');
-    await compare('count of the reseller\'s mailboxes (/overview)', count,
-      'SELECT sum(s.mailboxes) FROM whatif_customer_usage s JOIN customers c ON c.id = s.customer_id WHERE c.reseller_id = 1', 'the same rollup');
-    await compare('customer totals (reseller /overview)', totals,
-      `SELECT c.id, c.name, c.active, p.name AS plan, p.max_mailboxes, p.max_storage_bytes, coalesce(s.mailboxes, 0), coalesce(s.allocated, 0)::float8, coalesce(s.used, 0)::float8
-         FROM customers c LEFT JOIN plans p ON p.id = c.plan_id LEFT JOIN whatif_customer_usage s ON s.customer_id = c.id WHERE c.reseller_id = 1 ORDER BY c.name LIMIT 200`,
-      'the same rollup');
-    console.log('\nwhat-if (idle database, median of 9 runs; one transaction, rolled back):');
-    printTable(['query shape', 'today ms', 'suggested ms', 'x faster', 'suggested change'], rows);
-    console.log(`the rollup took ${fmt(build, 0)} ms to build and ${fmt(refresh, 0)} ms to refresh (REFRESH ... CONCURRENTLY takes longer but does not block readers)`);
-  } finally {
-    await c.query('ROLLBACK').catch(() => {});
-    await c.end();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The panel's searches of a reseller's domains and customers.
   await sql`CREATE INDEX domains_name_trgm ON domains USING gin (name gin_trgm_ops)`.execute(db);
   await sql`CREATE INDEX customers_name_trgm ON customers USING gin (name gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX customers_contact_trgm ON customers USING gin (contact_email gin_trgm_ops)`.execute(db);
 
   await db.schema.alterTable('domains').addColumn('mailbox_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await sql`UPDATE domains d SET mailbox_count = n.n FROM (SELECT domain_id, count(*) AS n FROM mailboxes GROUP BY domain_id) n WHERE n.domain_id = d.id`.execute(db);
@@ -59,7 +60,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`DROP INDEX domains_name_trgm, customers_name_trgm`.execute(db);
+  await sql`DROP INDEX domains_name_trgm, customers_name_trgm, customers_contact_trgm`.execute(db);
   await sql`DROP FUNCTION mailpanel_refuse_domain_move() CASCADE`.execute(db);
   await sql`DROP FUNCTION mailpanel_count_mailboxes() CASCADE`.execute(db);
   await db.schema.alterTable('domains').dropColumn('mailbox_count').execute();

@@ -9,6 +9,26 @@ export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
+/**
+ * A CSRF token as written into a page: XORed with a fresh random pad, so no two responses carry the
+ * same bytes and a compressed page cannot leak it to an attacker who reflects text into it (BREACH).
+ */
+export function maskToken(token: string): string {
+  const t = Buffer.from(token);
+  const pad = randomBytes(t.length);
+  return `${pad.toString('base64url')}.${Buffer.from(t.map((b, i) => b ^ pad[i])).toString('base64url')}`;
+}
+
+/** The token inside a masked one, or null for anything that is not one. */
+export function unmaskToken(masked: string): string | null {
+  const [p, x, rest] = masked.split('.');
+  if (!p || !x || rest !== undefined || p.length > 200) return null;
+  const pad = Buffer.from(p, 'base64url');
+  const xored = Buffer.from(x, 'base64url');
+  if (pad.length === 0 || pad.length !== xored.length) return null;
+  return Buffer.from(xored.map((b, i) => b ^ pad[i])).toString();
+}
+
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

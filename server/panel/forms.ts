@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 
 /** A form body schema: the named text fields plus the CSRF token, nothing else. */
 export function formSchema<P extends TProperties>(fields: P) {
-  return Type.Object({ ...fields, _csrf: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+  return Type.Object({ ...fields, _csrf: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
 }
 
 export const text = (max = 300) => Type.Optional(Type.String({ maxLength: max }));

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { displayAddress, displayDomain } from '../domain/address.js';
 import { formatBytes, percentUsed, quotaLevel } from '../domain/quota.js';
 import { negotiate, translator } from '../i18n/index.js';
+import { maskToken } from '../auth/tokens.js';
 
 // What every page template can use, besides its own data.
 export function pageContext(req: FastifyRequest) {
@@ -13,7 +14,7 @@ export function pageContext(req: FastifyRequest) {
     user: s && req.principal ? { email: s.email, role: s.role } : null,
     acting: s?.acting_customer_id ?? null,
     principal: req.principal,
-    csrf: s?.csrf_token ?? req.preSessionCsrf ?? '',
+    csrf: maskToken(s?.csrf_token ?? req.preSessionCsrf ?? ''),
     path: req.url,
     fmt: {
       bytes: formatBytes,

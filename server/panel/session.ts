@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { cookieName, principalFromSession, resumeSession } from '../auth/sessions.js';
-import { randomToken, safeEqual } from '../auth/tokens.js';
+import { randomToken, safeEqual, unmaskToken } from '../auth/tokens.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -67,7 +67,8 @@ export async function panelSession(app: FastifyInstance) {
     if (!STATE_CHANGING.has(req.method)) return;
     const sent = (req.headers['x-csrf-token'] as string | undefined) ?? (req.body as { _csrf?: string } | undefined)?._csrf;
     const expected = req.session?.csrf_token ?? req.preSessionCsrf;
-    if (!sent || !expected || !safeEqual(String(sent), expected)) {
+    const token = sent ? unmaskToken(String(sent)) : null;
+    if (!token || !expected || !safeEqual(token, expected)) {
       return reply.code(403).type('text/plain').send('The form has expired or did not come from this site. Reload the page and try again.');
     }
   });
