@@ -235,7 +235,9 @@ async function main() {
     ];
     const endpoints = all.filter((e) => !args.only || new RegExp(args.only).test(e.name));
 
-    const headersFor = (who: Endpoint['who']): Record<string, string> => (who === 'api' ? { authorization: `Bearer ${seeded.resellerKey}` } : {});
+    // Panel pages are fetched as a browser does, accepting compression; API calls as a bare client, without.
+    const headersFor = (who: Endpoint['who']): Record<string, string> =>
+      who === 'api' ? { authorization: `Bearer ${seeded.resellerKey}` } : who === 'none' ? {} : { 'accept-encoding': 'gzip, deflate, br' };
     const cookiesFor = (who: Endpoint['who']) => (who === 'customer' ? cookies.customer : who === 'reseller' ? cookies.reseller : null);
 
     // Each endpoint once, checked, before any load.

@@ -55,7 +55,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(cookie);
   // Lists of 50 mailboxes are ~70 KB of HTML and ~5 KB compressed; the level is a cheap one (~0.4 ms a
   // page). Panel pages carry the CSRF token masked per response, so compression does not expose it.
-  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip', 'deflate'], brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }, zlibOptions: { level: 4 } });
+  await app.register(compress, { threshold: 1024, syncThreshold: 1024 * 1024, encodings: ['br', 'gzip', 'deflate'], brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }, zlibOptions: { level: 4 } });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await app.register(fastifyStatic, { root: path.join(root, 'public'), prefix: '/static/', decorateReply: false });
   await app.register(fastifyStatic, { root: path.join(root, 'node_modules/htmx.org/dist'), prefix: '/vendor/htmx/', decorateReply: false, allowedPath: (p) => p === '/htmx.min.js' });

@@ -58,8 +58,17 @@ export function asciiSearch(text: string): string | undefined {
   return domainToASCII(text.toLowerCase()) || undefined;
 }
 
+// A list page shows one domain fifty times; IDNA decoding is the costly part of displaying it.
+const displayed = new Map<string, string>();
+
 export function displayDomain(ascii: string): string {
-  return domainToUnicode(ascii) || ascii;
+  let shown = displayed.get(ascii);
+  if (shown === undefined) {
+    shown = domainToUnicode(ascii) || ascii;
+    if (displayed.size >= 10_000) displayed.clear();
+    displayed.set(ascii, shown);
+  }
+  return shown;
 }
 
 export function displayAddress(address: string): string {
