@@ -72,7 +72,31 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
   const key = SORT_KEYS[q.sort ?? 'address'];
   const dir = q.desc ? 'desc' : 'asc';
   // The page's ids first (an index walk in the requested order), then the columns of those rows only.
-  const page = filtered.select('m.id').orderBy(key, dir).orderBy('m.address').limit(q.limit).offset(q.offset);
+  // Across a customer's few domains, each domain's index gives its first rows in order and only
+  // those are merged; the planner would otherwise sort all of the customer's mailboxes. Wider
+  // scopes (thousands of domains) walk the overall index instead.
+  const flat = filtered.select('m.id').orderBy(key, dir).orderBy('m.address').limit(q.limit).offset(q.offset);
+  const perDomain = () =>
+    inScopeDomains(db, scope)
+      .innerJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('mailboxes as m')
+            .whereRef('m.domain_id', '=', 'd.id')
+            .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', containing(q.search!)))
+            .select(['m.id', 'm.address', key.as('k')])
+            .orderBy(key, dir)
+            .orderBy('m.address')
+            .limit(q.offset + q.limit)
+            .as('x'),
+        (join) => join.onTrue(),
+      )
+      .select('x.id')
+      .orderBy('x.k', dir)
+      .orderBy('x.address')
+      .limit(q.limit)
+      .offset(q.offset) as unknown as typeof flat; // the same one column, id
+  const page = q.domainId === undefined && scope.customerId !== null ? perDomain() : flat;
   const [items, total] = await Promise.all([
     db
       .selectFrom(page.as('p'))

@@ -4,13 +4,24 @@ import { inScope, type Scope } from './scope.js';
 
 /** Mailboxes per quota level ('unmeasured' until the first scan) within the scope. */
 export async function countsByLevel(db: Db, scope: Scope): Promise<Record<string, number>> {
+  // Per domain, so each count is an index-only walk of mailboxes_domain_level_idx already in level
+  // order, not one sort of every mailbox in scope.
   const rows = await db
-    .selectFrom('mailboxes as m')
-    .innerJoin('domains as d', 'd.id', 'm.domain_id')
+    .selectFrom('domains as d')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('mailboxes as m')
+          .whereRef('m.domain_id', '=', 'd.id')
+          .select(['m.usage_level', (e) => e.fn.countAll<number>().as('n')])
+          .groupBy('m.usage_level')
+          .as('x'),
+      (join) => join.onTrue(),
+    )
     .where(inScope(scope))
-    .select([sql<string>`coalesce(m.usage_level, 'unmeasured')`.as('level'), (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy(sql`coalesce(m.usage_level, 'unmeasured')`)
+    .select([sql<string>`coalesce(x.usage_level, 'unmeasured')`.as('level'), sql<number>`sum(x.n)::int`.as('n')])
+    .groupBy(sql`coalesce(x.usage_level, 'unmeasured')`)
     .execute();
   return Object.fromEntries(rows.map((r) => [r.level, r.n]));
 }

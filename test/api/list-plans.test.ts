@@ -2,7 +2,7 @@
 // fullness they walk mailboxes_*fullness_idx, counts per level read mailboxes_domain_level_idx, and
 // none of them scans mailboxes or mailbox_usage sequentially. Checked with EXPLAIN on a seeded
 // database of 5,000 mailboxes, with the repository functions' own SQL (captured, then explained).
-import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeScans, explainQuery } from '../../bench/mail-queries.js';
@@ -83,6 +83,35 @@ describe('list and overview queries on 5,000 mailboxes', () => {
   it("a reseller's customer totals do not read mailbox_usage", async () => {
     const plans = await plansOf((db) => customerTotals(db, reseller));
     expect(plans.flatMap((p) => p.scans).some((s) => s.relation === 'mailbox_usage')).toBe(false);
+  });
+
+  it("a customer's mailboxes across its domains come in fullness order from each domain's index", async () => {
+    // A second, small domain of customer 1 whose mailboxes interleave with the big one's.
+    const second = await tdb.db.insertInto('domains').values({ customer_id: 1, name: 'second.example' }).returning('id').executeTakeFirstOrThrow();
+    const added = await tdb.db
+      .insertInto('mailboxes')
+      .values(Array.from({ length: 30 }, (_, i) => ({ domain_id: second.id, local_part: `m${i}`, address: `m${i}@second.example`, password_hash: 'x', quota_bytes: 1000, maildir: `second.example/m${i}/Maildir`, node: 'local' })))
+      .returning('id')
+      .execute();
+    await tdb.db.insertInto('mailbox_usage').values(added.map((m, i) => ({ mailbox_id: m.id, used_bytes: i * 34, messages: 1, scanned_at: new Date(), level: 'ok' }))).execute();
+    await tdb.db.executeQuery(sql`ANALYZE mailboxes`.compile(tdb.db));
+    const all = await tdb.db
+      .selectFrom('mailboxes as m')
+      .innerJoin('domains as d', 'd.id', 'm.domain_id')
+      .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+      .where('d.customer_id', '=', 1)
+      .select(['m.address', 'm.quota_bytes', 'u.used_bytes'])
+      .execute();
+    const fullness = (r: (typeof all)[number]) => (r.used_bytes ?? 0) / r.quota_bytes;
+    const expected = all.sort((a, b) => fullness(b) - fullness(a) || (a.address < b.address ? -1 : 1)).map((r) => r.address);
+    for (const offset of [0, 1000, 1990]) {
+      const page = await listMailboxes(tdb.db, customer, { sort: 'fullness', desc: true, limit: 50, offset });
+      expect(page.total).toBe(2030);
+      expect(page.items.map((m) => m.address)).toEqual(expected.slice(offset, offset + 50));
+    }
+    const plans = await plansOf((db) => listMailboxes(db, customer, { sort: 'fullness', desc: true, limit: 50, offset: 0 }));
+    expect(noSeqScans(plans)).toEqual([]);
+    expect(indexesOf(plans)).toContain('mailboxes_domain_fullness_idx');
   });
 
   it('the fullness order is the order of the measured usage, unmeasured mailboxes as empty', async () => {
