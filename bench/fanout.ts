@@ -36,7 +36,7 @@ const HELP = `usage: npx tsx bench/fanout.ts [options]
   --mailboxes N        size of the fresh database (100000)
   --processor trivial|real   what the workers run (trivial)
   --workers N          Worker instances (1), each with --concurrency jobs at once
-  --concurrency N      jobs per worker at once (8, the SCAN_CONCURRENCY default)
+  --concurrency N      jobs per worker at once (32, the SCAN_CONCURRENCY default)
   --timeout S          give up the drain after S seconds (240)
   --samples            print every one-second sample (default: one line every few seconds)
   --keep-db            keep the fresh database
@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
     mailboxes: { type: 'string', default: String(LARGE.mailboxes) },
     processor: { type: 'string', default: 'trivial' },
     workers: { type: 'string', default: '1' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '32' },
     timeout: { type: 'string', default: '240' },
     samples: { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
