@@ -77,19 +77,23 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
         }
         busy = true;
         sent++;
+        // Exactly one outcome per request: an answer, or an error (also one cut off mid-answer).
+        let settled = false;
+        const settle = (ok: boolean) => {
+          if (settled) return;
+          settled = true;
+          if (ok) latencies.push(performance.now() - at);
+          else errors++;
+          sendNext();
+        };
         const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname + target.search, headers, timeout: o.timeoutMs ?? 10_000 }, (res) => {
           if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
-          res.on('end', () => {
-            latencies.push(performance.now() - at);
-            sendNext();
-          });
+          res.on('end', () => settle(true));
+          res.on('close', () => settle(res.complete));
           res.resume();
         });
         req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', () => {
-          errors++;
-          sendNext();
-        });
+        req.on('error', () => settle(false));
         req.end();
       };
       // Exponential gaps between this client's arrivals.

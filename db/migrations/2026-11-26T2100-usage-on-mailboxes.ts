@@ -10,6 +10,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('used_bytes', 'bigint')
     .addColumn('usage_level', 'text')
     .execute();
+  // The copies are no news for the policy service, which hears of usage through mailbox_usage_notify;
+  // restricted before the backfill, so that does not announce every mailbox.
+  await sql`DROP TRIGGER mailboxes_notify ON mailboxes`.execute(db);
+  await sql`CREATE TRIGGER mailboxes_notify AFTER INSERT OR DELETE OR UPDATE OF address, quota_bytes, active ON mailboxes FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
   await sql`UPDATE mailboxes m SET used_bytes = u.used_bytes, usage_level = u.level FROM mailbox_usage u WHERE u.mailbox_id = m.id`.execute(db);
   await sql`
     CREATE FUNCTION mailpanel_copy_usage() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -23,9 +27,13 @@ export async function up(db: Kysely<any>): Promise<void> {
       RETURN NULL;
     END $$`.execute(db);
   await sql`CREATE TRIGGER mailbox_usage_copy AFTER INSERT OR DELETE OR UPDATE OF used_bytes, level ON mailbox_usage FOR EACH ROW EXECUTE FUNCTION mailpanel_copy_usage()`.execute(db);
-  // The copy is not news for the policy service: it hears of usage through mailbox_usage_notify.
-  await sql`DROP TRIGGER mailboxes_notify ON mailboxes`.execute(db);
-  await sql`CREATE TRIGGER mailboxes_notify AFTER INSERT OR DELETE OR UPDATE OF address, quota_bytes, active ON mailboxes FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
+  await sql`
+    CREATE FUNCTION mailpanel_clear_usage_copies() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE mailboxes SET used_bytes = NULL, usage_level = NULL WHERE used_bytes IS NOT NULL OR usage_level IS NOT NULL;
+      RETURN NULL;
+    END $$`.execute(db);
+  await sql`CREATE TRIGGER mailbox_usage_truncate AFTER TRUNCATE ON mailbox_usage FOR EACH STATEMENT EXECUTE FUNCTION mailpanel_clear_usage_copies()`.execute(db);
   // The expression must match the ORDER BY in db/repositories/mailboxes.ts exactly.
   await sql`CREATE INDEX mailboxes_domain_fullness_idx ON mailboxes (domain_id, (coalesce(used_bytes, 0)::float8 / quota_bytes) DESC, address)`.execute(db);
   await sql`CREATE INDEX mailboxes_fullness_idx ON mailboxes ((coalesce(used_bytes, 0)::float8 / quota_bytes) DESC, address)`.execute(db);
@@ -50,6 +58,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     END $$`.execute(db);
   await sql`CREATE TRIGGER mailboxes_count_insert AFTER INSERT ON mailboxes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mailpanel_count_mailboxes()`.execute(db);
   await sql`CREATE TRIGGER mailboxes_count_delete AFTER DELETE ON mailboxes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION mailpanel_count_mailboxes()`.execute(db);
+  await sql`
+    CREATE FUNCTION mailpanel_zero_mailbox_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE domains SET mailbox_count = 0 WHERE mailbox_count <> 0;
+      RETURN NULL;
+    END $$`.execute(db);
+  await sql`CREATE TRIGGER mailboxes_truncate AFTER TRUNCATE ON mailboxes FOR EACH STATEMENT EXECUTE FUNCTION mailpanel_zero_mailbox_counts()`.execute(db);
   // A mailbox's maildir lives under its domain: it never moves, which also keeps the count right.
   await sql`
     CREATE FUNCTION mailpanel_refuse_domain_move() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -62,10 +77,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP INDEX domains_name_trgm, customers_name_trgm, customers_contact_trgm`.execute(db);
   await sql`DROP FUNCTION mailpanel_refuse_domain_move() CASCADE`.execute(db);
-  await sql`DROP FUNCTION mailpanel_count_mailboxes() CASCADE`.execute(db);
+  await sql`DROP FUNCTION mailpanel_count_mailboxes(), mailpanel_zero_mailbox_counts() CASCADE`.execute(db);
   await db.schema.alterTable('domains').dropColumn('mailbox_count').execute();
   await sql`DROP TRIGGER mailboxes_notify ON mailboxes`.execute(db);
   await sql`CREATE TRIGGER mailboxes_notify AFTER INSERT OR UPDATE OR DELETE ON mailboxes FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
-  await sql`DROP FUNCTION mailpanel_copy_usage() CASCADE`.execute(db);
+  await sql`DROP FUNCTION mailpanel_copy_usage(), mailpanel_clear_usage_copies() CASCADE`.execute(db);
   await db.schema.alterTable('mailboxes').dropColumn('used_bytes').dropColumn('usage_level').execute();
 }

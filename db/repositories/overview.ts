@@ -28,8 +28,16 @@ export async function countsByLevel(db: Db, scope: Scope): Promise<Record<string
 
 /** Each customer's mailboxes, allocated quota and measured usage, beside its plan's limits. */
 export function customerTotals(db: Db, scope: Scope, limit = 200) {
+  // The page of customers first, so the totals are summed for those rows only.
+  const page = db
+    .selectFrom('customers')
+    .selectAll()
+    .$if(scope.resellerId !== null, (qb) => qb.where('reseller_id', '=', scope.resellerId!))
+    .orderBy('name')
+    .orderBy('id')
+    .limit(limit);
   return db
-    .selectFrom('customers as c')
+    .selectFrom(page.as('c'))
     .leftJoin('plans as p', 'p.id', 'c.plan_id')
     .leftJoinLateral(
       (eb) =>
@@ -45,10 +53,9 @@ export function customerTotals(db: Db, scope: Scope, limit = 200) {
           .as('t'),
       (join) => join.onTrue(),
     )
-    .$if(scope.resellerId !== null, (qb) => qb.where('c.reseller_id', '=', scope.resellerId!))
     .select(['c.id', 'c.name', 'c.active', 'p.name as plan', 'p.max_mailboxes', 'p.max_storage_bytes', 't.mailboxes', 't.allocated', 't.used'])
     .orderBy('c.name')
-    .limit(limit)
+    .orderBy('c.id')
     .execute();
 }
 

@@ -14,6 +14,7 @@ export function sha256(value: string): string {
  * same bytes and a compressed page cannot leak it to an attacker who reflects text into it (BREACH).
  */
 export function maskToken(token: string): string {
+  if (!token) return '';
   const t = Buffer.from(token);
   const pad = randomBytes(t.length);
   return `${pad.toString('base64url')}.${Buffer.from(t.map((b, i) => b ^ pad[i])).toString('base64url')}`;

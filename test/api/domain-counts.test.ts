@@ -52,4 +52,14 @@ describe("a domain's mailbox count", () => {
     expect(await mismatches()).toEqual([]);
     expect(await getDomainByName(t.db, OPERATOR_SYSTEM, w.B.domain.name)).toBeUndefined();
   });
+
+  it('and after a TRUNCATE, with the usage copies on the mailbox rows', async () => {
+    const [m] = await t.db.selectFrom('mailboxes').select('id').limit(1).execute();
+    await t.db.insertInto('mailbox_usage').values({ mailbox_id: m.id, used_bytes: 5, messages: 1, scanned_at: new Date(), level: 'ok' }).execute();
+    await sql`TRUNCATE mailbox_usage`.execute(t.db);
+    const copies = await t.db.selectFrom('mailboxes').select('id').where((eb) => eb.or([eb('used_bytes', 'is not', null), eb('usage_level', 'is not', null)])).execute();
+    expect(copies).toEqual([]);
+    await sql`TRUNCATE mailboxes CASCADE`.execute(t.db);
+    expect(await mismatches()).toEqual([]);
+  });
 });

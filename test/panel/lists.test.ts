@@ -91,6 +91,19 @@ describe('the domain list', () => {
     expect(domain.customer_id).toBe(shop.id);
   });
 
+  it("shows a refused domain again in its customer's form, with the reason", async () => {
+    const shop = await t.db.selectFrom('customers').select('id').where('name', '=', 'Shop 010').executeTakeFirstOrThrow();
+    await reseller.get(`/domains?customer=${shop.id}`);
+    const taken = await reseller.post('/domains', { customerId: String(shop.id), name: 'shop011.example' });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.body).toContain('already in use');
+    expect(taken.body).toContain(`<input type="hidden" name="customerId" value="${shop.id}">`);
+    const bad = await reseller.post('/domains', { customerId: String(shop.id), name: 'no dots' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain(`<input type="hidden" name="customerId" value="${shop.id}">`);
+    expect(bad.body).toMatch(/id="name-error"/);
+  });
+
   it("answers 404 for another reseller's customer, and a customer sees only its own domains", async () => {
     expect((await reseller.get(`/domains?customer=${w.B.customer.id}`)).statusCode).toBe(404);
     const customer = new PanelClient(t.app);

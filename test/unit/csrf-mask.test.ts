@@ -12,6 +12,10 @@ describe('masked CSRF tokens', () => {
     expect(unmaskToken(b)).toBe(token);
   });
 
+  it('mask nothing as nothing (pages without a session or form token)', () => {
+    expect(maskToken('')).toBe('');
+  });
+
   it('refuse what is not a masked token', () => {
     for (const junk of ['', '.', 'abc', 'a.b.c', 'AAAA.AA', randomToken(32), `${'A'.repeat(300)}.${'A'.repeat(300)}`]) expect(unmaskToken(junk)).toBeNull();
   });

@@ -32,9 +32,8 @@ const DomainListQuery = Type.Object({
 const CUSTOMER_CHOICES = 200;
 
 export async function domainsPanel(app: FastifyInstance) {
-  async function showDomains(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
+  async function showDomains(req: FastifyRequest, reply: FastifyReply, query: Static<typeof DomainListQuery>, extra: Record<string, unknown> = {}, status = 200) {
     const p = req.principal!;
-    const query = req.query as Static<typeof DomainListQuery>;
     const page = query.page ?? 1;
     const search = query.q?.trim().toLowerCase() || undefined;
     const staff = p.role !== 'customer';
@@ -51,7 +50,7 @@ export async function domainsPanel(app: FastifyInstance) {
     }, status);
   }
 
-  app.get('/domains', { schema: { querystring: DomainListQuery } }, async (req, reply) => showDomains(req, reply));
+  app.get('/domains', { schema: { querystring: DomainListQuery } }, async (req, reply) => showDomains(req, reply, req.query as Static<typeof DomainListQuery>));
 
   app.post(
     '/domains',
@@ -61,7 +60,11 @@ export async function domainsPanel(app: FastifyInstance) {
       const body = req.body as { name: string; customerId?: string };
       const customerId = p.role === 'customer' ? p.customerId! : Number(body.customerId);
       const result = await attempt(() => createDomain(app.db, p, customerId, body.name));
-      if (!result.ok) return showDomains(req, reply, { errors: result.errors, values: body }, result.status);
+      if (!result.ok) {
+        // Shown again for the customer it was meant for (that customer's form), unless that customer is not in reach.
+        const customer = p.role !== 'customer' && result.status !== 404 && Number.isSafeInteger(customerId) && customerId > 0 ? customerId : undefined;
+        return showDomains(req, reply, { customer }, { errors: result.errors, values: body }, result.status);
+      }
       return redirectAfterPost(req, reply, `/domains/${result.value.name}?notice=domain`);
     },
   );
