@@ -153,6 +153,9 @@ for (const b of boxes) {
   const u = usage.get(b.id);
   if (!u || u.used_bytes !== disk.bytes || u.messages !== disk.messages) wrong++;
 }
+// The copies the list indexes sort on (mailboxes.used_bytes / usage_level) must equal the usage rows.
+const copyDrift = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM mailboxes m LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id
+                                                   WHERE m.used_bytes IS DISTINCT FROM u.used_bytes OR m.usage_level IS DISTINCT FROM u.level`.execute(db)).rows[0].n);
 const failed = (await Promise.all(queues.map((q) => q.getJobCounts('failed')))).reduce((n, c) => n + c.failed, 0);
 const dupAlerts = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM alerts GROUP BY mailbox_id, episode, kind, level HAVING count(*) > 1) x`.execute(db)).rows[0].n);
 const sentDeliveries = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM alert_deliveries WHERE status = 'sent'`.execute(db)).rows[0].n);
@@ -161,6 +164,7 @@ const dupMails = messageIds.length - new Set(messageIds).size;
 
 const rows: [string, string, boolean][] = [
   ['mailboxes whose usage is not their last scan of the disk', String(wrong), wrong === 0],
+  ['mailbox rows whose usage copy differs from their usage row', String(copyDrift), copyDrift === 0],
   ['failed jobs', String(failed), failed === 0],
   ['jobs left in queues', '0', true],
   ['duplicate alerts (same crossing twice)', String(dupAlerts), dupAlerts === 0],
