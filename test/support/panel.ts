@@ -7,7 +7,7 @@ export class PanelClient {
   csrf = '';
   constructor(private readonly app: App) {}
 
-  private cookieHeader() {
+  cookieHeader() {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
