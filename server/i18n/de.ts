@@ -120,6 +120,9 @@ export const de: Record<string, string> = {
   'To add a domain, open the customer it belongs to.': 'Um eine Domain hinzuzufügen, öffnen Sie den Kunden, zu dem sie gehört.',
   'Search customers': 'Kunden durchsuchen',
   '{n} customers': '{n} Kunden',
+  '1 customer': '1 Kunde',
+  '1 domain': '1 Domain',
+  '1 mailbox': '1 Postfach',
   'matching "{q}"': 'passend zu „{q}“',
   '{used} of {quota}': '{used} von {quota}',
 

@@ -102,6 +102,14 @@ describe('journeys in a real browser', () => {
     await page.waitForURL(/\/customers\/\d+/);
     await expect.poll(() => page.getByText('The customer was created.').isVisible()).toBe(true);
     await shot(page, 'reseller-customer-created');
+    // The customer list pages and searches (by name, case aside).
+    await nav(page, 'Customers');
+    await page.getByLabel('Search customers').fill('bäckerei');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.waitForURL(/\/customers\?q=/);
+    await expect.poll(() => page.getByRole('link', { name: 'Bäckerei Müller' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByText(/^1 customer ·/).isVisible()).toBe(true);
+    await shot(page, 'reseller-customer-search');
     expect(problems).toEqual([]);
     await done();
   });
@@ -109,6 +117,7 @@ describe('journeys in a real browser', () => {
   it('the customer adds a domain and mailboxes, imports a CSV with its report, and sees the history chart', async () => {
     const { page, problems, done } = await signIn('owner@baeckerei.example');
     await nav(page, 'Domains');
+    await shot(page, 'customer-domains');
     await page.getByLabel('Domain name').fill('bäckerei-müller.example');
     await page.getByRole('button', { name: 'Add domain' }).click();
     await page.waitForURL(/notice=domain/);
