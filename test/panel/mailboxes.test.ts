@@ -95,6 +95,10 @@ describe('a customer manages mailboxes in the panel', () => {
     expect(search.body.match(/<tr id="row-/g)).toHaveLength(10);
     const sorted = await customer.get(`/domains/${w.A.domain.name}?sort=fullness&order=desc`);
     expect(sorted.body.indexOf(w.A.mailbox.address)).toBeLessThan(sorted.body.indexOf('bulk000'));
+    // The Usage header offers the fullest first, then the other way round.
+    expect(page2.body).toContain('href="?sort=fullness&amp;order=desc"');
+    expect(sorted.body).toContain('href="?sort=fullness&amp;order=asc"');
+    expect(sorted.body).toContain('href="?sort=address&amp;order=asc"');
     expect((await customer.get(`/domains/${w.A.domain.name}?sort=password_hash`)).statusCode).toBe(400);
   });
 });

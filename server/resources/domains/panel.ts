@@ -75,7 +75,7 @@ export async function domainsPanel(app: FastifyInstance) {
     const domain = await getDomainOr404(app.db, req.principal!, name);
     const page = query.page ?? 1;
     const [mailboxes, limits] = await Promise.all([
-      listMailboxes(app.db, req.principal!, { domainId: domain.id, search: query.q?.trim().toLowerCase(), limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, sort: query.sort, desc: query.order === 'desc' }),
+      listMailboxes(app.db, req.principal!, { domainId: domain.id, search: query.q?.trim().toLowerCase(), limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, sort: query.sort, desc: (query.order ?? (query.sort === 'fullness' ? 'desc' : 'asc')) === 'desc' }),
       planLimitsFor(app.db, domain.customer_id),
     ]);
     const data = { title: domain.name, domain, mailboxes: mailboxes.items, total: mailboxes.total, page, pages: Math.max(1, Math.ceil(mailboxes.total / PAGE_SIZE)), query, limits, notice: NOTICES[query.notice ?? ''] ?? null };
