@@ -1,5 +1,5 @@
 import type { Db } from '../database.js';
-import { containing, inScope, type Page, type Paged, type Scope } from './scope.js';
+import { containing, domainsInScope, type Page, type Paged, type Scope } from './scope.js';
 
 export interface DomainRow {
   id: number;
@@ -12,18 +12,11 @@ export interface DomainRow {
   mailboxes: number;
 }
 
-function scoped(db: Db, scope: Scope) {
-  return db
-    .selectFrom('domains as d')
-    .innerJoin('customers as c', 'c.id', 'd.customer_id')
-    .where(inScope(scope));
-}
-
 const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.node', 'd.created_at', 'd.mailbox_count as mailboxes'] as const;
 
 /** `search` matches anywhere in the stored (ASCII) name; `searchAscii`, when given, too (an IDN label typed in Unicode). */
 export async function listDomains(db: Db, scope: Scope, page: Page & { customerId?: number; search?: string; searchAscii?: string }): Promise<Paged<DomainRow>> {
-  const base = scoped(db, scope)
+  const base = domainsInScope(db, scope)
     .$if(page.customerId !== undefined, (qb) => qb.where('d.customer_id', '=', page.customerId!))
     .$if(!!page.search, (qb) =>
       qb.where((eb) => eb.or([eb('d.name', 'like', containing(page.search!)), ...(page.searchAscii ? [eb('d.name', 'like', containing(page.searchAscii))] : [])])),
@@ -41,7 +34,7 @@ export async function listDomains(db: Db, scope: Scope, page: Page & { customerI
 }
 
 export function getDomainByName(db: Db, scope: Scope, name: string): Promise<DomainRow | undefined> {
-  return scoped(db, scope).where('d.name', '=', name).select([...columns]).executeTakeFirst();
+  return domainsInScope(db, scope).where('d.name', '=', name).select([...columns]).executeTakeFirst();
 }
 
 export function domainExists(db: Db, name: string) {

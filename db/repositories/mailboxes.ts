@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
-import { containing, inScope, type Page, type Paged, type Scope } from './scope.js';
+import { containing, domainsInScope, inScope, type Page, type Paged, type Scope } from './scope.js';
 import type { MailboxUpdate } from '../schema.js';
 
 export interface MailboxRow {
@@ -44,10 +44,6 @@ function inScopeMailboxes(db: Db, scope: Scope) {
     .where(inScope(scope));
 }
 
-function inScopeDomains(db: Db, scope: Scope) {
-  return db.selectFrom('domains as d').innerJoin('customers as c', 'c.id', 'd.customer_id').where(inScope(scope));
-}
-
 function scoped(db: Db, scope: Scope) {
   return inScopeMailboxes(db, scope).leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id');
 }
@@ -77,7 +73,7 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
   // scopes (thousands of domains) walk the overall index instead.
   const flat = filtered.select('m.id').orderBy(key, dir).orderBy('m.address').limit(q.limit).offset(q.offset);
   const perDomain = () =>
-    inScopeDomains(db, scope)
+    domainsInScope(db, scope)
       .innerJoinLateral(
         (eb) =>
           eb
@@ -111,7 +107,7 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
     // Without a search the total is the sum of the counts the domain rows keep; a search has to count.
     q.search
       ? filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
-      : inScopeDomains(db, scope)
+      : domainsInScope(db, scope)
           .$if(q.domainId !== undefined, (qb) => qb.where('d.id', '=', q.domainId!))
           .select(sql<number>`coalesce(sum(d.mailbox_count), 0)::int`.as('n'))
           .executeTakeFirstOrThrow(),

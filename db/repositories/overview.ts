@@ -1,14 +1,12 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
-import { inScope, type Scope } from './scope.js';
+import { domainsInScope, type Scope } from './scope.js';
 
 /** Mailboxes per quota level ('unmeasured' until the first scan) within the scope. */
 export async function countsByLevel(db: Db, scope: Scope): Promise<Record<string, number>> {
   // Per domain, so each count is an index-only walk of mailboxes_domain_level_idx already in level
   // order, not one sort of every mailbox in scope.
-  const rows = await db
-    .selectFrom('domains as d')
-    .innerJoin('customers as c', 'c.id', 'd.customer_id')
+  const rows = await domainsInScope(db, scope)
     .innerJoinLateral(
       (eb) =>
         eb
@@ -19,7 +17,6 @@ export async function countsByLevel(db: Db, scope: Scope): Promise<Record<string
           .as('x'),
       (join) => join.onTrue(),
     )
-    .where(inScope(scope))
     .select([sql<string>`coalesce(x.usage_level, 'unmeasured')`.as('level'), sql<number>`sum(x.n)::int`.as('n')])
     .groupBy(sql`coalesce(x.usage_level, 'unmeasured')`)
     .execute();

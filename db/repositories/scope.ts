@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Db } from '../database.js';
 
 /** The part of the tenant tree a caller may see; null means "not narrowed at this level". */
 export interface Scope {
@@ -17,9 +18,14 @@ export interface Paged<T> {
   total: number;
 }
 
-/** A user's text as a LIKE pattern matching it anywhere, its wildcards taken literally. */
+/** A user's text inside a LIKE pattern, its wildcards taken literally. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A LIKE pattern matching the text anywhere. */
 export function containing(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${escapeLike(text)}%`;
 }
 
 /**
@@ -32,4 +38,9 @@ export function inScope(scope: Scope) {
   if (scope.customerId !== null) parts.push(sql`d.customer_id = ${scope.customerId}`);
   if (scope.domainId !== null) parts.push(sql`d.id = ${scope.domainId}`);
   return sql<boolean>`(${sql.join(parts, sql` AND `)})`;
+}
+
+/** The domains in scope, joined to their customers (`domains as d`, `customers as c`). */
+export function domainsInScope(db: Db, scope: Scope) {
+  return db.selectFrom('domains as d').innerJoin('customers as c', 'c.id', 'd.customer_id').where(inScope(scope));
 }

@@ -1,7 +1,7 @@
 // Queries on mailbox_imports (plain functions taking db, like db/repositories).
 import { sql } from 'kysely';
 import type { Db } from '../../../db/database.js';
-import { inScope, type Scope } from '../../../db/repositories/scope.js';
+import { escapeLike, inScope, type Scope } from '../../../db/repositories/scope.js';
 import { type GeneratedPassword, type ImportRowData, type ImportStatus, type ReportEntry } from './table.js';
 
 export interface Counts {
@@ -137,7 +137,7 @@ export async function addressesCreatedBy(db: Db, actorSuffix: string, userId: nu
     .where('at', '>=', since)
     .where('action', '=', 'mailbox.create')
     .where('actor_user_id', '=', userId)
-    .where('actor', 'like', `%${actorSuffix.replace(/[\\%_]/g, (c) => `\\${c}`)}`)
+    .where('actor', 'like', `%${escapeLike(actorSuffix)}`)
     .execute();
   return new Set(rows.map((r) => r.object_id));
 }
