@@ -12,7 +12,7 @@ import { createRedis } from '../../server/redis.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
 import { startScript } from '../support/process.js';
 
-const FILES = 40_000; // enough that one scan takes long enough to be caught running
+const FILES = 80_000; // enough that one scan runs long enough to be caught, even on a busy machine
 let t: TestDatabase;
 let root: string;
 const prefix = testRedisPrefix();
