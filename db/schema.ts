@@ -85,6 +85,23 @@ export interface MailboxUsageTable {
   scan_state: unknown;
   full_scanned_at: Date | null;
   level_changed_at: Date | null;
+  /** Which measurement the current figure is: a scan of the disk or Dovecot's own count (the feed). */
+  source: Generated<'scan' | 'dovecot'>;
+  /** What the last scan found on the disk, whichever figure is current. */
+  disk_bytes: Int8 | null;
+  disk_messages: Int8 | null;
+  disk_at: Date | null;
+  /** Disk minus Dovecot's count at the last scan that found them apart by more than the threshold. */
+  drift_bytes: Int8 | null;
+  drift_at: Date | null;
+}
+
+/** Written by Dovecot's quota_clone plugin through its dict service (deploy/dovecot). */
+export interface DovecotQuotaTable {
+  username: string;
+  bytes: Int8;
+  messages: Int8;
+  updated_at: Generated<Date>;
 }
 
 export interface UsageSamplesTable {
@@ -201,6 +218,7 @@ export interface Database {
   domains: DomainsTable;
   mailboxes: MailboxesTable;
   mailbox_usage: MailboxUsageTable;
+  dovecot_quota: DovecotQuotaTable;
   usage_samples: UsageSamplesTable;
   alert_state: AlertStateTable;
   alerts: AlertsTable;

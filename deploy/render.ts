@@ -20,6 +20,7 @@ export const DEFAULTS = {
   MAIL_ROOT: '/var/vmail',
   MAIL_UID: '5000',
   MAIL_GID: '5000',
+  MAIL_GROUP: 'vmail',
   DOVECOT_DIR: '/etc/dovecot',
   POSTFIX_DIR: '/etc/postfix',
   LMTP_ADDRESS: '127.0.0.1',
@@ -47,6 +48,7 @@ export function checkValue(key: string, value: string): void {
     throw new Error(`${key}: not a port number: ${value}`);
   }
   if ((key === 'MAIL_UID' || key === 'MAIL_GID') && !/^\d+$/.test(value)) throw new Error(`${key}: not a number: ${value}`);
+  if (key === 'MAIL_GROUP' && !/^[a-z_][a-z0-9_-]*$/i.test(value)) throw new Error(`${key}: not a group name: ${value}`);
   if ((key === 'MAIL_ROOT' || key.endsWith('_DIR')) && !/^\/\S*[^/\s]$/.test(value)) {
     throw new Error(`${key}: must be an absolute path without spaces or a trailing slash: ${value}`);
   }
@@ -80,7 +82,8 @@ export async function renderTree(srcDir: string, outDir: string, vars: Vars): Pr
     const target = join(outDir, rel);
     await mkdir(dirname(target), { recursive: true, mode: 0o755 });
     await writeFile(target, renderText(await readFile(file, 'utf8'), vars, rel));
-    // Dovecot reads its SQL config as root; nothing else needs to.
+    // Dovecot reads its auth SQL config as root; nothing else needs to. (The dict service reads its
+    // own as the dovecot user: deploy/README.md says how to protect it if it holds a password.)
     await chmod(target, rel.endsWith('dovecot-sql.conf.ext') ? 0o600 : 0o644);
     written.push(target);
   }

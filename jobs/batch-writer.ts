@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import { writeUsage, type LevelChange, type UsageResult } from './usage-store.js';
+import { writeUsage, type UsageResult, type WriteOutcome } from './usage-store.js';
 
 /**
  * Gathers the results of concurrently running scan jobs and writes them in one statement per
@@ -12,10 +12,11 @@ export class BatchWriter {
 
   constructor(
     private readonly db: Db,
-    /** Called once a batch is stored: the written mailboxes and their level changes. */
-    private readonly onWritten: (written: number[], changes: LevelChange[]) => Promise<void> | void,
+    /** Called once a batch is stored: the written mailboxes, their level changes and drift. */
+    private readonly onWritten: (outcome: WriteOutcome) => Promise<void> | void,
     private readonly maxBatch = 200,
     private readonly maxWaitMs = 10,
+    private readonly driftBytes?: number,
   ) {}
 
   write(result: UsageResult): Promise<void> {
@@ -32,8 +33,8 @@ export class BatchWriter {
     const batch = this.#pending.splice(0);
     if (batch.length === 0) return;
     try {
-      const { written, changes } = await writeUsage(this.db, batch.map((b) => b.result));
-      if (written.length) await this.onWritten(written, changes);
+      const outcome = await writeUsage(this.db, batch.map((b) => b.result), { driftBytes: this.driftBytes });
+      if (outcome.written.length || outcome.drifted.length) await this.onWritten(outcome);
       for (const b of batch) b.resolve();
     } catch (err) {
       for (const b of batch) b.reject(err);

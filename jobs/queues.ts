@@ -57,3 +57,10 @@ export async function addScans(queues: Queues, node: string, mailboxIds: number[
   // A deduplicated add returns the waiting job's id with our data; writing it upgrades that job.
   if (full) await Promise.all(jobs.map((j) => j.updateData({ mailboxId: j.data.mailboxId, full: true }).catch(() => {})));
 }
+
+/** Dovecot recounts a drifted mailbox, on its node; one waiting recount per mailbox is enough. */
+export async function addRecalcs(queues: Queues, node: string, mailboxIds: number[]) {
+  await queues.get(scanQueueName(node)).addBulk(
+    mailboxIds.map((mailboxId) => ({ name: 'quota-recalc' as const, data: { mailboxId }, opts: { deduplication: { id: `recalc-${mailboxId}` } } })),
+  );
+}

@@ -11,10 +11,11 @@ export interface JobData {
   'send-alert': { deliveryId: number };
   'alerts-sweep': Record<string, never>;
   'import-mailboxes': { importId: number };
+  'quota-recalc': { mailboxId: number };
 }
 export type JobName = keyof JobData;
 
-export const JOB_NAMES = ['scan-mailbox', 'scan-fanout', 'housekeeping', 'send-alert', 'alerts-sweep', 'import-mailboxes'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['scan-mailbox', 'scan-fanout', 'housekeeping', 'send-alert', 'alerts-sweep', 'import-mailboxes', 'quota-recalc'] as const satisfies readonly JobName[];
 
 export type Handler<N extends JobName> = (job: Job<JobData[N], unknown, N>) => Promise<unknown>;
 export type Handlers = { [N in JobName]: Handler<N> };

@@ -12,7 +12,11 @@ import { sweepAlerts } from './alerts/sweep.js';
 import { BatchWriter } from './batch-writer.js';
 import { scanFanoutHandler } from './handlers/scan-fanout.js';
 import { scanMailboxHandler } from './handlers/scan-mailbox.js';
-import { MAINTENANCE_QUEUE, Queues, scanQueueName } from './queues.js';
+import { MAINTENANCE_QUEUE, Queues, addRecalcs, scanQueueName } from './queues.js';
+import { UsageFeed } from './feed/usage-feed.js';
+import { quotaRecalcHandler } from './handlers/quota-recalc.js';
+import type { WriteOutcome } from './usage-store.js';
+import { driftDetected } from '../server/metrics.js';
 import { checkHandlers, type Handlers, type JobName } from './registry.js';
 import { scheduleMaintenance } from './schedules.js';
 import { housekeeping } from './housekeeping.js';
@@ -57,10 +61,20 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   await producer.connect();
   await requireNoEviction(producer, log);
   const queues = new Queues(producer, config.redisPrefix);
-  const writer = new BatchWriter(db, async (written, changes) => {
+  // What follows every usage write, from a scan or from Dovecot's feed: one path to warnings.
+  const afterWrite = async ({ written, changes, drifted }: WriteOutcome) => {
     for (const c of changes) log.info({ mailboxId: c.mailboxId, from: c.from, to: c.to }, 'quota level changed');
-    await evaluateAndQueue(db, queues, written, now());
-  });
+    if (written.length) await evaluateAndQueue(db, queues, written, now());
+    if (drifted.length) {
+      driftDetected.inc(drifted.length);
+      for (const d of drifted) log.warn({ mailboxId: d.mailboxId, driftBytes: d.bytes }, 'disk and Dovecot disagree: asking Dovecot to recount');
+      // Only scans find drift, and a scan runs on the mailbox's node: so does the recount.
+      await addRecalcs(queues, config.node, drifted.map((d) => d.mailboxId));
+    }
+  };
+  const writer = new BatchWriter(db, afterWrite, undefined, undefined, config.driftBytes);
+  // Dovecot's change feed is applied once, by the central worker.
+  const feed = opts.maintenance ? new UsageFeed({ db, databaseUrl: config.databaseUrl, logger: log, onWritten: afterWrite }) : null;
   const mailer = createMailer(config.smtpUrl, config.alertFrom);
   const noticeMailer = config.noticeLmtpUrl ? createMailer(lmtpAsSmtp(config.noticeLmtpUrl), config.alertFrom) : mailer;
 
@@ -71,6 +85,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
     'alerts-sweep': async () => sweepAlerts(db, queues, now()),
     'import-mailboxes': importMailboxesHandler({ db, minPasswordLength: config.minPasswordLength, logger: log }),
+    'quota-recalc': quotaRecalcHandler({ db, node: config.node, mailRoot: config.mailRoot, doveadm: config.doveadm, logger: log }),
   };
   checkHandlers(handlers);
 
@@ -102,6 +117,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     w.on('error', (err) => log.error({ err: err.message, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
   }
+  feed?.start();
   if (!existsSync(config.mailRoot)) log.warn({ mailRoot: config.mailRoot }, 'MAIL_ROOT does not exist: scans of this node fail until it does (set MAIL_ROOT to where the maildirs live)');
   log.info({ queues: workers.map((w) => w.name), mailRoot: config.mailRoot }, 'workers started');
 
@@ -110,6 +126,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     workers,
     async stop() {
       await Promise.all(workers.map((w) => w.close()));
+      await feed?.stop();
       await writer.flush();
       await queues.close();
       mailer.close();

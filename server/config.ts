@@ -45,6 +45,10 @@ export interface Config {
   noticeLmtpUrl: string | null;
   alertRatePerMinute: number;
   alertRetryBaseMs: number;
+  /** Dovecot's admin command on this node (with `-c FILE` when its config is not the default). */
+  doveadm: string[];
+  /** Disk and Dovecot's count may differ by this much before a mailbox counts as drifted and is recounted. */
+  driftBytes: number;
   /** What mail clients are told to connect to, shown beside the protocol switches. */
   client: { host: string; imapPort: number; pop3Port: number; smtpPort: number };
 }
@@ -134,6 +138,8 @@ export function loadConfig(env: Env = process.env): Config {
     noticeLmtpUrl: env.NOTICE_LMTP_URL?.trim() ? url('NOTICE_LMTP_URL', '', ['lmtp:']) : null,
     alertRatePerMinute: int('ALERT_RATE_PER_MINUTE', 600, 1, 1_000_000),
     alertRetryBaseMs: int('ALERT_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+    doveadm: str('DOVEADM', 'doveadm').split(/\s+/),
+    driftBytes: int('DRIFT_THRESHOLD_BYTES', 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     client: {
       host: str('MAIL_CLIENT_HOST', safeHostname(str('PUBLIC_URL', `http://${host}:${port}`))),
       imapPort: int('MAIL_CLIENT_IMAP_PORT', 993, 1, 65535),

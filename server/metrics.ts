@@ -32,3 +32,16 @@ new Counter({
 export const queueJobs = new Gauge({ name: 'mailpanel_queue_jobs', help: 'Jobs per queue and state', labelNames: ['queue', 'state'] as const, registers: [registry] });
 export const alertDeliveries = new Gauge({ name: 'mailpanel_alert_deliveries', help: 'Quota warning deliveries by status', labelNames: ['status'] as const, registers: [registry] });
 export const mailboxesByLevel = new Gauge({ name: 'mailpanel_mailboxes', help: 'Measured mailboxes by quota level', labelNames: ['level'] as const, registers: [registry] });
+
+// Dovecot's change feed (jobs/feed): whether its listener is connected, what it applied, and drift.
+export const feedConnected = new Gauge({ name: 'mailpanel_feed_connected', help: '1 while the worker listens to Dovecot\'s usage feed, 0 during a gap (usage then comes from scans only)', registers: [registry] });
+export const feedUpdates = new Counter({ name: 'mailpanel_feed_updates_total', help: 'Usage figures from Dovecot applied to mailboxes', registers: [registry] });
+export const feedGaps = new Counter({ name: 'mailpanel_feed_gaps_total', help: 'Times the usage feed listener lost its database connection', registers: [registry] });
+export const feedLag = new Histogram({
+  name: 'mailpanel_feed_lag_seconds',
+  help: 'From Dovecot writing a figure to the mailbox usage row committed',
+  buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 5, 60],
+  registers: [registry],
+});
+export const driftDetected = new Counter({ name: 'mailpanel_usage_drift_total', help: 'Scans that found the disk and Dovecot\'s count apart by more than the threshold', registers: [registry] });
+export const quotaRecalcs = new Counter({ name: 'mailpanel_quota_recalcs_total', help: 'Dovecot quota recounts run by this node\'s worker, by result', labelNames: ['result'] as const, registers: [registry] });

@@ -8,6 +8,7 @@ import * as listIndexes from './2026-11-26T1800-list-indexes.js';
 import * as totpSteps from './2026-11-26T1900-totp-steps.js';
 import * as domainNode from './2026-11-26T2000-domain-node.js';
 import * as usageOnMailboxes from './2026-11-26T2100-usage-on-mailboxes.js';
+import * as usageFeed from './2026-12-03T1000-usage-feed.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T1900-totp-steps': totpSteps,
   '2026-11-26T2000-domain-node': domainNode,
   '2026-11-26T2100-usage-on-mailboxes': usageOnMailboxes,
+  '2026-12-03T1000-usage-feed': usageFeed,
 };

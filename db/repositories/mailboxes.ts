@@ -23,6 +23,11 @@ export interface MailboxRow {
   messages: number | null;
   scanned_at: Date | null;
   level: string | null;
+  source: string | null;
+  disk_bytes: number | null;
+  disk_at: Date | null;
+  drift_bytes: number | null;
+  drift_at: Date | null;
 }
 
 // The only orders a list may take; the API and panel map their own names onto these. Fullness and
@@ -51,7 +56,7 @@ function scoped(db: Db, scope: Scope) {
 const columns = [
   'm.id', 'm.address', 'm.local_part', 'm.domain_id', 'd.name as domain', 'd.customer_id', 'c.reseller_id', 'm.quota_bytes',
   'm.imap_enabled', 'm.pop3_enabled', 'm.active', 'm.maildir', 'm.node', 'm.created_at', 'm.updated_at',
-  'u.used_bytes', 'u.messages', 'u.scanned_at', 'u.level',
+  'u.used_bytes', 'u.messages', 'u.scanned_at', 'u.level', 'u.source', 'u.disk_bytes', 'u.disk_at', 'u.drift_bytes', 'u.drift_at',
 ] as const;
 
 export interface MailboxQuery extends Page {

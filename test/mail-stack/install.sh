@@ -36,6 +36,15 @@ stop_system_services() {
   done
 }
 
+# The mail user and group the rig's Dovecot runs mail processes as (deploy's MAIL_UID/MAIL_GID/MAIL_GROUP
+# defaults): the dict socket of the usage feed is opened to that group by name.
+ensure_mail_user() {
+  [ "$(id -u)" = 0 ] || return 0
+  getent group 5000 >/dev/null || groupadd -g 5000 vmail
+  getent passwd 5000 >/dev/null || useradd -u 5000 -g 5000 -d /var/vmail -M -s /usr/sbin/nologin vmail
+}
+ensure_mail_user
+
 if [ ${#missing[@]} -eq 0 ]; then
   stop_system_services
   log "already installed ($(dovecot --version 2>/dev/null | cut -d' ' -f1), postfix $(postconf -d -h mail_version 2>/dev/null))"

@@ -110,6 +110,7 @@ async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot:
     LMTP_HOST: '127.0.0.1',
     POLICY_HOST: opts.policyHost ?? '127.0.0.1',
     POLICY_PORT: String(opts.policyPort),
+    MAIL_GROUP: await groupName(Number(opts.vars?.MAIL_GID ?? DEFAULTS.MAIL_GID)),
     ...opts.vars,
   });
   const rigVars = { ...vars, INSTANCE_DIR: dir, INSTANCE_NAME: name, PORT_IMAP: String(imap), PORT_POP3: String(pop3), PORT_SMTP: String(smtp) };
@@ -264,6 +265,13 @@ async function stopStack(dir: string, onExit: () => void): Promise<void> {
 export async function backdate(dir: string): Promise<void> {
   const past = new Date(Date.now() - 60_000);
   for (const f of await readdir(dir)) await utimes(join(dir, f), past, past);
+}
+
+/** The name of a group id (test/mail-stack/install.sh makes one for the mail gid). */
+async function groupName(gid: number): Promise<string> {
+  const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.split(':')[2] === String(gid));
+  if (!line) throw new Error(`no group with id ${gid}: run test/mail-stack/install.sh`);
+  return line.split(':')[0];
 }
 
 async function systemIds(user: string): Promise<[number, number]> {

@@ -7,7 +7,13 @@ export const Usage = Type.Object({
   quotaBytes: Type.Integer(),
   percent: Type.Union([Type.Number(), Type.Null()]),
   level: Type.Union([Type.String(), Type.Null()], { description: 'ok, 80, 90, 95 or full; null until measured' }),
-  scannedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  scannedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when the current figure was measured' }),
+  source: Type.Union([Type.Literal('scan'), Type.Literal('dovecot'), Type.Null()], { description: "the current figure's origin: a scan of the disk, or Dovecot's own count reported at the change" }),
+  diskBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'what the last scan found on the disk' }),
+  diskScannedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  drift: Type.Union([Type.Object({ bytes: Type.Integer({ description: "disk minus Dovecot's count" }), at: Type.String({ format: 'date-time' }) }), Type.Null()], {
+    description: "set while the last scan found the disk and Dovecot's count apart by more than the threshold; Dovecot is then asked to recount",
+  }),
 });
 
 export const Mailbox = Type.Object({

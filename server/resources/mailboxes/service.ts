@@ -37,6 +37,10 @@ export function usageView(m: repo.MailboxRow) {
     percent: used === null ? null : percentUsed(used, m.quota_bytes),
     level: used === null ? null : quotaLevel(used, m.quota_bytes),
     scannedAt: m.scanned_at ? m.scanned_at.toISOString() : null,
+    source: (m.source ?? null) as 'scan' | 'dovecot' | null,
+    diskBytes: m.disk_bytes,
+    diskScannedAt: m.disk_at ? m.disk_at.toISOString() : null,
+    drift: m.drift_bytes === null || !m.drift_at ? null : { bytes: m.drift_bytes, at: m.drift_at.toISOString() },
   };
 }
 

@@ -1,0 +1,37 @@
+import { sql } from 'kysely';
+import type { Db } from '../database.js';
+
+export interface FeedRow {
+  mailboxId: number;
+  bytes: number;
+  messages: number;
+  at: Date;
+}
+
+/**
+ * Dovecot's figures not yet applied to their mailboxes: newer than the mailbox's current figure.
+ * `usernames` narrows it to the announced users; without it, every user (after a gap in the feed).
+ */
+export async function pendingFeedRows(db: Db, usernames?: string[]): Promise<FeedRow[]> {
+  if (usernames && usernames.length === 0) return [];
+  let q = db
+    .selectFrom('dovecot_quota as q')
+    .innerJoin('mailboxes as m', 'm.address', 'q.username')
+    .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+    .select(['m.id as mailboxId', 'q.bytes', 'q.messages', 'q.updated_at as at'])
+    .where((eb) => eb.or([eb('u.mailbox_id', 'is', null), eb('u.scanned_at', '<', eb.ref('q.updated_at'))]));
+  if (usernames) q = q.where('q.username', 'in', usernames);
+  return q.execute();
+}
+
+/**
+ * Sets Dovecot's figure for a user as the feed would, after a recount on the node: quota_clone
+ * reports saves and expunges, not recounts.
+ */
+export async function recordDovecotCount(db: Db, username: string, bytes: number, messages: number): Promise<void> {
+  await db
+    .insertInto('dovecot_quota')
+    .values({ username, bytes, messages })
+    .onConflict((oc) => oc.column('username').doUpdateSet({ bytes, messages, updated_at: sql`clock_timestamp()` }))
+    .execute();
+}

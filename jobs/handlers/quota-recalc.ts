@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/database.js';
+import { recordDovecotCount } from '../../db/repositories/usage-feed.js';
+import { quotaRecalcs } from '../../server/metrics.js';
+import type { JobData } from '../registry.js';
+
+const run = promisify(execFile);
+
+export interface RecalcContext {
+  db: Db;
+  node: string;
+  mailRoot: string;
+  /** The doveadm command line, e.g. ['doveadm'] or ['doveadm', '-c', '/etc/dovecot/dovecot.conf']. */
+  doveadm: string[];
+  logger: Logger;
+}
+
+/**
+ * Maildir++'s maildirsize: a limits line, then "bytes count" lines that Dovecot appends on every
+ * change (negative for removals) and folds into one on a recount. Their sum is Dovecot's count.
+ */
+export function parseMaildirsize(text: string): { bytes: number; messages: number } | null {
+  const lines = text.split('\n').slice(1).filter((l) => l.trim() !== '');
+  let bytes = 0;
+  let messages = 0;
+  for (const line of lines) {
+    const m = /^\s*(-?\d+)\s+(-?\d+)\s*$/.exec(line);
+    if (!m) return null;
+    bytes += Number(m[1]);
+    messages += Number(m[2]);
+  }
+  return { bytes, messages };
+}
+
+/**
+ * Has Dovecot recount a drifted mailbox (mail restored or copied behind its back), so that its own
+ * enforcement agrees with the disk, then records the new count as the feed would: quota_clone
+ * reports saves and expunges, not recounts. Runs on the mailbox's node, beside Dovecot.
+ */
+export function quotaRecalcHandler(ctx: RecalcContext) {
+  return async (job: Job<JobData['quota-recalc']>) => {
+    const row = await ctx.db.selectFrom('mailboxes').select(['address', 'maildir', 'node']).where('id', '=', job.data.mailboxId).executeTakeFirst();
+    if (!row) return { skipped: 'deleted' };
+    if (row.node !== ctx.node) throw new UnrecoverableError(`mailbox ${job.data.mailboxId} lives on node ${row.node}, not ${ctx.node}`);
+    const [bin, ...args] = ctx.doveadm;
+    try {
+      await run(bin, [...args, 'quota', 'recalc', '-u', row.address], { timeout: 60_000 });
+    } catch (err) {
+      quotaRecalcs.inc({ result: 'failed' });
+      const e = err as NodeJS.ErrnoException & { stderr?: string };
+      if (e.code === 'ENOENT') throw new UnrecoverableError(`doveadm not found (${bin}): set DOVEADM on this node`);
+      throw new Error(`doveadm quota recalc failed: ${(e.stderr ?? e.message).trim().slice(0, 300)}`);
+    }
+    const text = await readFile(path.join(ctx.mailRoot, row.maildir, 'Maildir', 'maildirsize'), 'utf8').catch(() => null);
+    const count = text === null ? null : parseMaildirsize(text);
+    if (count) await recordDovecotCount(ctx.db, row.address, count.bytes, count.messages);
+    quotaRecalcs.inc({ result: 'ok' });
+    ctx.logger.info({ mailboxId: job.data.mailboxId, dovecotBytes: count?.bytes }, 'Dovecot recounted a drifted mailbox');
+    return count ?? { recounted: true };
+  };
+}
