@@ -64,3 +64,10 @@ export async function addRecalcs(queues: Queues, node: string, mailboxIds: numbe
     mailboxIds.map((mailboxId) => ({ name: 'quota-recalc' as const, data: { mailboxId }, opts: { deduplication: { id: `recalc-${mailboxId}` } } })),
   );
 }
+
+/** Chunks of a verification round; a chunk still waiting from the last round is not queued twice. */
+export async function addChunks(queues: Queues, node: string, ranges: { fromId: number; toId: number }[]) {
+  await queues.get(scanQueueName(node)).addBulk(
+    ranges.map((r) => ({ name: 'scan-chunk' as const, data: { node, fromId: r.fromId, toId: r.toId }, opts: { deduplication: { id: `chunk-${r.fromId}` } } })),
+  );
+}

@@ -7,6 +7,8 @@ import type { Job } from 'bullmq';
 export interface JobData {
   'scan-mailbox': { mailboxId: number; full?: boolean };
   'scan-fanout': { full?: boolean };
+  /** The periodic verification of one node's mailboxes with ids fromId..toId. */
+  'scan-chunk': { node: string; fromId: number; toId: number };
   'housekeeping': Record<string, never>;
   'send-alert': { deliveryId: number };
   'alerts-sweep': Record<string, never>;
@@ -15,7 +17,7 @@ export interface JobData {
 }
 export type JobName = keyof JobData;
 
-export const JOB_NAMES = ['scan-mailbox', 'scan-fanout', 'housekeeping', 'send-alert', 'alerts-sweep', 'import-mailboxes', 'quota-recalc'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['scan-mailbox', 'scan-chunk', 'scan-fanout', 'housekeeping', 'send-alert', 'alerts-sweep', 'import-mailboxes', 'quota-recalc'] as const satisfies readonly JobName[];
 
 export type Handler<N extends JobName> = (job: Job<JobData[N], unknown, N>) => Promise<unknown>;
 export type Handlers = { [N in JobName]: Handler<N> };

@@ -12,6 +12,8 @@ import { sweepAlerts } from './alerts/sweep.js';
 import { BatchWriter } from './batch-writer.js';
 import { scanFanoutHandler } from './handlers/scan-fanout.js';
 import { scanMailboxHandler } from './handlers/scan-mailbox.js';
+import { scanChunkHandler } from './handlers/scan-chunk.js';
+import { ScanPool } from './scan/index.js';
 import { MAINTENANCE_QUEUE, Queues, addRecalcs, scanQueueName } from './queues.js';
 import { UsageFeed } from './feed/usage-feed.js';
 import { quotaRecalcHandler } from './handlers/quota-recalc.js';
@@ -78,8 +80,11 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   const mailer = createMailer(config.smtpUrl, config.alertFrom);
   const noticeMailer = config.noticeLmtpUrl ? createMailer(lmtpAsSmtp(config.noticeLmtpUrl), config.alertFrom) : mailer;
 
+  // One thread pool per process for the verification rounds, started on the first chunk.
+  const pool = new ScanPool();
   const handlers: Partial<Handlers> = {
     'scan-mailbox': scanMailboxHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, writer, logger: log, now }),
+    'scan-chunk': scanChunkHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, driftBytes: config.driftBytes, pool, logger: log, onWritten: afterWrite, now }),
     'scan-fanout': scanFanoutHandler(db, queues),
     'housekeeping': async () => housekeeping(db, config),
     'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
@@ -127,6 +132,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     async stop() {
       await Promise.all(workers.map((w) => w.close()));
       await feed?.stop();
+      await pool.close();
       await writer.flush();
       await queues.close();
       mailer.close();

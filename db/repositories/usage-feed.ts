@@ -35,3 +35,33 @@ export async function recordDovecotCount(db: Db, username: string, bytes: number
     .onConflict((oc) => oc.column('username').doUpdateSet({ bytes, messages, updated_at: sql`clock_timestamp()` }))
     .execute();
 }
+
+export interface ScanItemRow {
+  id: number;
+  maildir: string;
+  scanState: unknown;
+  fullScannedAt: Date | null;
+}
+
+/** What a chunk of the periodic verification needs of its mailboxes, in one query. */
+export async function scanItemsOfChunk(db: Db, node: string, fromId: number, toId: number): Promise<ScanItemRow[]> {
+  return db
+    .selectFrom('mailboxes as m')
+    .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+    .select(['m.id', 'm.maildir', 'u.scan_state as scanState', 'u.full_scanned_at as fullScannedAt'])
+    .where('m.node', '=', node)
+    .where('m.id', '>=', fromId)
+    .where('m.id', '<=', toId)
+    .orderBy('m.id')
+    .execute();
+}
+
+/** The id ranges of one node's mailboxes, `size` mailboxes each, for the periodic verification. */
+export async function chunkRanges(db: Db, size: number): Promise<{ node: string; fromId: number; toId: number; count: number }[]> {
+  const { rows } = await sql<{ node: string; fromId: number; toId: number; count: number }>`
+    SELECT node, min(id)::int AS "fromId", max(id)::int AS "toId", count(*)::int AS count
+      FROM (SELECT id, node, (row_number() OVER (PARTITION BY node ORDER BY id) - 1) / ${size} AS chunk FROM mailboxes) c
+     GROUP BY node, chunk
+     ORDER BY node, "fromId"`.execute(db);
+  return rows;
+}

@@ -1,27 +1,25 @@
 import type { Job } from 'bullmq';
 import type { Db } from '../../db/database.js';
-import { addScans, type Queues } from '../queues.js';
+import { chunkRanges } from '../../db/repositories/usage-feed.js';
+import { addChunks, type Queues } from '../queues.js';
 import type { JobData } from '../registry.js';
 
-const PAGE = 1000;
+/** Mailboxes per chunk job: enough to amortise a job and a query, small enough to retry cheaply. */
+export const CHUNK_SIZE = 500;
 
-/** Enqueues one scan per mailbox, each on its node's queue, in bulk; duplicates of queued scans are dropped. */
-export function scanFanoutHandler(db: Db, queues: Queues) {
+/**
+ * The periodic verification round: each node's mailboxes in chunk jobs on that node's queue, where
+ * the worker beside the disks walks them with its thread pool. Dovecot's feed keeps usage current
+ * between rounds; the round confirms it against the disk.
+ */
+export function scanFanoutHandler(db: Db, queues: Queues, chunkSize = CHUNK_SIZE) {
   return async (job: Job<JobData['scan-fanout']>) => {
-    let after = 0;
-    let total = 0;
-    for (;;) {
-      const rows = await db.selectFrom('mailboxes').select(['id', 'node']).where('id', '>', after).orderBy('id').limit(PAGE).execute();
-      if (rows.length === 0) break;
-      const byNode = new Map<string, typeof rows>();
-      for (const r of rows) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
-      for (const [node, list] of byNode) {
-        await addScans(queues, node, list.map((r) => r.id), job.data.full);
-      }
-      total += rows.length;
-      after = rows[rows.length - 1].id;
-      await job.updateProgress(total);
-    }
-    return { enqueued: total };
+    const ranges = await chunkRanges(db, chunkSize);
+    const byNode = new Map<string, typeof ranges>();
+    for (const r of ranges) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+    for (const [node, list] of byNode) await addChunks(queues, node, list);
+    const total = ranges.reduce((n, r) => n + r.count, 0);
+    await job.updateProgress(total);
+    return { chunks: ranges.length, mailboxes: total };
   };
 }

@@ -74,7 +74,7 @@ describe('domains and mailboxes', () => {
     expect(row.password_hash).toMatch(/^\{ARGON2ID\}\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
 
     const usage = (await api('GET', `/mailboxes/${body.address}/usage`, w.A.key)).json();
-    expect(usage).toEqual({ usedBytes: null, messages: null, quotaBytes: 524288000, percent: null, level: null, scannedAt: null });
+    expect(usage).toEqual({ usedBytes: null, messages: null, quotaBytes: 524288000, percent: null, level: null, scannedAt: null, source: null, diskBytes: null, diskScannedAt: null, drift: null });
   });
 
   it('lets only the operator choose the storage node of a domain, which its mailboxes inherit', async () => {

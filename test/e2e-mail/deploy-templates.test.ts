@@ -24,6 +24,7 @@ describe('deploy templates', () => {
   it('render every placeholder, and refuse values that would break a line or a query', async () => {
     expect(files.map((f) => f.slice(dir.length + 5)).sort()).toEqual([
       'dovecot/conf.d/90-mailpanel.conf',
+      'dovecot/dovecot-dict-sql.conf.ext',
       'dovecot/dovecot-sql.conf.ext',
       'postfix/mailpanel-accounts.cf',
       'postfix/mailpanel-domains.cf',

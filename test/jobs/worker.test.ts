@@ -103,24 +103,60 @@ describe('scanning on demand', () => {
   });
 });
 
-describe('the periodic fan-out', () => {
-  it('two schedules firing at once enqueue one scan per mailbox', async () => {
+describe('the periodic verification round', () => {
+  it('walks each node in chunk jobs on the threaded walker: exact, and a chunk run again writes nothing newer', async () => {
+    const extra = [];
+    const d = await t.db.selectFrom('domains').select('id').where('name', '=', w.A.domain.name).executeTakeFirstOrThrow();
+    for (const local of ['c1', 'c2', 'c3']) {
+      // Inserted directly: nothing measures them but the round.
+      const address = `${local}@${w.A.domain.name}`;
+      await t.db.insertInto('mailboxes').values({ domain_id: d.id, local_part: local, address, password_hash: 'x', quota_bytes: 1_000_000, maildir: `${w.A.domain.name}/${local}` }).execute();
+      extra.push(address);
+      writeMessage(rootA, `${w.A.domain.name}/${local}`, 1000 * extra.length);
+      writeMessage(rootA, `${w.A.domain.name}/${local}`, 10, '.Trash');
+    }
+    const before = new Date();
+    // Two mailboxes a chunk, so the round takes several chunk jobs.
+    const fanout = scanFanoutHandler(t.db, t.app.queues, 2);
+    const result = (await fanout({ data: {}, updateProgress: async () => {} } as never)) as { chunks: number; mailboxes: number };
+    expect(result.chunks).toBeGreaterThanOrEqual(3);
+    for (const [i, address] of extra.entries()) {
+      const u = await usageWhen(address, w.A.key, (x) => x.scannedAt !== null && new Date(x.scannedAt) >= before);
+      expect(u.scannedAt).not.toBeNull();
+      expect(u).toMatchObject({ usedBytes: 1000 * (i + 1) + 10, messages: 2, source: 'scan', diskBytes: 1000 * (i + 1) + 10 });
+    }
+    // The chunk handler again (a retried job): the stored figures are not older, nothing is replaced.
+    const stored = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at']).execute();
+    const chunk = await t.db.selectFrom('mailboxes').select(({ fn }) => [fn.min('id').as('fromId'), fn.max('id').as('toId')]).where('node', '=', 'local').executeTakeFirstOrThrow();
+    await t.app.queues.add(scanQueueName('local'), 'scan-chunk', { node: 'local', fromId: chunk.fromId, toId: chunk.toId }, { deduplication: { id: 'again' } });
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at']).execute();
+    for (const a of after) {
+      const b = stored.find((x) => x.mailbox_id === a.mailbox_id);
+      if (b) expect(a.scanned_at.getTime()).toBeGreaterThanOrEqual(b.scanned_at.getTime());
+    }
+  });
+
+  it('a new mailbox is measured at once, not at the next round', async () => {
+    const res = await api('POST', `/domains/${w.A.domain.name}/mailboxes`, w.A.key, { localPart: 'fresh', password: 'a long mailbox password' });
+    expect(res.statusCode).toBe(201);
+    const u = await usageWhen(res.json().address, w.A.key, (x) => x.scannedAt !== null);
+    expect(u).toMatchObject({ usedBytes: 0, messages: 0, level: 'ok' });
+  });
+
+  it('two schedules firing at once enqueue each chunk once', async () => {
     // A node without a scanner keeps the jobs waiting, so they can be counted.
     await t.db.updateTable('mailboxes').set({ node: 'idle' }).execute();
-    const fanout = scanFanoutHandler(t.db, t.app.queues);
+    const fanout = scanFanoutHandler(t.db, t.app.queues, 3);
     const job = { data: {}, updateProgress: async () => {} } as never;
     await Promise.all([fanout(job), fanout(job)]);
     const queue = t.app.queues.get(scanQueueName('idle'));
     const waiting = await queue.getWaiting(0, 1000);
-    const mailboxes = await t.db.selectFrom('mailboxes').select('id').execute();
-    expect(waiting.map((j) => j.data.mailboxId).sort()).toEqual(mailboxes.map((m) => m.id).sort());
-    for (const j of waiting) expect(Object.keys(j.data)).toEqual(['mailboxId']);
-    // A full recount asked for meanwhile is not swallowed as a duplicate: the waiting scan becomes full.
-    const one = mailboxes[0].id;
-    await addScans(t.app.queues, 'idle', [one], true);
-    const after = await queue.getWaiting(0, 1000);
-    expect(after).toHaveLength(mailboxes.length);
-    expect(after.find((j) => j.data.mailboxId === one)!.data).toEqual({ mailboxId: one, full: true });
+    const mailboxes = (await t.db.selectFrom('mailboxes').select('id').orderBy('id').execute()).map((m) => m.id);
+    expect(waiting).toHaveLength(Math.ceil(mailboxes.length / 3));
+    const covered = waiting.flatMap((j) => mailboxes.filter((id) => id >= j.data.fromId && id <= j.data.toId));
+    expect(covered.sort((a, b) => a - b)).toEqual(mailboxes);
+    for (const j of waiting) expect(j.data.node).toBe('idle');
     await queue.obliterate({ force: true });
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeUsage } from '../../jobs/usage-store.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
@@ -137,5 +138,26 @@ describe('the panel keeps tenants apart', () => {
     expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     const audit = await reseller.get('/audit');
     expect(audit.body).not.toContain(payload);
+  });
+});
+
+describe('the usage card follows a scan asked for on the page', () => {
+  it('swaps in waiting, asks again each second, and stops with the new figure', async () => {
+    const address = w.A.mailbox.address;
+    await customer.get(`/mailboxes/${address}`);
+    const asked = await customer.post(`/mailboxes/${address}/scan`, {}, { headers: { 'hx-request': 'true', 'hx-target': 'usage-card' } });
+    expect(asked.statusCode).toBe(200);
+    expect(asked.body).toMatch(/id="usage-card"[^>]*hx-trigger="every 1s"/);
+    const next = /hx-get="([^"]+)"/.exec(asked.body)![1].replaceAll('&amp;', '&');
+    const still = await customer.get(next, { 'hx-request': 'true' });
+    expect(still.body).toMatch(/hx-trigger="every 1s"/);
+    const id = (await mailbox(address))!.id;
+    await writeUsage(t.db, [{ mailboxId: id, bytes: 7 * 1024 * 1024, messages: 3, scannedAt: new Date(), state: null, full: true }]);
+    const done = await customer.get(next, { 'hx-request': 'true' });
+    expect(done.statusCode).toBe(200);
+    expect(done.body).not.toMatch(/hx-trigger/);
+    expect(done.body).toContain('7 MB of 500 MB');
+    // Another tenant's mailbox is not found through the card either.
+    expect((await customer.get(next.replace(address, w.B.mailbox.address))).statusCode).toBe(404);
   });
 });

@@ -41,7 +41,7 @@ export const domainsApi: FastifyPluginAsyncTypebox = async (app) => {
     '/domains/:domain/mailboxes',
     { schema: { tags: ['mailboxes'], params: DomainParams, body: MailboxCreate, response: { 201: Mailbox, ...errorResponses } } },
     async (req, reply) => {
-      const m = await createMailbox(app.db, req.principal!, req.params.domain, req.body, app.config.minPasswordLength);
+      const m = await createMailbox(app.db, req.principal!, req.params.domain, req.body, app.config.minPasswordLength, app.queues);
       return reply.code(201).send(mailboxView(m));
     },
   );

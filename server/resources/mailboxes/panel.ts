@@ -13,6 +13,8 @@ import { reevaluateAfterQuotaChange } from './alerts.js';
 import { createMailbox, deleteMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from './service.js';
 
 const HISTORY_DAYS = 30;
+/** How long a usage card follows a scan it asked for before it stops asking. */
+const CARD_WAIT_MS = 60_000;
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });
 const AddressParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
 const NOTICES: Record<string, string> = {
@@ -52,7 +54,7 @@ export async function mailboxesPanel(app: FastifyInstance) {
       const { domain: name } = req.params as { domain: string };
       const body = req.body as { localPart: string; password: string; quota?: string; imap?: 'on'; pop3?: 'on' };
       const result = await attempt(async () =>
-        createMailbox(app.db, req.principal!, name, { localPart: body.localPart, password: body.password, quotaBytes: quotaFromForm(body.quota, 'quotaBytes'), imap: body.imap === 'on', pop3: body.pop3 === 'on' }, min),
+        createMailbox(app.db, req.principal!, name, { localPart: body.localPart, password: body.password, quotaBytes: quotaFromForm(body.quota, 'quotaBytes'), imap: body.imap === 'on', pop3: body.pop3 === 'on' }, min, app.queues),
       );
       if (result.ok) return redirectAfterPost(req, reply, `/domains/${result.value.domain}?notice=created`);
       const domain = await getDomainOr404(app.db, req.principal!, name);
@@ -104,8 +106,24 @@ export async function mailboxesPanel(app: FastifyInstance) {
 
   app.post('/mailboxes/:address/scan', { schema: { params: AddressParams, body: formSchema({}) } }, async (req, reply) => {
     const m = await requestScan(app.db, app.queues, req.principal!, (req.params as { address: string }).address);
+    // With htmx the usage card swaps in and follows the scan until its result is there.
+    if (req.headers['hx-request']) {
+      return render(req, reply, 'partials/usage-card', { m, waitingAfter: m.scanned_at?.toISOString() ?? 'never', waitingUntil: Date.now() + CARD_WAIT_MS });
+    }
     return redirectAfterPost(req, reply, `/mailboxes/${m.address}?notice=scan`);
   });
+
+  app.get(
+    '/mailboxes/:address/usage-card',
+    { schema: { params: AddressParams, querystring: Type.Object({ after: Type.String({ maxLength: 40, pattern: '^(never|[0-9T:.Z-]+)$' }), until: Type.Integer({ minimum: 0 }) }) } },
+    async (req, reply) => {
+      const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
+      const { after, until } = req.query as { after: string; until: number };
+      const measured = m.scanned_at !== null && (after === 'never' || m.scanned_at.getTime() > Date.parse(after));
+      const waiting = !measured && Date.now() < until;
+      return render(req, reply, 'partials/usage-card', { m, ...(waiting && { waitingAfter: after, waitingUntil: until }) });
+    },
+  );
 
   app.get('/mailboxes/:address/delete', { schema: { params: AddressParams } }, async (req, reply) => {
     const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);

@@ -91,7 +91,17 @@ function limitError(v: { limit: string; message: string }, field = 'quotaBytes')
   return v.limit === 'quota_range' ? new AppError('validation', v.message, field) : new AppError('limit_exceeded', v.message, field, v.limit);
 }
 
-export async function createMailbox(db: Db, p: Principal, domainName: string, input: MailboxInput, minPasswordLength: number) {
+/**
+ * Creates a mailbox; with `queues`, its node measures it at once, so no screen says "not measured
+ * yet" until the next round (best effort: when the queue is away, that round measures it).
+ */
+export async function createMailbox(db: Db, p: Principal, domainName: string, input: MailboxInput, minPasswordLength: number, queues?: Queues) {
+  const m = await insertNewMailbox(db, p, domainName, input, minPasswordLength);
+  if (queues) await enqueueScan(queues, m, true).catch(() => undefined);
+  return m;
+}
+
+async function insertNewMailbox(db: Db, p: Principal, domainName: string, input: MailboxInput, minPasswordLength: number) {
   assertWritable(p);
   const domain = await getDomainOr404(db, p, domainName);
   const local = checkLocalPart(input.localPart);
