@@ -106,8 +106,16 @@ describe('mailboxAddressOf', () => {
     expect(mailboxAddressOf('info@Bücher.example')).toBe('info@xn--bcher-kva.example');
   });
 
-  it('uses the last @, as in a quoted local part', () => {
-    expect(mailboxAddressOf('"a@b"@example.org')).toBe('"a@b"@example.org');
+  it('uses the last @, as in a quoted local part, and unquotes it as Postfix does', () => {
+    expect(mailboxAddressOf('"a@b"@example.org')).toBe('a@b@example.org');
+  });
+
+  it('gives every spelling Postfix delivers to one mailbox that mailbox', () => {
+    for (const r of ['info@example.org.', 'INFO@Example.ORG..', '"info"@example.org', '"in\\fo"@example.org.', '@relay.example:info@example.org', '@a.example,@b.example:Info+x@example.org.']) {
+      expect(mailboxAddressOf(r), r).toBe('info@example.org');
+    }
+    expect(mailboxAddressOf('info@bücher.example.')).toBe('info@xn--bcher-kva.example');
+    for (const r of ['"unterminated@example.org', 'info@.', '@relay.example']) expect(mailboxAddressOf(r), r).toBeNull();
   });
 
   it('gives null for what cannot be a mailbox address', () => {
