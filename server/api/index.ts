@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import { customersApi } from '../resources/customers/api.js';
 import { domainsApi } from '../resources/domains/api.js';
 import { mailboxesApi } from '../resources/mailboxes/api.js';
-import { isDatabaseDown } from '../http/unavailable.js';
+import { isBadText, isDatabaseDown } from '../http/unavailable.js';
 
 /** The reseller REST API: bearer keys only (session cookies are ignored), JSON errors only. */
 export async function apiRoutes(app: FastifyInstance) {
@@ -22,6 +22,7 @@ export async function apiRoutes(app: FastifyInstance) {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : 'bad_request', message: err.message });
     }
+    if (isBadText(err)) return reply.code(400).send({ error: 'validation', message: 'The request holds characters that cannot be stored (control characters or invalid text).' });
     if (isDatabaseDown(err)) {
       req.log.error({ err }, 'database unavailable');
       return reply.code(503).send({ error: 'unavailable', message: 'The service is temporarily unavailable; try again shortly.' });

@@ -2,7 +2,7 @@ import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
-import { isDatabaseDown } from '../http/unavailable.js';
+import { isBadText, isDatabaseDown } from '../http/unavailable.js';
 import { auditPanel } from '../resources/audit/panel.js';
 import { customersPanel } from '../resources/customers/panel.js';
 import { domainsPanel } from '../resources/domains/panel.js';
@@ -27,6 +27,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
     if (err instanceof AppError) return render(req, reply, 'error', { status: err.statusCode, message: err.message }, err.statusCode);
     if (err.validation) return render(req, reply, 'error', { status: 400, message: err.message }, 400);
     if (err.statusCode && err.statusCode < 500) return render(req, reply, 'error', { status: err.statusCode, message: err.message }, err.statusCode);
+    if (isBadText(err)) return render(req, reply, 'error', { status: 400, message: 'The form holds characters that cannot be stored (control characters).' }, 400);
     if (isDatabaseDown(err)) {
       req.log.error({ err }, 'database unavailable');
       return render(req, reply, 'error', { status: 503, message: 'The panel is temporarily unavailable. Please try again in a moment.' }, 503);
