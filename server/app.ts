@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { Queues } from '../jobs/queues.js';
 import type { Db } from '../db/database.js';
 import { apiRoutes } from './api/index.js';
-import { LoginThrottle } from './auth/throttle.js';
+import { SecretThrottle } from './auth/throttle.js';
 import type { Config } from './config.js';
 import { opsRoutes } from './ops/index.js';
 import { panelRoutes } from './panel/index.js';
@@ -75,7 +75,7 @@ export async function buildApp(deps: AppDeps) {
   app.decorate('redis', deps.redis);
   app.decorate('queues', deps.queues ?? new Queues(deps.redis, deps.config.redisPrefix));
   app.addHook('onClose', async () => app.queues.close());
-  app.decorate('throttle', new LoginThrottle(deps.redis, deps.config.redisPrefix));
+  app.decorate('throttle', new SecretThrottle(deps.redis, deps.config.redisPrefix));
   app.decorateRequest('principal', null);
   app.decorateRequest('session', null);
   app.decorateRequest('sessionToken', null);

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import type { Principal } from './auth/principal.js';
 import type { SessionInfo } from './auth/sessions.js';
 import type { Config } from './config.js';
-import type { LoginThrottle } from './auth/throttle.js';
+import type { SecretThrottle } from './auth/throttle.js';
 import type { Queues } from '../jobs/queues.js';
 
 declare module 'fastify' {
@@ -13,7 +13,7 @@ declare module 'fastify' {
     db: Db;
     config: Config;
     redis: Redis;
-    throttle: LoginThrottle;
+    throttle: SecretThrottle;
     queues: Queues;
     routeTable: { method: string; url: string; schema?: Record<string, unknown> }[];
   }

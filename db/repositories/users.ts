@@ -1,8 +1,21 @@
+import { sql } from 'kysely';
 import type { Db } from '../database.js';
 import type { UserRole } from '../schema.js';
 
 export function findUserByEmail(db: Db, email: string) {
   return db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+}
+
+/** The user who may sign in with this email: active, and every tenant above it active (as sessions require). */
+export function findSignInUser(db: Db, email: string) {
+  return db
+    .selectFrom('users as u')
+    .selectAll('u')
+    .select(sql<boolean>`u.active
+      AND (u.reseller_id IS NULL OR EXISTS (SELECT 1 FROM resellers r WHERE r.id = u.reseller_id AND r.active))
+      AND (u.customer_id IS NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = u.customer_id AND c.active))`.as('may_sign_in'))
+    .where('u.email', '=', email.toLowerCase())
+    .executeTakeFirst();
 }
 
 export function insertUser(db: Db, values: { email: string; password_hash: string; role: UserRole; reseller_id: number | null; customer_id: number | null }) {

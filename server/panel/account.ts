@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { endSession, startSession, cookieName } from '../auth/sessions.js';
-import { useTotpStep } from '../../db/repositories/users.js';
-import { newTotpSecret, otpauthUri, totpStep } from '../auth/totp.js';
+import { newTotpSecret, otpauthUri } from '../auth/totp.js';
+import { TOTP_MESSAGES, checkTotp } from './totp-check.js';
 import { AppError } from '../errors.js';
 import { recordChange } from '../resources/audit/record.js';
 import { getCustomerOr404 } from '../resources/customers/service.js';
@@ -16,10 +16,6 @@ const CodeBody = formSchema({ code: Type.String({ maxLength: 10 }) });
 
 /** The signed-in user's own settings (second factor) and acting as a customer. */
 export async function accountPanel(app: FastifyInstance) {
-  const acceptCode = async (userId: number, secret: string, code: string) => {
-    const step = totpStep(secret, code.trim());
-    return step !== null && (await useTotpStep(app.db, userId, step));
-  };
   const sessionCookie = cookieName(app.config.cookieSecure);
 
   async function show(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
@@ -38,7 +34,8 @@ export async function accountPanel(app: FastifyInstance) {
   app.post('/account/totp/confirm', { schema: { body: CodeBody } }, async (req, reply) => {
     const u = await app.db.selectFrom('users').select(['totp_secret', 'totp_enabled']).where('id', '=', req.session!.user_id).executeTakeFirstOrThrow();
     if (u.totp_enabled || !u.totp_secret) return redirectAfterPost(req, reply, '/account');
-    if (!(await acceptCode(req.session!.user_id, u.totp_secret, (req.body as { code: string }).code))) return show(req, reply, { errors: { code: 'That code is not right. Enter the current code from your app.' } }, 400);
+    const check = await checkTotp(app, req, req.session!.user_id, req.session!.email, u.totp_secret, (req.body as { code: string }).code);
+    if (check !== 'ok') return show(req, reply, { errors: { code: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 400);
     await app.db.updateTable('users').set({ totp_enabled: true }).where('id', '=', req.session!.user_id).execute();
     await recordChange(app.db, req.principal!, { action: 'user.totp_enable', objectType: 'user', objectId: req.session!.email, resellerId: req.session!.reseller_id, customerId: req.session!.customer_id });
     return redirectAfterPost(req, reply, '/account');
@@ -46,9 +43,9 @@ export async function accountPanel(app: FastifyInstance) {
 
   app.post('/account/totp/disable', { schema: { body: CodeBody } }, async (req, reply) => {
     const u = await app.db.selectFrom('users').select(['totp_secret', 'totp_enabled']).where('id', '=', req.session!.user_id).executeTakeFirstOrThrow();
-    if (!u.totp_enabled || !u.totp_secret || !(await acceptCode(req.session!.user_id, u.totp_secret, (req.body as { code: string }).code))) {
-      return show(req, reply, { errors: { disable: 'That code is not right. Enter the current code from your app.' } }, 400);
-    }
+    if (!u.totp_enabled || !u.totp_secret) return redirectAfterPost(req, reply, '/account');
+    const check = await checkTotp(app, req, req.session!.user_id, req.session!.email, u.totp_secret, (req.body as { code: string }).code);
+    if (check !== 'ok') return show(req, reply, { errors: { disable: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 400);
     await app.db.updateTable('users').set({ totp_enabled: false, totp_secret: null }).where('id', '=', req.session!.user_id).execute();
     await recordChange(app.db, req.principal!, { action: 'user.totp_disable', objectType: 'user', objectId: req.session!.email, resellerId: req.session!.reseller_id, customerId: req.session!.customer_id });
     return redirectAfterPost(req, reply, '/account');

@@ -1,14 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { countOperators, findUserByEmail, insertUser, touchLogin, useTotpStep } from '../../db/repositories/users.js';
+import { countOperators, findSignInUser, insertUser, touchLogin } from '../../db/repositories/users.js';
 import { hashPassword, passwordProblem, verifyNothing, verifyPassword } from '../auth/passwords.js';
 import { cookieName, endSession, startSession } from '../auth/sessions.js';
 import { sha256 } from '../auth/tokens.js';
-import { totpStep } from '../auth/totp.js';
+import { DEVICE_COOKIE_DAYS } from '../auth/throttle.js';
+import { TOTP_MESSAGES, checkTotp } from './totp-check.js';
 import { checkContactEmail } from '../domain/text.js';
 import { formSchema, text } from './forms.js';
 import { render } from './render.js';
-import { cookieOptions } from './session.js';
+import { cookieOptions, deviceCookieName } from './session.js';
 
 const HOME: Record<string, string> = { operator: '/overview', reseller: '/overview', customer: '/overview' };
 
@@ -20,6 +21,16 @@ function safeNext(next: string | undefined): string | null {
 export async function authPanel(app: FastifyInstance) {
   const sessionCookie = cookieName(app.config.cookieSecure);
   const open = { config: { public: true } };
+  const deviceCookie = deviceCookieName(app.config.cookieSecure);
+  const deviceOf = (req: FastifyRequest) => req.cookies[deviceCookie] ?? null;
+
+  /** A full sign-in: remembered, this address forgiven, and the device known to the account from now on. */
+  async function signedIn(req: FastifyRequest, reply: FastifyReply, userId: number, email: string) {
+    await touchLogin(app.db, userId);
+    await app.throttle.succeeded({ kind: 'login', account: email, ip: req.ip, device: deviceOf(req) });
+    const device = await app.throttle.trustDevice(email, deviceOf(req));
+    reply.setCookie(deviceCookie, device, cookieOptions(app.config.cookieSecure, DEVICE_COOKIE_DAYS * 86400));
+  }
 
   app.get('/', async (req, reply) => reply.redirect(HOME[req.principal!.role] ?? '/domains', 303));
 
@@ -35,13 +46,16 @@ export async function authPanel(app: FastifyInstance) {
       const { password, next } = req.body as { email: string; password: string; next?: string };
       const email = (req.body as { email: string }).email.trim().toLowerCase();
       const values = { email, next: next ?? '' };
-      if (await app.throttle.isBlocked(email, req.ip)) {
+      const attempt = { kind: 'login' as const, account: email, ip: req.ip, device: deviceOf(req) };
+      if (!(await app.throttle.allowed(attempt))) {
         return render(req, reply, 'login', { values, errors: { _form: 'Too many failed sign-in attempts. Try again in an hour.' } }, 429);
       }
-      const user = await findUserByEmail(app.db, email);
+      const user = await findSignInUser(app.db, email);
       const ok = user ? await verifyPassword(user.password_hash, password) : await verifyNothing(password);
-      if (!user || !ok || !user.active) {
-        await app.throttle.recordFailure(email, req.ip);
+      // A suspended user or tenant gets the same answer as a wrong password: the answer must not
+      // tell whether the password was right.
+      if (!user || !ok || !user.may_sign_in) {
+        await app.throttle.failed(attempt);
         req.log.info({ event: 'login_failed' }, 'failed panel login');
         return render(req, reply, 'login', { values, errors: { _form: 'The email address or password is wrong.' } }, 401);
       }
@@ -51,7 +65,7 @@ export async function authPanel(app: FastifyInstance) {
       reply.setCookie(sessionCookie, token, cookieOptions(app.config.cookieSecure));
       const wanted = safeNext(next);
       if (user.totp_enabled) return reply.redirect(wanted ? `/login/totp?next=${encodeURIComponent(wanted)}` : '/login/totp', 303);
-      await touchLogin(app.db, user.id);
+      await signedIn(req, reply, user.id, user.email);
       const target = wanted ?? HOME[user.role];
       return reply.redirect(target, 303);
     },
@@ -68,23 +82,20 @@ export async function authPanel(app: FastifyInstance) {
     const s = req.session;
     if (!s?.pending_totp) return reply.redirect('/', 303);
     const { code, next } = req.body as { code: string; next?: string };
-    if (await app.throttle.isBlocked(s.email, req.ip)) return render(req, reply, 'login-totp', { errors: { code: 'Too many failed attempts. Try again in an hour.' } }, 429);
     const user = await app.db.selectFrom('users').select(['totp_secret', 'role']).where('id', '=', s.user_id).executeTakeFirstOrThrow();
-    const step = user.totp_secret ? totpStep(user.totp_secret, code.trim()) : null;
-    if (step === null || !(await useTotpStep(app.db, s.user_id, step))) {
-      await app.throttle.recordFailure(s.email, req.ip);
-      return render(req, reply, 'login-totp', { errors: { code: 'That code is not right. Enter the current code from your app.' } }, 401);
-    }
+    const check = await checkTotp(app, req, s.user_id, s.email, user.totp_secret, code);
+    if (check !== 'ok') return render(req, reply, 'login-totp', { errors: { code: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 401);
     await endSession(app.db, req.sessionToken!);
     const token = await startSession(app.db, s.user_id);
-    await touchLogin(app.db, s.user_id);
+    await signedIn(req, reply, s.user_id, s.email);
     reply.setCookie(sessionCookie, token, cookieOptions(app.config.cookieSecure));
     return reply.redirect(safeNext(next) ?? HOME[user.role], 303);
   });
 
   app.post('/logout', { ...second, schema: { body: formSchema({}) } }, async (req, reply) => {
     if (req.sessionToken) await endSession(app.db, req.sessionToken);
-    reply.clearCookie(sessionCookie, { path: '/' });
+    // The attributes it was set with: browsers ignore a __Host- cookie cleared without Secure.
+    reply.clearCookie(sessionCookie, cookieOptions(app.config.cookieSecure));
     return reply.redirect('/login', 303);
   });
 

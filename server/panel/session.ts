@@ -20,6 +20,11 @@ export function cookieOptions(secure: boolean, maxAge?: number) {
   return { path: '/', httpOnly: true, secure, sameSite: 'lax' as const, ...(maxAge !== undefined && { maxAge }) };
 }
 
+/** Marks a browser that signed in before, so failed guesses by others do not lock its owner out. */
+export function deviceCookieName(secure: boolean) {
+  return secure ? '__Host-mailpanel-device' : 'mailpanel-device';
+}
+
 export function csrfCookieName(secure: boolean) {
   return secure ? '__Host-mailpanel-csrf' : 'mailpanel-csrf';
 }

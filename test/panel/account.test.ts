@@ -65,6 +65,33 @@ describe('TOTP second factor', () => {
   });
 });
 
+describe('every TOTP code check is throttled', () => {
+  it('wrong codes to confirm and to disable end in 429, right code included, from a session', async () => {
+    const c = new PanelClient(t.app);
+    await c.login(w.B.resellerUser.email, PASSWORD, '198.51.100.40');
+    await c.get('/account');
+    const started = await c.post('/account/totp/start', {});
+    const secret = /<code id="totp-secret">([A-Z2-7]+)<\/code>/.exec(started.body)![1];
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await c.post('/account/totp/confirm', { code: String(100000 + i) }, { remoteAddress: '198.51.100.40' })).statusCode);
+    expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
+    expect(statuses).toContain(429);
+    expect((await c.post('/account/totp/confirm', { code: codeFor(secret) }, { remoteAddress: '198.51.100.40' })).statusCode).toBe(429);
+
+    // Enabled from another address; then the disable form is guessed at.
+    await t.db.updateTable('users').set({ totp_enabled: true, totp_secret: secret }).where('email', '=', w.B.resellerUser.email).execute();
+    const d = new PanelClient(t.app);
+    await d.login(w.B.resellerUser.email, PASSWORD, '198.51.100.41');
+    await d.get('/login/totp');
+    expect((await d.post('/login/totp', { code: codeFor(secret) }, { remoteAddress: '198.51.100.41' })).statusCode).toBe(303);
+    await d.get('/account');
+    const disable: number[] = [];
+    for (let i = 0; i < 150 && !disable.includes(429); i++) disable.push((await d.post('/account/totp/disable', { code: String(200000 + i) }, { remoteAddress: '198.51.100.41' })).statusCode);
+    expect(disable).toContain(429);
+    expect(disable.length).toBeLessThanOrEqual(20);
+  });
+});
+
 describe('acting as a customer', () => {
   it('switches to a new session scoped to the customer, audited, and back', async () => {
     const c = new PanelClient(t.app);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAILURE_LIMIT } from '../../server/auth/throttle.js';
+import { ACCOUNT_ADDRESS_LIMIT, ADDRESS_LIMIT, DEVICE_LIMIT, HARD_LIMIT, SOFT_LIMIT } from '../../server/auth/throttle.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD, seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
@@ -90,22 +90,72 @@ describe('panel login', () => {
     await t.db.updateTable('customers').set({ active: true }).where('id', '=', w.B.customer.id).execute();
   });
 
-  it(`refuses the ${FAILURE_LIMIT + 1}st failed login of an hour, even with the right password`, async () => {
+  it('stops an address after its failures on one account, and an address guessing across accounts', async () => {
     const c = new PanelClient(t.app);
     await c.get('/login');
     const ip = '203.0.113.7';
-    for (let i = 0; i < FAILURE_LIMIT; i++) {
-      const res = await c.post('/login', { email: w.A.resellerUser.email, password: `wrong ${i}` }, { remoteAddress: ip });
-      expect(res.statusCode).toBe(401);
+    for (let i = 0; i < ACCOUNT_ADDRESS_LIMIT; i++) {
+      expect((await c.post('/login', { email: w.A.resellerUser.email, password: `wrong ${i}` }, { remoteAddress: ip })).statusCode).toBe(401);
     }
-    const blocked = await c.post('/login', { email: w.A.resellerUser.email, password: PASSWORD }, { remoteAddress: ip });
-    expect(blocked.statusCode).toBe(429);
-    // Another account from the same address is blocked too; the window ends after an hour.
-    const other = await c.post('/login', { email: w.B.resellerUser.email, password: PASSWORD }, { remoteAddress: ip });
-    expect(other.statusCode).toBe(429);
-    const ttl = await t.app.redis.ttl(`${t.config.redisPrefix}:login-fail:ip:${ip}`);
+    // Throttled before the password is looked at: the right one is refused too.
+    expect((await c.post('/login', { email: w.A.resellerUser.email, password: PASSWORD }, { remoteAddress: ip })).statusCode).toBe(429);
+    const wide = '203.0.113.8';
+    for (let i = 0; i < ADDRESS_LIMIT; i++) await t.app.throttle.failed({ kind: 'login', account: `nobody${i}@example.org`, ip: wide });
+    expect((await c.post('/login', { email: w.B.resellerUser.email, password: PASSWORD }, { remoteAddress: wide })).statusCode).toBe(429);
+    const ttl = await t.app.redis.ttl(`${t.config.redisPrefix}:secret-fail:login:ip:${wide}`);
     expect(ttl).toBeGreaterThan(3500);
     expect(ttl).toBeLessThanOrEqual(3600);
+  });
+
+  it('cannot be used to lock the owner out: an address with no failures, or a known device, still signs in', async () => {
+    const owner = w.operator.email;
+    // The owner signs in once from a laptop: it is now a known device.
+    const laptop = new PanelClient(t.app);
+    expect((await laptop.login(owner, PASSWORD, '198.51.100.1')).statusCode).toBe(303);
+    await laptop.post('/logout', {});
+    // An attacker guesses from one address until throttled...
+    const attacker = new PanelClient(t.app);
+    await attacker.get('/login');
+    for (let i = 0; i < SOFT_LIMIT; i++) await attacker.post('/login', { email: owner, password: `guess ${i}` }, { remoteAddress: '192.0.2.66' });
+    expect((await attacker.post('/login', { email: owner, password: 'guess again' }, { remoteAddress: '192.0.2.66' })).statusCode).toBe(429);
+    // ...while the owner signs in from home, an address without failures, and from the laptop.
+    expect((await new PanelClient(t.app).login(owner, PASSWORD, '198.51.100.2')).statusCode).toBe(303);
+    expect((await laptop.login(owner, PASSWORD, '198.51.100.3')).statusCode).toBe(303);
+    await laptop.post('/logout', {});
+    // A botnet: failures from many addresses up to the hard limit. No new address may try any more...
+    for (let i = 0; i < HARD_LIMIT; i++) await t.app.throttle.failed({ kind: 'login', account: owner, ip: `10.9.${i >> 8}.${i & 255}` });
+    expect((await new PanelClient(t.app).login(owner, PASSWORD, '198.51.100.4')).statusCode).toBe(429);
+    // ...but the known device still signs in, and its own failures are counted on their own.
+    expect((await laptop.login(owner, PASSWORD, '198.51.100.5')).statusCode).toBe(303);
+    await laptop.post('/logout', {});
+    await laptop.get('/login');
+    for (let i = 0; i < DEVICE_LIMIT; i++) expect((await laptop.post('/login', { email: owner, password: `typo ${i}` }, { remoteAddress: '198.51.100.5' })).statusCode).toBe(401);
+    expect((await laptop.post('/login', { email: owner, password: PASSWORD }, { remoteAddress: '198.51.100.5' })).statusCode).toBe(429);
+  });
+
+  it('answers a suspended customer like a wrong password, right password or not', async () => {
+    await t.db.updateTable('customers').set({ active: false }).where('id', '=', w.B.customer.id).execute();
+    try {
+      const c = new PanelClient(t.app);
+      const right = await c.login(w.B.customerUser.email, PASSWORD, '198.51.100.20');
+      const wrong = await c.login(w.B.customerUser.email, 'not the password', '198.51.100.21');
+      expect(right.statusCode).toBe(401);
+      expect(wrong.statusCode).toBe(401);
+      const masked = (html: string) => html.replace(/name="_csrf" value="[^"]+"/g, '').replace(/"x-csrf-token": "[^"]+"/g, '');
+      expect(masked(right.body)).toBe(masked(wrong.body));
+    } finally {
+      await t.db.updateTable('customers').set({ active: true }).where('id', '=', w.B.customer.id).execute();
+    }
+  });
+
+  it('signing out clears the session cookie with the attributes it was set with', async () => {
+    const c = new PanelClient(t.app);
+    await c.login(w.A.customerUser.email, PASSWORD, '198.51.100.30');
+    const res = await c.post('/logout', {});
+    const cleared = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((h) => h.startsWith('__Host-mailpanel='));
+    expect(cleared).toBeDefined();
+    expect(cleared).toMatch(/; Secure/);
+    expect(cleared).toMatch(/; Path=\//);
   });
 
   it('never logs passwords or session tokens', () => {
