@@ -15,6 +15,18 @@ const within = <T>(ms: number, p: Promise<T>) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
 
 /** Health, readiness, Prometheus metrics and the queue board for operators. */
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** True only when the browser says the request comes from a page of our own origin. */
+function sameOrigin(req: FastifyRequest, publicUrl: string): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin';
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  const host = req.headers.host;
+  return origin === new URL(publicUrl).origin || (host !== undefined && (origin === `https://${host}` || origin === `http://${host}`));
+}
+
 export async function opsRoutes(app: FastifyInstance) {
   const queueNames = async () => {
     const nodes = await app.db.selectFrom('mailboxes').select('node').distinct().execute();
@@ -55,7 +67,15 @@ export async function opsRoutes(app: FastifyInstance) {
     scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       const token = req.cookies[sessionCookie];
       const s = token ? await resumeSession(app.db, token, app.config.sessionIdleSeconds, app.config.sessionAbsoluteSeconds) : undefined;
-      if (!s || s.role !== 'operator' || s.pending_totp || s.acting_customer_id) return reply.redirect(`/login?next=${encodeURIComponent('/admin/queues')}`, 303);
+      if (!s || s.role !== 'operator' || s.pending_totp || s.acting_customer_id) return reply.redirect(`/login?next=${encodeURIComponent('/admin/queues/')}`, 303);
+      // bull-board's own requests carry no CSRF token of ours: a change must come from a page of this
+      // origin, which browsers say in Sec-Fetch-Site or Origin (never sent right by a cross-site form).
+      if (STATE_CHANGING.has(req.method) && !sameOrigin(req, app.config.publicUrl)) {
+        return reply.code(403).send({ error: 'forbidden', message: 'Cross-site request refused.' });
+      }
+      // The UI's <base> and its relative URLs need the trailing slash (the nav links here).
+      const bare = req.url.split('?')[0];
+      if (req.method === 'GET' && bare === '/admin/queues') return reply.redirect('/admin/queues/', 301);
     });
     const adapter = new FastifyAdapter();
     adapter.setBasePath('/admin/queues');

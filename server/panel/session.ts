@@ -51,7 +51,7 @@ export async function panelSession(app: FastifyInstance) {
         if (!req.session.pending_totp) req.principal = principalFromSession(req.session, req.ip);
         else if (!req.routeOptions.config.secondFactor && !req.routeOptions.config.public) return reply.redirect('/login/totp', 303);
       } else {
-        reply.clearCookie(name, { path: '/' });
+        reply.clearCookie(name, cookieOptions(cookieSecure));
       }
     }
     if (!req.session && req.routeOptions.config.public) {
