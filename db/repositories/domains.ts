@@ -1,5 +1,5 @@
 import type { Db } from '../database.js';
-import { containing, domainsInScope, type Page, type Paged, type Scope } from './scope.js';
+import { containing, domainsInScope, escapeLike, type Page, type Paged, type Scope } from './scope.js';
 
 export interface DomainRow {
   id: number;
@@ -39,6 +39,20 @@ export function getDomainByName(db: Db, scope: Scope, name: string): Promise<Dom
 
 export function domainExists(db: Db, name: string) {
   return db.selectFrom('domains').select('id').where('name', '=', name).executeTakeFirst();
+}
+
+/**
+ * Domains above or below `name` in the DNS tree (a.example for mail.a.example, and the reverse),
+ * with their customers: a subdomain belongs with its parent.
+ */
+export function relatedDomains(db: Db, name: string) {
+  const labels = name.split('.');
+  const parents = labels.slice(1, -1).map((_, i) => labels.slice(i + 1).join('.'));
+  return db
+    .selectFrom('domains')
+    .select(['name', 'customer_id'])
+    .where((eb) => eb.or([...(parents.length ? [eb('name', 'in', parents)] : []), eb('name', 'like', `%.${escapeLike(name)}`)]))
+    .execute();
 }
 
 export function insertDomain(db: Db, values: { customer_id: number; name: string; node?: string }) {

@@ -42,3 +42,8 @@ export function redirectAfterPost(req: FastifyRequest, reply: FastifyReply, to: 
   if (req.headers['hx-request']) return reply.header('HX-Redirect', to).code(204).send();
   return reply.redirect(to, 303);
 }
+
+/** The notice a page shows for `?notice=key`: only the page's own keys, never a prototype's. */
+export function noticeFor(notices: Record<string, string>, key: string | undefined): string | null {
+  return key !== undefined && Object.hasOwn(notices, key) ? notices[key] : null;
+}

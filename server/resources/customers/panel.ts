@@ -8,7 +8,7 @@ import { listResellers } from '../../../db/repositories/resellers.js';
 import { listUsersOf } from '../../../db/repositories/users.js';
 import { assertRole } from '../../auth/principal.js';
 import { attempt, formSchema, text } from '../../panel/forms.js';
-import { redirectAfterPost, render } from '../../panel/render.js';
+import { noticeFor, redirectAfterPost, render } from '../../panel/render.js';
 import { planLimitsFor } from '../mailboxes/service.js';
 import { checkLogin, createLogin } from '../resellers/service.js';
 import { createCustomer, getCustomerOr404, updateCustomer } from './service.js';
@@ -57,7 +57,7 @@ export async function customersPanel(app: FastifyInstance) {
   }
 
   app.get('/customers', { schema: { querystring: CustomerListQuery } }, async (req, reply) =>
-    showList(req, reply, { notice: NOTICES[(req.query as { notice?: string }).notice ?? ''] ?? null }),
+    showList(req, reply, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
   );
 
   app.post(
@@ -89,7 +89,7 @@ export async function customersPanel(app: FastifyInstance) {
   );
 
   app.get('/customers/:id', { schema: { params: IdParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } }, async (req, reply) =>
-    showCustomer(req, reply, (req.params as { id: number }).id, { notice: NOTICES[(req.query as { notice?: string }).notice ?? ''] ?? null }),
+    showCustomer(req, reply, (req.params as { id: number }).id, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
   );
 
   app.post(

@@ -6,7 +6,7 @@ import { listMailboxes } from '../../../db/repositories/mailboxes.js';
 import { asciiSearch } from '../../domain/address.js';
 import { oneOf } from '../../api/schemas.js';
 import { attempt, formSchema, text } from '../../panel/forms.js';
-import { redirectAfterPost, render } from '../../panel/render.js';
+import { noticeFor, redirectAfterPost, render } from '../../panel/render.js';
 import { planLimitsFor } from '../mailboxes/service.js';
 import { getCustomerOr404 } from '../customers/service.js';
 import { createDomain, deleteDomain, getDomainOr404 } from './service.js';
@@ -78,7 +78,7 @@ export async function domainsPanel(app: FastifyInstance) {
       listMailboxes(app.db, req.principal!, { domainId: domain.id, search: query.q?.trim().toLowerCase(), limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, sort: query.sort, desc: (query.order ?? (query.sort === 'fullness' ? 'desc' : 'asc')) === 'desc' }),
       planLimitsFor(app.db, domain.customer_id),
     ]);
-    const data = { title: domain.name, domain, mailboxes: mailboxes.items, total: mailboxes.total, page, pages: Math.max(1, Math.ceil(mailboxes.total / PAGE_SIZE)), query, limits, notice: NOTICES[query.notice ?? ''] ?? null };
+    const data = { title: domain.name, domain, mailboxes: mailboxes.items, total: mailboxes.total, page, pages: Math.max(1, Math.ceil(mailboxes.total / PAGE_SIZE)), query, limits, notice: noticeFor(NOTICES, query.notice) };
     // htmx search-as-you-type swaps only the table.
     if (req.headers['hx-request'] && req.headers['hx-target'] === 'mailbox-table') return render(req, reply, 'partials/mailbox-table', data);
     return render(req, reply, 'domain', data);

@@ -30,6 +30,10 @@ export async function createDomain(db: Db, p: Principal, customerId: number, nam
   if (node !== undefined && p.role !== 'operator') throw new AppError('validation', 'Only the operator chooses the storage node.', 'node');
   if (node !== undefined && !NODE_NAME.test(node)) throw new AppError('validation', 'A node name is 1-32 lowercase letters, digits or "-".', 'node');
   if (await repo.domainExists(db, checked.value)) throw new AppError('conflict', `The domain ${displayDomain(checked.value)} is already in use.`, 'name');
+  // mail.<someone else's domain> would let one tenant receive mail under another's name.
+  if ((await repo.relatedDomains(db, checked.value)).some((d) => d.customer_id !== customer.id)) {
+    throw new AppError('conflict', `${displayDomain(checked.value)} is part of a domain of another customer (or contains one): it can only be added to that customer.`, 'name');
+  }
   try {
     return await db.transaction().execute(async (trx) => {
       const d = await repo.insertDomain(trx, { customer_id: customer.id, name: checked.value, ...(node && { node }) });

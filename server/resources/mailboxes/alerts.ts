@@ -6,6 +6,18 @@ import type { Queues } from '../../../jobs/queues.js';
 
 export type AlertRows = Awaited<ReturnType<typeof listAlerts>>;
 
+/**
+ * What a principal may see of a mailbox's alerts: a customer sees its own deliveries with a plain
+ * status, not the reseller's contact address nor the relay's raw error text (staff see both).
+ */
+export function visibleAlerts(rows: AlertRows, role: string): AlertRows {
+  if (role !== 'customer') return rows;
+  return rows.map((a) => ({
+    ...a,
+    deliveries: a.deliveries.filter((d) => d.recipient !== 'reseller').map((d) => ({ ...d, last_error: d.last_error === null ? null : 'The mail server did not accept the message.' })),
+  }));
+}
+
 export function alertsView(rows: AlertRows) {
   return rows.map((a) => ({
     kind: a.kind,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../../api/schemas.js';
 import { listAlerts } from '../../../db/repositories/alerts.js';
-import { alertsView, reevaluateAfterQuotaChange } from './alerts.js';
+import { alertsView, reevaluateAfterQuotaChange, visibleAlerts } from './alerts.js';
 import { Alert, Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
 import { deleteMailbox, getMailboxOr404, mailboxView, requestScan, updateMailbox, usageView } from './service.js';
 
@@ -21,7 +21,7 @@ export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/mailboxes/:address/alerts', { schema: { tags, params: MailboxParams, response: { 200: Type.Object({ items: Type.Array(Alert) }), ...errorResponses } } }, async (req) => {
     const m = await getMailboxOr404(app.db, req.principal!, req.params.address);
-    return { items: alertsView(await listAlerts(app.db, m.id)) };
+    return { items: alertsView(visibleAlerts(await listAlerts(app.db, m.id), req.principal!.role)) };
   });
 
   app.delete('/mailboxes/:address', { schema: { tags, params: MailboxParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {

@@ -3,13 +3,13 @@ import { Type } from 'typebox';
 import { parseSize } from '../../domain/quota.js';
 import { AppError } from '../../errors.js';
 import { attempt, checkbox, formSchema, text } from '../../panel/forms.js';
-import { redirectAfterPost, render } from '../../panel/render.js';
+import { noticeFor, redirectAfterPost, render } from '../../panel/render.js';
 import { listAlerts } from '../../../db/repositories/alerts.js';
 import { usageSamples } from '../../../db/repositories/overview.js';
 import { growth } from '../../domain/growth.js';
 import { usageChart } from '../../panel/chart.js';
 import { getDomainOr404 } from '../domains/service.js';
-import { reevaluateAfterQuotaChange } from './alerts.js';
+import { reevaluateAfterQuotaChange, visibleAlerts } from './alerts.js';
 import { createMailbox, deleteMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from './service.js';
 
 const HISTORY_DAYS = 30;
@@ -39,7 +39,7 @@ export async function mailboxesPanel(app: FastifyInstance) {
     const m = await getMailboxOr404(app.db, req.principal!, address);
     const [limits, alerts, samples] = await Promise.all([
       planLimitsFor(app.db, m.customer_id),
-      listAlerts(app.db, m.id, 20),
+      listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
       usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
     ]);
     const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
@@ -70,7 +70,7 @@ export async function mailboxesPanel(app: FastifyInstance) {
   });
 
   app.get('/mailboxes/:address', { schema: { params: AddressParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } }, async (req, reply) =>
-    showMailbox(req, reply, (req.params as { address: string }).address, { notice: NOTICES[(req.query as { notice?: string }).notice ?? ''] ?? null }),
+    showMailbox(req, reply, (req.params as { address: string }).address, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
   );
 
   // One handler per form keeps each form's errors next to its own fields.
