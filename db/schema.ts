@@ -29,6 +29,8 @@ export interface PlansTable {
   alert_recipients: Generated<string[]>;
   reminder_days: Generated<number>;
   alert_texts: unknown;
+  /** How long a deleted mailbox stays restorable (days). */
+  deleted_retention_days: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -96,6 +98,28 @@ export interface MailboxUsageTable {
   drift_at: Date | null;
 }
 
+export type DeletedState = 'moving' | 'kept' | 'restoring' | 'purging';
+
+export interface DeletedMailboxesTable {
+  id: Generated<number>;
+  customer_id: number;
+  domain_name: string;
+  local_part: string;
+  address: string;
+  password_hash: string;
+  quota_bytes: Int8;
+  imap_enabled: boolean;
+  pop3_enabled: boolean;
+  active: boolean;
+  node: string;
+  maildir: string;
+  used_bytes: Int8 | null;
+  created_at: Date;
+  deleted_at: Generated<Date>;
+  purge_after: Date;
+  state: Generated<DeletedState>;
+}
+
 /** Written by Dovecot's quota_clone plugin through its dict service (deploy/dovecot). */
 export interface DovecotQuotaTable {
   username: string;
@@ -126,6 +150,15 @@ export interface UsersTable {
   totp_secret: string | null;
   totp_enabled: Generated<boolean>;
   totp_last_step: number | null;
+}
+
+export interface PasswordResetsTable {
+  token_hash: string;
+  user_id: number;
+  kind: 'staff' | 'email';
+  created_at: Generated<Date>;
+  expires_at: Date;
+  used_at: Date | null;
 }
 
 export interface SessionsTable {
@@ -219,6 +252,8 @@ export interface Database {
   mailboxes: MailboxesTable;
   mailbox_usage: MailboxUsageTable;
   dovecot_quota: DovecotQuotaTable;
+  deleted_mailboxes: DeletedMailboxesTable;
+  password_resets: PasswordResetsTable;
   usage_samples: UsageSamplesTable;
   alert_state: AlertStateTable;
   alerts: AlertsTable;

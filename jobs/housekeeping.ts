@@ -2,12 +2,33 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { deleteExpiredSessions } from '../db/repositories/sessions.js';
 import { pruneSamples } from './usage-store.js';
+import { expiredDeleted, setDeletedState, unmovedDeleted } from '../db/repositories/deleted-mailboxes.js';
+import { addFilesJob, type Queues } from './queues.js';
+
+/**
+ * Deleted mailboxes past their retention are purged on their nodes; a step whose job was lost (Redis
+ * restarted without its data, the queue away at deletion) is queued again.
+ */
+async function queueDeletedMailboxFiles(db: Db, queues: Queues) {
+  let purges = 0;
+  for (const rec of await expiredDeleted(db)) {
+    if (await setDeletedState(db, rec.id, ['kept'], 'purging')) {
+      await addFilesJob(queues, rec.node, 'mailbox-purge', rec.id);
+      purges++;
+    }
+  }
+  const stuck = await unmovedDeleted(db, 10);
+  const step = { moving: 'mailbox-trash', restoring: 'mailbox-restore', purging: 'mailbox-purge' } as const;
+  for (const rec of stuck) await addFilesJob(queues, rec.node, step[rec.state as keyof typeof step], rec.id);
+  return { purges, requeued: stuck.length };
+}
 
 /**
  * Daily: old usage samples, ended sessions and setup links, and secrets an import left behind (a
  * job lost with Redis, or generated passwords nobody downloaded) are removed.
  */
-export async function housekeeping(db: Db, opts: { sampleRetentionDays: number; sessionAbsoluteSeconds: number }) {
+export async function housekeeping(db: Db, opts: { sampleRetentionDays: number; sessionAbsoluteSeconds: number }, queues: Queues) {
+  const deleted = await queueDeletedMailboxFiles(db, queues);
   const samples = await pruneSamples(db, opts.sampleRetentionDays);
   const sessions = await deleteExpiredSessions(db, opts.sessionAbsoluteSeconds);
   const tokens = await db.deleteFrom('setup_tokens').where(sql<boolean>`expires_at < now() OR used_at IS NOT NULL`).executeTakeFirst();
@@ -24,6 +45,7 @@ export async function housekeeping(db: Db, opts: { sampleRetentionDays: number; 
     .where(sql<boolean>`coalesce(finished_at, created_at) < now() - interval '7 days'`)
     .executeTakeFirst();
   return {
+    ...deleted,
     samples,
     sessions,
     setupTokens: Number(tokens.numDeletedRows),

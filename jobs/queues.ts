@@ -71,3 +71,10 @@ export async function addChunks(queues: Queues, node: string, ranges: { fromId: 
     ranges.map((r) => ({ name: 'scan-chunk' as const, data: { node, fromId: r.fromId, toId: r.toId }, opts: { deduplication: { id: `chunk-${r.fromId}` } } })),
   );
 }
+
+export type FilesJob = 'mailbox-trash' | 'mailbox-restore' | 'mailbox-purge';
+
+/** A step on a deleted mailbox's files, on its node; one per record and step at a time. */
+export async function addFilesJob(queues: Queues, node: string, name: FilesJob, deletedId: number) {
+  await queues.add(scanQueueName(node), name, { deletedId }, { deduplication: { id: `${name}-${deletedId}` } });
+}

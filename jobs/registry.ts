@@ -14,12 +14,16 @@ export interface JobData {
   'alerts-sweep': Record<string, never>;
   'import-mailboxes': { importId: number };
   'quota-recalc': { mailboxId: number };
+  'mailbox-trash': { deletedId: number };
+  'mailbox-restore': { deletedId: number };
+  'mailbox-purge': { deletedId: number };
 }
 export type JobName = keyof JobData;
 
-export const JOB_NAMES = ['scan-mailbox', 'scan-chunk', 'scan-fanout', 'housekeeping', 'send-alert', 'alerts-sweep', 'import-mailboxes', 'quota-recalc'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['scan-mailbox', 'scan-chunk', 'scan-fanout', 'housekeeping', 'send-alert', 'alerts-sweep', 'import-mailboxes', 'quota-recalc', 'mailbox-trash', 'mailbox-restore', 'mailbox-purge'] as const satisfies readonly JobName[];
 
-export type Handler<N extends JobName> = (job: Job<JobData[N], unknown, N>) => Promise<unknown>;
+/** `token` is the worker's lock token, for handlers that move their own job (e.g. back to delayed). */
+export type Handler<N extends JobName> = (job: Job<JobData[N], unknown, N>, token?: string) => Promise<unknown>;
 export type Handlers = { [N in JobName]: Handler<N> };
 
 /** Refuses to start a worker whose handler table misses a job, so no job can sit unprocessed. */

@@ -17,6 +17,7 @@ import { ScanPool } from './scan/index.js';
 import { MAINTENANCE_QUEUE, Queues, addRecalcs, scanQueueName } from './queues.js';
 import { UsageFeed } from './feed/usage-feed.js';
 import { quotaRecalcHandler } from './handlers/quota-recalc.js';
+import { mailboxFilesHandlers } from './handlers/mailbox-files.js';
 import type { WriteOutcome } from './usage-store.js';
 import { driftDetected } from '../server/metrics.js';
 import { checkHandlers, type Handlers, type JobName } from './registry.js';
@@ -31,6 +32,9 @@ export interface WorkerOptions {
 }
 
 export class RedisPolicyError extends Error {}
+
+/** Imports of different customers running side by side; hashing runs on libuv's threads. */
+const IMPORT_CONCURRENCY = 4;
 
 /** An evicting Redis silently drops queued jobs and locks; workers refuse to run on one. */
 async function requireNoEviction(redis: ReturnType<typeof createRedis>, log: Logger) {
@@ -86,21 +90,23 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     'scan-mailbox': scanMailboxHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, writer, logger: log, now }),
     'scan-chunk': scanChunkHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, driftBytes: config.driftBytes, pool, logger: log, onWritten: afterWrite, now }),
     'scan-fanout': scanFanoutHandler(db, queues),
-    'housekeeping': async () => housekeeping(db, config),
+    'housekeeping': async () => housekeeping(db, config, queues),
     'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
     'alerts-sweep': async () => sweepAlerts(db, queues, now()),
     'import-mailboxes': importMailboxesHandler({ db, minPasswordLength: config.minPasswordLength, logger: log }),
     'quota-recalc': quotaRecalcHandler({ db, node: config.node, mailRoot: config.mailRoot, doveadm: config.doveadm, logger: log }),
+    ...mailboxFilesHandlers({ db, node: config.node, mailRoot: config.mailRoot, logger: log }),
   };
   checkHandlers(handlers);
 
-  const dispatch = async (job: Job) => (handlers[job.name as JobName] as (j: Job) => Promise<unknown>)(job);
+  const dispatch = async (job: Job, token?: string) => (handlers[job.name as JobName] as (j: Job, t?: string) => Promise<unknown>)(job, token);
   const workerConnection = createRedis(config.redisUrl, { forWorker: true, name: 'mailpanel-worker' });
   const common = { connection: workerConnection, prefix: config.redisPrefix, stalledInterval: config.stalledMs, lockDuration: config.stalledMs, maxStalledCount: 1 };
   const workers = [new Worker(scanQueueName(config.node), dispatch, { ...common, concurrency: config.scanConcurrency })];
   if (opts.maintenance) {
     workers.push(new Worker(MAINTENANCE_QUEUE, dispatch, { ...common, concurrency: 1 }));
-    workers.push(new Worker(IMPORTS_QUEUE, dispatch, { ...common, concurrency: 1 }));
+    // Several customers' imports at once; one at a time per customer (see claimRun).
+    workers.push(new Worker(IMPORTS_QUEUE, dispatch, { ...common, concurrency: IMPORT_CONCURRENCY }));
     workers.push(
       new Worker(ALERTS_QUEUE, dispatch, {
         ...common,

@@ -14,6 +14,7 @@ import { Queues } from '../jobs/queues.js';
 import type { Db } from '../db/database.js';
 import { apiRoutes } from './api/index.js';
 import { SecretThrottle } from './auth/throttle.js';
+import { createMailer } from './alerts/mailer.js';
 import type { Config } from './config.js';
 import { opsRoutes } from './ops/index.js';
 import { panelRoutes } from './panel/index.js';
@@ -76,6 +77,8 @@ export async function buildApp(deps: AppDeps) {
   app.decorate('queues', deps.queues ?? new Queues(deps.redis, deps.config.redisPrefix));
   app.addHook('onClose', async () => app.queues.close());
   app.decorate('throttle', new SecretThrottle(deps.redis, deps.config.redisPrefix));
+  app.decorate('mailer', createMailer(deps.config.smtpUrl, deps.config.alertFrom));
+  app.addHook('onClose', async () => app.mailer.close());
   app.decorateRequest('principal', null);
   app.decorateRequest('session', null);
   app.decorateRequest('sessionToken', null);

@@ -7,6 +7,7 @@ import type { SessionInfo } from './auth/sessions.js';
 import type { Config } from './config.js';
 import type { SecretThrottle } from './auth/throttle.js';
 import type { Queues } from '../jobs/queues.js';
+import type { Mailer } from './alerts/mailer.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,6 +16,8 @@ declare module 'fastify' {
     redis: Redis;
     throttle: SecretThrottle;
     queues: Queues;
+    /** The panel's own mail (password links), through SMTP_URL. */
+    mailer: Mailer;
     routeTable: { method: string; url: string; schema?: Record<string, unknown> }[];
   }
   interface FastifyRequest {

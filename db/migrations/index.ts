@@ -9,6 +9,8 @@ import * as totpSteps from './2026-11-26T1900-totp-steps.js';
 import * as domainNode from './2026-11-26T2000-domain-node.js';
 import * as usageOnMailboxes from './2026-11-26T2100-usage-on-mailboxes.js';
 import * as usageFeed from './2026-12-03T1000-usage-feed.js';
+import * as deletedMailboxes from './2026-12-03T1100-deleted-mailboxes.js';
+import * as passwordResets from './2026-12-03T1200-password-resets.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
@@ -22,4 +24,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T2000-domain-node': domainNode,
   '2026-11-26T2100-usage-on-mailboxes': usageOnMailboxes,
   '2026-12-03T1000-usage-feed': usageFeed,
+  '2026-12-03T1100-deleted-mailboxes': deletedMailboxes,
+  '2026-12-03T1200-password-resets': passwordResets,
 };

@@ -43,6 +43,16 @@ export function listKeys(db: Db, resellerId: number | null) {
     .execute();
 }
 
+/** One key of the reseller (any key for the operator, resellerId null). */
+export function getKey(db: Db, id: number, resellerId: number | null) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'prefix', 'name', 'revoked_at', 'last_used_at'])
+    .where('id', '=', id)
+    .$if(resellerId !== null, (qb) => qb.where('reseller_id', '=', resellerId!))
+    .executeTakeFirst();
+}
+
 export async function revokeKey(db: Db, id: number, resellerId: number | null) {
   const res = await db
     .updateTable('api_keys')

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { Db } from '../database.js';
+import type { DeletedMailboxesTable } from '../schema.js';
 import { containing, domainsInScope, inScope, type Page, type Paged, type Scope } from './scope.js';
 import type { MailboxUpdate } from '../schema.js';
 
@@ -139,10 +141,29 @@ export async function updateMailbox(db: Db, id: number, values: Omit<MailboxUpda
   await db.updateTable('mailboxes').set({ ...values, updated_at: new Date() }).where('id', '=', id).execute();
 }
 
-export async function deleteMailbox(db: Db, id: number) {
-  await db.deleteFrom('mailboxes').where('id', '=', id).execute();
-}
-
 export async function setUsageLevel(db: Db, mailboxId: number, level: string) {
   await db.updateTable('mailbox_usage').set({ level }).where('mailbox_id', '=', mailboxId).execute();
+}
+
+/**
+ * Puts a deleted mailbox back (one transaction): its row as it was, the deleted record gone, the
+ * restore audited. Refused when the address is taken or the domain is not the customer's any more.
+ */
+export async function restoreMailboxRow(db: Db, rec: Selectable<DeletedMailboxesTable>): Promise<{ ok: true; mailboxId: number } | { ok: false; why: 'taken' | 'no_domain' }> {
+  return db.transaction().execute(async (trx) => {
+    const domain = await trx.selectFrom('domains as d').innerJoin('customers as c', 'c.id', 'd.customer_id').select(['d.id', 'c.reseller_id']).where('d.name', '=', rec.domain_name).where('d.customer_id', '=', rec.customer_id).forUpdate().executeTakeFirst();
+    if (!domain) return { ok: false as const, why: 'no_domain' as const };
+    if (await trx.selectFrom('mailboxes').select('id').where('address', '=', rec.address).executeTakeFirst()) return { ok: false as const, why: 'taken' as const };
+    const row = await trx
+      .insertInto('mailboxes')
+      .values({ domain_id: domain.id, local_part: rec.local_part, address: rec.address, password_hash: rec.password_hash, quota_bytes: rec.quota_bytes, imap_enabled: rec.imap_enabled, pop3_enabled: rec.pop3_enabled, active: rec.active, maildir: rec.maildir, node: rec.node, created_at: rec.created_at })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx.deleteFrom('deleted_mailboxes').where('id', '=', rec.id).execute();
+    await trx
+      .insertInto('audit_log')
+      .values({ actor: 'worker', reseller_id: domain.reseller_id, customer_id: rec.customer_id, action: 'mailbox.restored', object_type: 'mailbox', object_id: rec.address, after: JSON.stringify({ deletedId: rec.id }) })
+      .execute();
+    return { ok: true as const, mailboxId: row.id };
+  });
 }

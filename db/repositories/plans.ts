@@ -18,6 +18,7 @@ export interface PlanValues {
   name: string;
   default_quota_bytes: number;
   max_quota_bytes: number | null;
+  deleted_retention_days?: number;
   max_mailboxes: number | null;
   max_storage_bytes: number | null;
 }

@@ -7,10 +7,12 @@ export interface AlertMessage {
   to: string;
   subject: string;
   text: string;
-  html: string;
+  /** Quota warnings come with HTML too; the panel's own notices (password links) are plain text. */
+  html?: string;
   /** Deterministic per delivery, e.g. "<alert-123-mailbox@mailpanel.invalid>", so a resend after a crash is recognisable. */
   messageId: string;
-  kind: AlertKind;
+  /** The warning's kind, in X-Mailpanel-Alert; absent for mail that is not a quota warning. */
+  kind?: AlertKind;
 }
 
 export interface Mailer {
@@ -53,7 +55,7 @@ export function createMailer(smtpUrl: string, from: string, options: MailerOptio
           'Auto-Submitted': 'auto-generated',
           // Exchange/Outlook ignore Auto-Submitted for out-of-office replies; this header stops those.
           'X-Auto-Response-Suppress': 'All',
-          'X-Mailpanel-Alert': message.kind,
+          ...(message.kind && { 'X-Mailpanel-Alert': message.kind }),
         },
       });
       return { messageId: String(info.messageId ?? message.messageId) };

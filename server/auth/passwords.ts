@@ -1,4 +1,8 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
+import * as de from '@zxcvbn-ts/language-de';
+import * as en from '@zxcvbn-ts/language-en';
 
 // Dovecot 2.3 verifies "{ARGON2ID}$argon2id$v=19$m=..,t=..,p=.." (libsodium's parameter order, which
 // @node-rs/argon2 writes). Panel logins use the same format, so there is one way to hash a password.
@@ -27,11 +31,32 @@ export async function verifyNothing(password: string): Promise<false> {
   return false;
 }
 
-export function passwordProblem(password: string, minLength: number): string | null {
+// Strength is judged by zxcvbn-ts (Dropbox's estimator, maintained as TypeScript): it knows common
+// passwords, words (English and German), names, dates, keyboard walks and repeats, and is told the
+// account's own address so "the address itself" counts as guessable. Score 3 of 4 ("safely
+// unguessable") is required; loaded once, on the first check.
+let estimator: ZxcvbnFactory | undefined;
+function strength(password: string, related: string[]): number {
+  // Two l33t substitutions at most: "p@ssw0rd" is still caught, and a check costs ~7 ms, not ~25.
+  estimator ??= new ZxcvbnFactory({ dictionary: { ...common.dictionary, ...en.dictionary, ...de.dictionary }, graphs: common.adjacencyGraphs, translations: en.translations, l33tMaxSubstitutions: 2 });
+  // Long passwords are cut for the estimate (its cost grows with length); 100 characters are plenty.
+  return estimator.check(password.slice(0, 100), related.filter(Boolean)).score;
+}
+export const MIN_STRENGTH = 3;
+
+/**
+ * Why a new password is refused, or null; `related` are the account's own names (address, login).
+ * `estimate: false` applies the cheap rules only: a CSV upload checks thousands of rows in a web
+ * request, and its job estimates each row's strength when it creates the mailbox.
+ */
+export function passwordProblem(password: string, minLength: number, related: string[] = [], opts: { estimate?: boolean } = {}): string | null {
   if (password.length < minLength) return `The password must be at least ${minLength} characters long.`;
   if (password.length > 1024) return 'The password may be at most 1024 characters long.';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(password)) return 'The password may not contain control characters.';
+  if (opts.estimate === false) return null;
+  const parts = related.flatMap((r) => [r, ...r.split(/[@.]/)]).filter((r) => r.length >= 3);
+  if (strength(password, parts) < MIN_STRENGTH) return 'This password is too easy to guess (a common word or password, a name, a date, a pattern or repeat, or the address itself). Use a longer one, or a generated one.';
   return null;
 }
 

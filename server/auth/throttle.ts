@@ -19,7 +19,8 @@ export const DEVICE_LIMIT = 10;
 const WINDOW_SECONDS = 3600;
 const DEVICE_DAYS = 90;
 
-export type SecretKind = 'login' | 'totp' | 'mailbox';
+/** `reset`: password links, asked for by email and used. */
+export type SecretKind = 'login' | 'totp' | 'mailbox' | 'reset';
 
 export interface Attempt {
   kind: SecretKind;

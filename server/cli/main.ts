@@ -92,7 +92,7 @@ const commands: Record<string, Command> = {
       const email = checkContactEmail(String(values.email ?? ''));
       if (!email.ok) throw new AppError('validation', `--email: ${email.message}`);
       const password = await readStdin();
-      const weak = passwordProblem(password, config.minPasswordLength);
+      const weak = passwordProblem(password, config.minPasswordLength, [email.value]);
       if (weak) throw new AppError('validation', weak);
       if (await findUserByEmail(db, email.value)) throw new AppError('conflict', 'A login with this email address already exists.');
       await insertUser(db, { email: email.value, password_hash: await hashPassword(password), role: 'operator', reseller_id: null, customer_id: null });

@@ -37,3 +37,20 @@ export function checkFootprint(limits: PlanLimits, now: CustomerFootprint, addMa
   }
   return null;
 }
+
+/**
+ * Whether `rows` new mailboxes (with these quotas) fit the plan at all: a file that cannot fit is
+ * refused before any row is worked on (nothing hashed, nothing created).
+ */
+export function checkBatch(limits: PlanLimits, now: CustomerFootprint, quotas: number[]): LimitViolation | null {
+  if (limits.maxMailboxes !== null && now.mailboxes + quotas.length > limits.maxMailboxes) {
+    const room = Math.max(0, limits.maxMailboxes - now.mailboxes);
+    return { limit: 'max_mailboxes', message: `The plan allows at most ${limits.maxMailboxes} mailboxes; ${room} more fit, and this file has ${quotas.length}. Nothing was imported.` };
+  }
+  const adding = quotas.reduce((a, b) => a + b, 0);
+  if (limits.maxStorageBytes !== null && now.allocatedBytes + adding > limits.maxStorageBytes) {
+    const room = Math.max(0, limits.maxStorageBytes - now.allocatedBytes);
+    return { limit: 'max_storage_bytes', message: `The plan allows at most ${formatBytes(limits.maxStorageBytes)} of storage; ${formatBytes(room)} is left, and this file's mailboxes need ${formatBytes(adding)}. Nothing was imported.` };
+  }
+  return null;
+}

@@ -8,9 +8,10 @@ import { recordChange } from '../resources/audit/record.js';
 import { getCustomerOr404 } from '../resources/customers/service.js';
 import { assertRole } from '../auth/principal.js';
 import { formSchema } from './forms.js';
-import { redirectAfterPost, render } from './render.js';
+import { noticeFor, redirectAfterPost, render } from './render.js';
 import { cookieOptions } from './session.js';
 
+const NOTICES: Record<string, string> = { password: 'Your password was changed. Your other sessions were ended.' };
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 const CodeBody = formSchema({ code: Type.String({ maxLength: 10 }) });
 
@@ -24,7 +25,9 @@ export async function accountPanel(app: FastifyInstance) {
     return render(req, reply, 'account', { title: 'Account', totpEnabled: u.totp_enabled, pending, ...extra }, status);
   }
 
-  app.get('/account', async (req, reply) => show(req, reply));
+  app.get('/account', { schema: { querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } }, async (req, reply) =>
+    show(req, reply, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
+  );
 
   app.post('/account/totp/start', { schema: { body: formSchema({}) } }, async (req, reply) => {
     await app.db.updateTable('users').set({ totp_secret: newTotpSecret() }).where('id', '=', req.session!.user_id).where('totp_enabled', '=', false).execute();

@@ -34,9 +34,10 @@ export async function authPanel(app: FastifyInstance) {
 
   app.get('/', async (req, reply) => reply.redirect(HOME[req.principal!.role] ?? '/domains', 303));
 
-  app.get('/login', { ...open, schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) }) } }, async (req, reply) => {
+  app.get('/login', { ...open, schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })), notice: Type.Optional(Type.String({ maxLength: 40 })) }) } }, async (req, reply) => {
     if (req.session) return reply.redirect('/', 303);
-    return render(req, reply, 'login', { values: { next: (req.query as { next?: string }).next ?? '' } });
+    const q = req.query as { next?: string; notice?: string };
+    return render(req, reply, 'login', { values: { next: q.next ?? '' }, passwordSet: q.notice === 'password-set' });
   });
 
   app.post(
@@ -120,7 +121,7 @@ export async function authPanel(app: FastifyInstance) {
       const errors: Record<string, string> = {};
       const mail = checkContactEmail(email);
       if (!mail.ok) errors.email = mail.message;
-      const weak = passwordProblem(password, app.config.minPasswordLength);
+      const weak = passwordProblem(password, app.config.minPasswordLength, [email]);
       if (weak) errors.password = weak;
       if (Object.keys(errors).length) return render(req, reply, 'setup', { token, errors, values: { email } }, 400);
       const user = await app.db.transaction().execute(async (trx) => {

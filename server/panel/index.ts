@@ -2,6 +2,7 @@ import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
+import { loginsPanel } from '../resources/logins/panel.js';
 import { isBadText, isDatabaseDown } from '../http/unavailable.js';
 import { auditPanel } from '../resources/audit/panel.js';
 import { customersPanel } from '../resources/customers/panel.js';
@@ -46,6 +47,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(apiKeysPanel);
   await app.register(plansPanel);
   await app.register(accountPanel);
+  await app.register(loginsPanel);
   await app.register(overviewPanel);
   await app.register(importsPanel);
 }

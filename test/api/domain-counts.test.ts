@@ -5,17 +5,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDomainByName } from '../../db/repositories/domains.js';
 import { OPERATOR_SYSTEM } from '../../server/auth/principal.js';
 import { createDomain } from '../../server/resources/domains/service.js';
-import { createMailbox, deleteMailbox } from '../../server/resources/mailboxes/service.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createMailbox } from '../../server/resources/mailboxes/service.js';
+import { deleteMailbox } from '../../server/resources/deleted-mailboxes/service.js';
+import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
+import { Queues } from '../../jobs/queues.js';
+import { createRedis } from '../../server/redis.js';
 import { PASSWORD, seedTenants, type Tenants } from '../support/fixtures.js';
 
 let t: TestDatabase;
 let w: Tenants;
+let redis: ReturnType<typeof createRedis>;
+let queues: Queues;
 beforeAll(async () => {
   t = await createTestDatabase();
   w = await seedTenants(t.db);
+  redis = createRedis('redis://127.0.0.1:6379');
+  queues = new Queues(redis, testRedisPrefix());
 });
-afterAll(() => t.drop());
+afterAll(async () => {
+  await queues.close();
+  redis.disconnect();
+  await t.drop();
+});
 
 async function mismatches() {
   const { rows } = await sql<{ name: string; kept: number; real: number }>`
@@ -35,7 +46,7 @@ describe("a domain's mailbox count", () => {
       .values(['x1', 'x2', 'x3', 'x4'].map((lp) => ({ domain_id: d.id, local_part: lp, address: `${lp}@${domain}`, password_hash: 'x', quota_bytes: 1, maildir: `${domain}/${lp}/Maildir`, node: 'local' })))
       .execute();
     expect((await getDomainByName(t.db, OPERATOR_SYSTEM, domain))!.mailboxes).toBe(7);
-    await deleteMailbox(t.db, OPERATOR_SYSTEM, `one@${domain}`);
+    await deleteMailbox(t.db, queues, OPERATOR_SYSTEM, `one@${domain}`);
     await t.db.deleteFrom('mailboxes').where('local_part', 'in', ['x1', 'x2']).execute();
     expect((await getDomainByName(t.db, OPERATOR_SYSTEM, domain))!.mailboxes).toBe(4);
     expect(await mismatches()).toEqual([]);

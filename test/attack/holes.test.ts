@@ -81,3 +81,24 @@ describe('small holes', () => {
     expect(all).not.toContain('secret-next-value');
   });
 });
+
+describe('revoking an API key', () => {
+  it('asks first, naming the key, and revokes only when confirmed', async () => {
+    const c = new PanelClient(t.app);
+    await c.login(w.A.resellerUser.email);
+    const list = await c.get('/api-keys');
+    expect(list.body).toContain(`href="/api-keys/${w.A.keyId}/revoke"`);
+    const ask = await c.get(`/api-keys/${w.A.keyId}/revoke`);
+    expect(ask.statusCode).toBe(200);
+    expect(ask.body).toContain('key a');
+    expect(ask.body).toContain('cannot be used again');
+    // A one-click post (an old page, a script) gets the question, not the revocation.
+    const oneClick = await c.post(`/api-keys/${w.A.keyId}/revoke`, {});
+    expect(oneClick.statusCode).toBe(200);
+    expect((await t.db.selectFrom('api_keys').select('revoked_at').where('id', '=', w.A.keyId).executeTakeFirstOrThrow()).revoked_at).toBeNull();
+    const done = await c.post(`/api-keys/${w.A.keyId}/revoke`, { confirm: 'true' });
+    expect(done.statusCode).toBe(303);
+    expect((await t.db.selectFrom('api_keys').select('revoked_at').where('id', '=', w.A.keyId).executeTakeFirstOrThrow()).revoked_at).not.toBeNull();
+    expect((await t.app.inject({ url: '/api/v1/customers', headers: bearer(w.A.key) })).statusCode).toBe(401);
+  });
+});

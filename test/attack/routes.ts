@@ -23,7 +23,7 @@ type Tenant = Tenants['A'];
 /** Fills a route's parameters with the objects of `victim`. */
 export function urlFor(route: RouteInfo, victim: Tenant): string {
   // What ":id" names depends on the resource the route belongs to.
-  const id = route.url.startsWith('/resellers/') ? victim.reseller.id : route.url.startsWith('/api-keys/') ? victim.keyId : victim.customer.id;
+  const id = route.url.startsWith('/resellers/') ? victim.reseller.id : route.url.startsWith('/api-keys/') ? victim.keyId : route.url.includes('/deleted-mailboxes/') ? victim.deletedId : victim.customer.id;
   return route.url
     .replace(':id', String(id))
     .replace(':domain', victim.domain.name)

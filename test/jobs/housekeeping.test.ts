@@ -1,7 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { housekeeping } from '../../jobs/housekeeping.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
+import { Queues } from '../../jobs/queues.js';
+import { createRedis } from '../../server/redis.js';
+
+const redis = createRedis('redis://127.0.0.1:6379');
+const queues = new Queues(redis, testRedisPrefix());
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 
 let t: TestDatabase;
@@ -10,7 +15,11 @@ beforeAll(async () => {
   t = await createTestDatabase();
   w = await seedTenants(t.db);
 });
-afterAll(() => t.drop());
+afterAll(async () => {
+  await queues.close();
+  redis.disconnect();
+  await t.drop();
+});
 
 describe('daily housekeeping', () => {
   it('removes old samples, ended sessions and setup links, and secrets imports left behind', async () => {
@@ -29,10 +38,10 @@ describe('daily housekeeping', () => {
     await sql`INSERT INTO mailbox_imports (domain_id, status, total, generated_passwords, created_at, finished_at) VALUES (${domainId}, 'done', 1, '[{"password":"gen"}]', now() - interval '9 days', now() - interval '8 days')`.execute(t.db);
     await sql`INSERT INTO mailbox_imports (domain_id, status, total, generated_passwords) VALUES (${domainId}, 'done', 1, '[{"password":"fresh"}]')`.execute(t.db);
 
-    const r = await housekeeping(t.db, { sampleRetentionDays: 90, sessionAbsoluteSeconds: 86400 });
-    expect(r).toEqual({ samples: 1, sessions: 1, setupTokens: 1, stuckImports: 1, expiredPasswords: 1 });
+    const r = await housekeeping(t.db, { sampleRetentionDays: 90, sessionAbsoluteSeconds: 86400 }, queues);
+    expect(r).toEqual({ purges: 0, requeued: 0, samples: 1, sessions: 1, setupTokens: 1, stuckImports: 1, expiredPasswords: 1 });
     const imports = await sql<{ status: string; rows: unknown; generated_passwords: unknown }>`SELECT status, rows, generated_passwords FROM mailbox_imports ORDER BY id`.execute(t.db);
     expect(imports.rows.map((i) => [i.status, i.rows, i.generated_passwords === null])).toEqual([['failed', null, true], ['done', null, true], ['done', null, false]]);
-    expect(await housekeeping(t.db, { sampleRetentionDays: 90, sessionAbsoluteSeconds: 86400 })).toEqual({ samples: 0, sessions: 0, setupTokens: 0, stuckImports: 0, expiredPasswords: 0 });
+    expect(await housekeeping(t.db, { sampleRetentionDays: 90, sessionAbsoluteSeconds: 86400 }, queues)).toEqual({ purges: 0, requeued: 0, samples: 0, sessions: 0, setupTokens: 0, stuckImports: 0, expiredPasswords: 0 });
   });
 });

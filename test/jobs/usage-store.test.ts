@@ -62,7 +62,7 @@ describe('writing scan results', () => {
 
 describe('the job registry', () => {
   it('refuses to start with a job lacking its handler', () => {
-    const all = { 'scan-mailbox': async () => 1, 'scan-chunk': async () => 1, 'quota-recalc': async () => 1, 'scan-fanout': async () => 1, 'housekeeping': async () => 1, 'send-alert': async () => 1, 'alerts-sweep': async () => 1, 'import-mailboxes': async () => 1 };
+    const all = { 'scan-mailbox': async () => 1, 'scan-chunk': async () => 1, 'quota-recalc': async () => 1, 'mailbox-trash': async () => 1, 'mailbox-restore': async () => 1, 'mailbox-purge': async () => 1, 'scan-fanout': async () => 1, 'housekeeping': async () => 1, 'send-alert': async () => 1, 'alerts-sweep': async () => 1, 'import-mailboxes': async () => 1 };
     const { 'housekeeping': _dropped, ...missingOne } = all;
     expect(() => checkHandlers(missingOne)).toThrow(/no handler for job\(s\) housekeeping/);
     expect(() => checkHandlers(all)).not.toThrow();

@@ -77,7 +77,7 @@ describe('a customer manages mailboxes in the panel', () => {
     expect((await mailbox(addr))!.active).toBe(false);
 
     const confirm = await customer.get(`/mailboxes/${addr}/delete`);
-    expect(confirm.body).toContain('All mail in this mailbox will be lost');
+    expect(confirm.body).toContain('kept for 30 days');
     expect(await mailbox(addr)).toBeDefined();
     expect((await customer.post(`/mailboxes/${addr}/delete`, {})).statusCode).toBe(303);
     expect(await mailbox(addr)).toBeUndefined();

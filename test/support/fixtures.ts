@@ -1,5 +1,6 @@
 import type { Db } from '../../db/database.js';
 import { insertUser } from '../../db/repositories/users.js';
+import { moveToDeleted } from '../../db/repositories/deleted-mailboxes.js';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { OPERATOR_SYSTEM, type Principal } from '../../server/auth/principal.js';
 import { createApiKey } from '../../server/resources/api-keys/service.js';
@@ -24,13 +25,16 @@ export async function seedTenants(db: Db, tag = 'a') {
     const c = await createCustomer(db, rp, { name: `Customer ${name}1`, contactEmail: `customer-${name}1@example.net` });
     const d = await createDomain(db, rp, c.id, domain);
     const m = await createMailbox(db, rp, d.name, { localPart: 'info', password: PASSWORD }, 10);
+    // A deleted mailbox too, so routes over deleted mailboxes are probed with a real one.
+    const gone = await createMailbox(db, rp, d.name, { localPart: 'gone', password: PASSWORD }, 10);
+    const deletedId = await moveToDeleted(db, gone.id, 30);
     const resellerUser = await insertUser(db, { email: `reseller-${name}-${tag}@panel.test`, password_hash: hash, role: 'reseller', reseller_id: r.id, customer_id: null });
     const customerUser = await insertUser(db, { email: `customer-${name}1-${tag}@panel.test`, password_hash: hash, role: 'customer', reseller_id: r.id, customer_id: c.id });
     const { key, row: keyRow } = await createApiKey(db, rp, { name: `key ${name}`, readOnly: false });
     const readOnlyKey = (await createApiKey(db, rp, { name: `ro ${name}`, readOnly: true })).key;
     const domainKey = (await createApiKey(db, rp, { name: `domain ${name}`, readOnly: false, domain: d.name })).key;
     const customerKey = (await createApiKey(db, rp, { name: `customer ${name}1`, readOnly: false, customerId: c.id })).key;
-    return { reseller: r, customer: c, domain: d, mailbox: m, resellerUser, customerUser, key, keyId: keyRow.id, readOnlyKey, domainKey, customerKey };
+    return { reseller: r, customer: c, domain: d, mailbox: m, deletedId, resellerUser, customerUser, key, keyId: keyRow.id, readOnlyKey, domainKey, customerKey };
   }
   const operator = await insertUser(db, { email: `operator-${tag}@panel.test`, password_hash: hash, role: 'operator', reseller_id: null, customer_id: null });
   const operatorKey = (await createApiKey(db, OPERATOR_SYSTEM, { name: 'operator', readOnly: false })).key;

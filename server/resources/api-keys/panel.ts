@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { listKeys } from '../../../db/repositories/api-keys.js';
+import { getKey, listKeys } from '../../../db/repositories/api-keys.js';
 import { listCustomers } from '../../../db/repositories/customers.js';
 import { assertRole } from '../../auth/principal.js';
-import { AppError } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
 import { attempt, checkbox, formSchema, text } from '../../panel/forms.js';
 import { redirectAfterPost, render } from '../../panel/render.js';
 import { createApiKey, revokeApiKey } from './service.js';
@@ -48,7 +48,27 @@ export async function apiKeysPanel(app: FastifyInstance) {
     },
   );
 
-  app.post('/api-keys/:id/revoke', { schema: { params: IdParams, body: formSchema({}) } }, async (req, reply) => {
+  // Revoking cannot be undone and stops every program using the key: asked first, with the key named.
+  async function confirmRevoke(req: FastifyRequest, reply: FastifyReply) {
+    const p = req.principal!;
+    assertRole(p, 'operator', 'reseller');
+    const key = await getKey(app.db, (req.params as { id: number }).id, p.resellerId);
+    if (!key || key.revoked_at) throw notFound('API key');
+    return render(req, reply, 'confirm-delete', {
+      title: 'Revoke',
+      what: `${key.name} (${key.prefix}…)`,
+      action: `/api-keys/${key.id}/revoke`,
+      back: '/api-keys',
+      warning: 'Every program using this key is refused from the next request on. A revoked key cannot be used again: create a new one for them instead.',
+      confirmField: 'confirm',
+      button: 'Revoke',
+    });
+  }
+
+  app.get('/api-keys/:id/revoke', { schema: { params: IdParams } }, confirmRevoke);
+
+  app.post('/api-keys/:id/revoke', { schema: { params: IdParams, body: formSchema({ confirm: text(5) }) } }, async (req, reply) => {
+    if ((req.body as { confirm?: string }).confirm !== 'true') return confirmRevoke(req, reply);
     await revokeApiKey(app.db, req.principal!, (req.params as { id: number }).id);
     return redirectAfterPost(req, reply, '/api-keys');
   });

@@ -16,3 +16,12 @@ export const DomainCreate = Type.Object(
   Strict,
 );
 export const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });
+
+export const DeletedMailbox = Type.Object({
+  id: Type.Integer(),
+  address: Type.String(),
+  deletedAt: Type.String({ format: 'date-time' }),
+  purgeAfter: Type.String({ format: 'date-time', description: 'restorable until then; removed for good after' }),
+  usedBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'last known usage when deleted' }),
+  state: Type.Union([Type.Literal('moving'), Type.Literal('kept'), Type.Literal('restoring'), Type.Literal('purging')]),
+});

@@ -1,4 +1,4 @@
-import type { Job, JobsOptions } from 'bullmq';
+import { DelayedError, type Job, type JobsOptions } from 'bullmq';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/database.js';
@@ -8,6 +8,7 @@ import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { createMailbox } from '../mailboxes/service.js';
+import { assertFits } from './fit.js';
 import { columnOf } from './limits.js';
 import * as store from './store.js';
 import type { GeneratedPassword, ReportEntry } from './table.js';
@@ -15,6 +16,8 @@ import type { GeneratedPassword, ReportEntry } from './table.js';
 /** Imports get their own queue: an hour-long import must not hold up scans or alerts. */
 export const IMPORTS_QUEUE = 'imports';
 export const IMPORT_JOB = 'import-mailboxes';
+/** How long an import waits before trying again while another import of its customer runs. */
+const WAIT_TURN_MS = 2000;
 /** Ids only: the rows, and their passwords, stay in PostgreSQL. */
 export interface ImportJobData {
   importId: number;
@@ -82,7 +85,7 @@ export function importMailboxesHandler(ctx: ImportContext) {
   const { db } = ctx;
   const every = ctx.progressEvery ?? PROGRESS_EVERY;
 
-  return async (job: Job<ImportJobData>) => {
+  return async (job: Job<ImportJobData>, token?: string) => {
     const { importId } = job.data;
     const imp = await store.loadForJob(db, importId);
     if (!imp) return { skipped: 'deleted' };
@@ -119,8 +122,19 @@ export function importMailboxesHandler(ctx: ImportContext) {
     const p = imp.created_by === null ? null : await importPrincipal(db, imp.created_by, importId);
     if (!p || !(await reachable(db, p, imp.domain))) return finish('failed', 'The user who started the import can no longer manage this domain.');
 
-    await store.markRunning(db, importId);
     const mine = await store.addressesCreatedBy(db, importActorSuffix(importId), p.actor.userId!, imp.customer_id, imp.created_at);
+    if (!(await store.claimRun(db, importId, imp.customer_id))) {
+      // Another import of this customer is running: this one waits its turn without holding a worker.
+      await job.moveToDelayed(Date.now() + WAIT_TURN_MS, token);
+      throw new DelayedError();
+    }
+    // The plan may have changed since the upload: a file that cannot fit any more stops before any row.
+    try {
+      await assertFits(db, imp.customer_id, rows.filter((r) => entryOf.get(r.line)?.status === 'pending' && !mine.has(r.address)).map((r) => r.quotaBytes));
+    } catch (err) {
+      if (err instanceof AppError) return finish('failed', err.message);
+      throw err;
+    }
     let sinceReport = 0;
     try {
       for (const row of rows) {
@@ -130,7 +144,7 @@ export function importMailboxesHandler(ctx: ImportContext) {
           entry.status = 'created';
         } else {
           try {
-            await createMailbox(db, p, imp.domain, { localPart: row.localPart, password: row.password, quotaBytes: row.quotaBytes ?? undefined, imap: row.imap, pop3: row.pop3 }, ctx.minPasswordLength);
+            await createMailbox(db, p, imp.domain, { localPart: row.localPart, password: row.password, generated: row.generated, quotaBytes: row.quotaBytes ?? undefined, imap: row.imap, pop3: row.pop3 }, ctx.minPasswordLength);
             entry.status = 'created';
           } catch (err) {
             if (!(err instanceof AppError) || err.statusCode >= 500) throw err;

@@ -136,7 +136,7 @@ export function checkRow(record: CsvRecord, layout: Layout, domain: string, minP
   // Passwords are taken as written: leading or trailing spaces are part of them, as in the panel's form.
   const rawPassword = cell('password') ?? '';
   const password = rawPassword === '' ? null : rawPassword;
-  const weak = password === null ? null : passwordProblem(password, minPasswordLength);
+  const weak = password === null ? null : passwordProblem(password, minPasswordLength, [], { estimate: false });
   if (weak) errors.push({ field: 'password', message: weak });
 
   const quota = parseQuota(cell('quota'));

@@ -9,6 +9,7 @@ import { recordChange } from '../audit/record.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { planLimitsFor } from '../mailboxes/service.js';
 import { decodeCsv, parseCsv } from './csv.js';
+import { assertFits } from './fit.js';
 import { enqueueImport } from './job.js';
 import { checkAgainstDomain } from './limits.js';
 import { type CheckedRow, type Layout, checkRows } from './rows.js';
@@ -74,6 +75,7 @@ export async function startImport(db: Db, queues: Queues, p: Principal, prepared
   const { domain, rows } = prepared;
   const valid = rows.filter((r) => r.ok);
   if (valid.length === 0) throw new AppError('validation', 'No row of this file can be imported; the report below says why.', 'file');
+  await assertFits(db, domain.customer_id, valid.map((r) => r.quotaBytes));
   const report: ReportEntry[] = rows.map((r) => (r.ok ? { line: r.line, address: r.address, status: 'pending' } : failedEntry(r)));
   const toCreate: ImportRowData[] = valid.map((r) => ({
     line: r.line, localPart: r.localPart, address: r.address, password: r.password ?? generatePassword(), generated: r.password === null,

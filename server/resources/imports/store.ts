@@ -74,8 +74,26 @@ export function loadForJob(db: Db, id: number) {
     .executeTakeFirst();
 }
 
-export async function markRunning(db: Db, id: number) {
-  await db.updateTable('mailbox_imports').set({ status: 'running' }).where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
+/**
+ * Marks the import running unless another import of the same customer is: one running import per
+ * customer, so one customer's large file cannot hold up everyone else's (imports of different
+ * customers run side by side). False means "not now"; the caller waits and tries again.
+ */
+export async function claimRun(db: Db, id: number, customerId: number): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await trx.selectFrom('customers').select('id').where('id', '=', customerId).forUpdate().execute();
+    const other = await trx
+      .selectFrom('mailbox_imports as i')
+      .innerJoin('domains as d', 'd.id', 'i.domain_id')
+      .select('i.id')
+      .where('d.customer_id', '=', customerId)
+      .where('i.status', '=', 'running')
+      .where('i.id', '!=', id)
+      .executeTakeFirst();
+    if (other) return false;
+    await trx.updateTable('mailbox_imports').set({ status: 'running' }).where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
+    return true;
+  });
 }
 
 export async function saveProgress(db: Db, id: number, counts: Counts) {

@@ -4,7 +4,8 @@ import { errorResponses } from '../../api/schemas.js';
 import { listAlerts } from '../../../db/repositories/alerts.js';
 import { alertsView, reevaluateAfterQuotaChange, visibleAlerts } from './alerts.js';
 import { Alert, Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
-import { deleteMailbox, getMailboxOr404, mailboxView, requestScan, updateMailbox, usageView } from './service.js';
+import { deleteMailbox } from '../deleted-mailboxes/service.js';
+import { getMailboxOr404, mailboxView, requestScan, updateMailbox, usageView } from './service.js';
 
 export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['mailboxes'];
@@ -25,7 +26,7 @@ export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/mailboxes/:address', { schema: { tags, params: MailboxParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteMailbox(app.db, req.principal!, req.params.address);
+    await deleteMailbox(app.db, app.queues, req.principal!, req.params.address);
     return reply.code(204).send(null);
   });
 

@@ -10,7 +10,8 @@ import { growth } from '../../domain/growth.js';
 import { usageChart } from '../../panel/chart.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { reevaluateAfterQuotaChange, visibleAlerts } from './alerts.js';
-import { createMailbox, deleteMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from './service.js';
+import { deleteMailbox, retentionDaysOf } from '../deleted-mailboxes/service.js';
+import { createMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from './service.js';
 
 const HISTORY_DAYS = 30;
 /** How long a usage card follows a scan it asked for before it stops asking. */
@@ -115,10 +116,11 @@ export async function mailboxesPanel(app: FastifyInstance) {
 
   app.get(
     '/mailboxes/:address/usage-card',
-    { schema: { params: AddressParams, querystring: Type.Object({ after: Type.String({ maxLength: 40, pattern: '^(never|[0-9T:.Z-]+)$' }), until: Type.Integer({ minimum: 0 }) }) } },
+    { schema: { params: AddressParams, querystring: Type.Object({ after: Type.Optional(Type.String({ maxLength: 40, pattern: '^(never|[0-9T:.Z-]+)$' })), until: Type.Optional(Type.Integer({ minimum: 0 })) }) } },
     async (req, reply) => {
       const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
-      const { after, until } = req.query as { after: string; until: number };
+      // Without `after`/`until` it is just the card, as the page shows it.
+      const { after = 'never', until = 0 } = req.query as { after?: string; until?: number };
       const measured = m.scanned_at !== null && (after === 'never' || m.scanned_at.getTime() > Date.parse(after));
       const waiting = !measured && Date.now() < until;
       return render(req, reply, 'partials/usage-card', { m, ...(waiting && { waitingAfter: after, waitingUntil: until }) });
@@ -127,12 +129,20 @@ export async function mailboxesPanel(app: FastifyInstance) {
 
   app.get('/mailboxes/:address/delete', { schema: { params: AddressParams } }, async (req, reply) => {
     const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
-    return render(req, reply, 'confirm-delete', { title: m.address, what: m.address, action: `/mailboxes/${m.address}/delete`, back: `/mailboxes/${m.address}`, warning: 'All mail in this mailbox will be lost.' });
+    const days = await retentionDaysOf(app.db, m.customer_id);
+    return render(req, reply, 'confirm-delete', {
+      title: m.address,
+      what: m.address,
+      action: `/mailboxes/${m.address}/delete`,
+      back: `/mailboxes/${m.address}`,
+      warning: 'The mailbox stops receiving mail and signing in at once. Its mail is kept for {days} days: until then it can be restored, with its mail, from the domain\'s page. After that it is removed for good. The same address created again starts empty.',
+      warningArgs: { days },
+    });
   });
 
   app.post('/mailboxes/:address/delete', { schema: { params: AddressParams, body: formSchema({}) } }, async (req, reply) => {
     const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
-    await deleteMailbox(app.db, req.principal!, m.address);
+    await deleteMailbox(app.db, app.queues, req.principal!, m.address);
     return redirectAfterPost(req, reply, `/domains/${m.domain}?notice=deleted`);
   });
 }

@@ -3,7 +3,8 @@ import { customerFootprint, lockCustomer } from '../../../db/repositories/custom
 import * as repo from '../../../db/repositories/mailboxes.js';
 import { hashPassword, passwordProblem } from '../../auth/passwords.js';
 import { type Principal, assertWritable } from '../../auth/principal.js';
-import { checkAddress, checkLocalPart, displayAddress, maildirFor } from '../../domain/address.js';
+import { checkAddress, checkLocalPart, displayAddress } from '../../domain/address.js';
+import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
 import { NO_PLAN, type PlanLimits, checkFootprint, checkQuota } from '../../domain/plan-limits.js';
 import { percentUsed, quotaLevel } from '../../domain/quota.js';
 import { AppError, notFound } from '../../errors.js';
@@ -15,6 +16,8 @@ import { getDomainOr404 } from '../domains/service.js';
 export interface MailboxInput {
   localPart: string;
   password: string;
+  /** Set by the import for passwords it generated: no strength estimate needed. */
+  generated?: boolean;
   quotaBytes?: number;
   imap?: boolean;
   pop3?: boolean;
@@ -107,9 +110,14 @@ async function insertNewMailbox(db: Db, p: Principal, domainName: string, input:
   const local = checkLocalPart(input.localPart);
   if (!local.ok) throw new AppError('validation', local.message, 'localPart');
   const address = `${local.value}@${domain.name}`;
-  const problem = passwordProblem(input.password, minPasswordLength);
-  if (problem) throw new AppError('validation', problem, 'password');
   if (await repo.mailboxExists(db, address)) throw new AppError('conflict', `The mailbox ${displayAddress(address)} already exists.`, 'localPart');
+  // The plan first: a mailbox that cannot fit costs no hashing (checked again under the lock below).
+  const planned = await planLimitsFor(db, domain.customer_id);
+  const over = checkQuota(planned, input.quotaBytes ?? planned.defaultQuotaBytes) ?? checkFootprint(planned, await customerFootprint(db, domain.customer_id), 1, input.quotaBytes ?? planned.defaultQuotaBytes);
+  if (over) throw limitError(over, over.limit === 'max_mailboxes' ? 'localPart' : 'quotaBytes');
+  // A password the panel generated itself (imports) is strong by construction.
+  const problem = input.generated ? null : passwordProblem(input.password, minPasswordLength, [address]);
+  if (problem) throw new AppError('validation', problem, 'password');
   const passwordHash = await hashPassword(input.password);
 
   try {
@@ -127,7 +135,8 @@ async function insertNewMailbox(db: Db, p: Principal, domainName: string, input:
         quota_bytes: quotaBytes,
         imap_enabled: input.imap ?? true,
         pop3_enabled: input.pop3 ?? true,
-        maildir: maildirFor(local.value, domain.name),
+        // A re-created address never gets its predecessor's files (see freshMaildir).
+        maildir: await freshMaildir(trx, domain.node, domain.name, local.value, address),
         node: domain.node,
       };
       await repo.insertMailbox(trx, values);
@@ -148,7 +157,7 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
   const before = await getMailboxOr404(db, p, address);
   let passwordHash: string | undefined;
   if (patch.password !== undefined) {
-    const problem = passwordProblem(patch.password, minPasswordLength);
+    const problem = passwordProblem(patch.password, minPasswordLength, [before.address]);
     if (problem) throw new AppError('validation', problem, 'password');
     passwordHash = await hashPassword(patch.password);
   }
@@ -178,15 +187,6 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       before: snapshot(before), after: { ...snapshot(after), ...(passwordHash !== undefined && { passwordChanged: true }) },
     });
     return after;
-  });
-}
-
-export async function deleteMailbox(db: Db, p: Principal, address: string) {
-  assertWritable(p);
-  const before = await getMailboxOr404(db, p, address);
-  await db.transaction().execute(async (trx) => {
-    await repo.deleteMailbox(trx, before.id);
-    await recordChange(trx, p, { action: 'mailbox.delete', objectType: 'mailbox', objectId: before.address, resellerId: before.reseller_id, customerId: before.customer_id, before: snapshot(before) });
   });
 }
 

@@ -24,10 +24,12 @@ function size(raw: string | undefined, field: string, required = false): number 
 function planInput(b: Record<string, string | undefined>): PlanInput {
   const maxMailboxes = b.maxMailboxes?.trim() ? Number(b.maxMailboxes) : null;
   if (maxMailboxes !== null && !Number.isInteger(maxMailboxes)) throw new AppError('validation', 'Enter a whole number of mailboxes.', 'maxMailboxes');
-  return { name: b.name ?? '', defaultQuotaBytes: size(b.defaultQuota, 'defaultQuotaBytes', true)!, maxQuotaBytes: size(b.maxQuota, 'maxQuotaBytes'), maxMailboxes, maxStorageBytes: size(b.maxStorage, 'maxStorageBytes') };
+  const keep = b.keepDeletedDays?.trim() ? Number(b.keepDeletedDays) : undefined;
+  if (keep !== undefined && !Number.isInteger(keep)) throw new AppError('validation', 'Enter a number of days from 0 (removed at the next cleanup) to 3650.', 'deletedRetentionDays');
+  return { name: b.name ?? '', defaultQuotaBytes: size(b.defaultQuota, 'defaultQuotaBytes', true)!, maxQuotaBytes: size(b.maxQuota, 'maxQuotaBytes'), maxMailboxes, maxStorageBytes: size(b.maxStorage, 'maxStorageBytes'), deletedRetentionDays: keep };
 }
 
-const PlanForm = formSchema({ name: Type.String({ maxLength: 100 }), defaultQuota: text(40), maxQuota: text(40), maxMailboxes: text(10), maxStorage: text(40) });
+const PlanForm = formSchema({ name: Type.String({ maxLength: 100 }), defaultQuota: text(40), maxQuota: text(40), maxMailboxes: text(10), maxStorage: text(40), keepDeletedDays: text(5) });
 
 export async function plansPanel(app: FastifyInstance) {
   app.get('/plans', async (req, reply) => {
@@ -58,6 +60,7 @@ export async function plansPanel(app: FastifyInstance) {
       maxQuota: plan.max_quota_bytes ? formatBytes(plan.max_quota_bytes) : '',
       maxMailboxes: plan.max_mailboxes === null ? '' : String(plan.max_mailboxes),
       maxStorage: plan.max_storage_bytes ? formatBytes(plan.max_storage_bytes) : '',
+      keepDeletedDays: String(plan.deleted_retention_days),
       warnPercents: plan.warn_percents.join(', '),
       minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes) : '',
       reminderDays: String(plan.reminder_days),

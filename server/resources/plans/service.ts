@@ -12,6 +12,8 @@ export interface PlanInput {
   maxQuotaBytes: number | null;
   maxMailboxes: number | null;
   maxStorageBytes: number | null;
+  /** How long deleted mailboxes stay restorable; absent keeps the plan's (30 for a new plan). */
+  deletedRetentionDays?: number;
 }
 
 function checkPlan(input: PlanInput) {
@@ -24,6 +26,8 @@ function checkPlan(input: PlanInput) {
   if (input.maxMailboxes !== null && (!Number.isSafeInteger(input.maxMailboxes) || input.maxMailboxes < 0 || input.maxMailboxes > 1_000_000)) {
     throw new AppError('validation', 'Enter a whole number of mailboxes.', 'maxMailboxes');
   }
+  const keep = input.deletedRetentionDays;
+  if (keep !== undefined && (!Number.isInteger(keep) || keep < 0 || keep > 3650)) throw new AppError('validation', 'Enter a number of days from 0 (removed at the next cleanup) to 3650.', 'deletedRetentionDays');
   if (input.maxQuotaBytes !== null && input.defaultQuotaBytes > input.maxQuotaBytes) {
     throw new AppError('validation', 'The default quota may not exceed the largest quota per mailbox.', 'defaultQuotaBytes');
   }
@@ -38,6 +42,7 @@ export async function createPlan(db: Db, p: Principal, input: PlanInput) {
     return await db.transaction().execute(async (trx) => {
       const plan = await repo.insertPlan(trx, p.resellerId!, {
         name, default_quota_bytes: input.defaultQuotaBytes, max_quota_bytes: input.maxQuotaBytes, max_mailboxes: input.maxMailboxes, max_storage_bytes: input.maxStorageBytes,
+        ...(input.deletedRetentionDays !== undefined && { deleted_retention_days: input.deletedRetentionDays }),
       });
       await recordChange(trx, p, { action: 'plan.create', objectType: 'plan', objectId: plan.id, resellerId: p.resellerId, customerId: null, after: { ...input, name } });
       return plan;
@@ -57,10 +62,13 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
   const name = checkPlan(input);
   try {
     await db.transaction().execute(async (trx) => {
-      await repo.updatePlan(trx, id, { name, default_quota_bytes: input.defaultQuotaBytes, max_quota_bytes: input.maxQuotaBytes, max_mailboxes: input.maxMailboxes, max_storage_bytes: input.maxStorageBytes });
+      await repo.updatePlan(trx, id, {
+        name, default_quota_bytes: input.defaultQuotaBytes, max_quota_bytes: input.maxQuotaBytes, max_mailboxes: input.maxMailboxes, max_storage_bytes: input.maxStorageBytes,
+        ...(input.deletedRetentionDays !== undefined && { deleted_retention_days: input.deletedRetentionDays }),
+      });
       await recordChange(trx, p, {
         action: 'plan.update', objectType: 'plan', objectId: id, resellerId: p.resellerId, customerId: null,
-        before: { name: before.name, defaultQuotaBytes: before.default_quota_bytes, maxQuotaBytes: before.max_quota_bytes, maxMailboxes: before.max_mailboxes, maxStorageBytes: before.max_storage_bytes },
+        before: { name: before.name, defaultQuotaBytes: before.default_quota_bytes, maxQuotaBytes: before.max_quota_bytes, maxMailboxes: before.max_mailboxes, maxStorageBytes: before.max_storage_bytes, deletedRetentionDays: before.deleted_retention_days },
         after: { ...input, name },
       });
     });

@@ -42,14 +42,31 @@ export async function resellersPanel(app: FastifyInstance) {
     },
   );
 
-  app.get('/resellers/:id', { schema: { params: IdParams } }, async (req, reply) => {
+  async function showReseller(req: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
     const p = req.principal!;
     assertRole(p, 'operator');
-    const r = await getReseller(app.db, p, (req.params as { id: number }).id);
+    const r = await getReseller(app.db, p, id);
     if (!r) throw notFound('Reseller');
     const [customers, logins] = await Promise.all([listCustomers(app.db, p, { limit: 500, offset: 0, resellerId: r.id }), listUsersOf(app.db, { resellerId: r.id })]);
-    return render(req, reply, 'reseller', { title: r.name, r, customers: customers.items, logins });
-  });
+    return render(req, reply, 'reseller', { title: r.name, r, customers: customers.items, logins, ...extra }, status);
+  }
+
+  app.get('/resellers/:id', { schema: { params: IdParams } }, async (req, reply) => showReseller(req, reply, (req.params as { id: number }).id));
+
+  // The operator adds a login to a reseller (one whose first login left, or a second person).
+  app.post(
+    '/resellers/:id/logins',
+    { schema: { params: IdParams, body: formSchema({ loginEmail: Type.String({ maxLength: 254 }), loginPassword: Type.String({ maxLength: 1024 }) }) } },
+    async (req, reply) => {
+      const { id } = req.params as { id: number };
+      const r = await getReseller(app.db, req.principal!, id);
+      if (!r) throw notFound('Reseller');
+      const b = req.body as { loginEmail: string; loginPassword: string };
+      const result = await attempt(() => createLogin(app.db, req.principal!, { email: b.loginEmail, password: b.loginPassword, role: 'reseller', resellerId: r.id, customerId: null }, min));
+      if (!result.ok) return showReseller(req, reply, id, { errors: result.errors, values: { loginEmail: b.loginEmail } }, result.status);
+      return redirectAfterPost(req, reply, `/resellers/${id}`);
+    },
+  );
 
   app.post('/resellers/:id/status', { schema: { params: IdParams, body: formSchema({ active: Type.Union([Type.Literal('true'), Type.Literal('false')]) }) } }, async (req, reply) => {
     const { id } = req.params as { id: number };

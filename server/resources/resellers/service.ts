@@ -67,7 +67,7 @@ export async function createLogin(
 export async function checkLogin(db: Db, input: { email: string; password: string }, minPasswordLength: number): Promise<string> {
   const email = checkContactEmail(input.email);
   if (!email.ok) throw new AppError('validation', email.message, 'loginEmail');
-  const weak = passwordProblem(input.password, minPasswordLength);
+  const weak = passwordProblem(input.password, minPasswordLength, [input.email]);
   if (weak) throw new AppError('validation', weak, 'loginPassword');
   if (await findUserByEmail(db, email.value)) throw new AppError('conflict', 'A login with this email address already exists.', 'loginEmail');
   return email.value;
