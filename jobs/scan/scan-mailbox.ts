@@ -4,6 +4,7 @@ import type { Dir } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DIR_SLICE, MISSING, checkMailRoot, ioError, isGone, nodeInfo } from './fs-answers.js';
+import { PinnedDirs } from './pinned.js';
 import { DEFAULT_SETTLE_MS, parseState } from './scan-state.js';
 import { usageOf, type MailboxUsage } from './scan-result.js';
 import { walkMaildir, type DirEntry, type NodeInfo, type Walk } from './walk.js';
@@ -53,8 +54,10 @@ async function readSlice(dir: Dir): Promise<DirEntry[] | null> {
   return slice.length > 0 ? slice : null;
 }
 
-export async function runAsync<T>(walk: Walk<T>): Promise<T> {
+export async function runAsync<T>(walk: Walk<T>, mailRoot: string): Promise<T> {
   const open = new Map<number, Dir>();
+  // Every directory is read through what was opened (see pinned.ts): a swapped component is never followed.
+  const pinned = new PinnedDirs(mailRoot);
   let handles = 0;
   let where = '';
   try {
@@ -72,12 +75,17 @@ export async function runAsync<T>(walk: Walk<T>): Promise<T> {
         }
       } else if (req.op === 'opendir') {
         where = req.path;
-        const dir = await opendir(req.path);
+        const through = pinned.pathOf(req.path);
+        const dir = through === null ? null : await opendir(through);
         if (dir) open.set(++handles, dir);
         answer = dir && handles;
+      } else if (req.op === 'readdir') {
+        where = req.path;
+        const through = pinned.pathOf(req.path);
+        answer = through === null ? null : await readdir(through);
       } else {
         where = req.path;
-        answer = req.op === 'readdir' ? await readdir(req.path) : await lstat(req.path);
+        answer = await lstat(pinned.lstatPath(req.path));
       }
       step = walk.next(answer);
     }
@@ -86,6 +94,7 @@ export async function runAsync<T>(walk: Walk<T>): Promise<T> {
     throw ioError(err, where);
   } finally {
     for (const dir of open.values()) await dir.close();
+    pinned.close();
   }
 }
 
@@ -103,5 +112,5 @@ export async function scanMailbox(mailRoot: string, maildir: string, previous?: 
     settleMs: options.settleMs ?? DEFAULT_SETTLE_MS,
     bigDirBytes: options.bigDirBytes,
   });
-  return usageOf(await runAsync(walk), previous);
+  return usageOf(await runAsync(walk, root), previous);
 }

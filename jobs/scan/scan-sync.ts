@@ -1,6 +1,8 @@
 // The synchronous driver of the walk, used inside the worker threads: readdirSync/lstatSync avoid a
 // promise and a thread-pool hop per call, which is most of the cost for small directories.
 import fs from 'node:fs';
+import path from 'node:path';
+import { PinnedDirs } from './pinned.js';
 import { DIR_SLICE, MISSING, ioError, isGone, nodeInfo } from './fs-answers.js';
 import { parseState } from './scan-state.js';
 import { usageOf, type MailboxUsage } from './scan-result.js';
@@ -46,8 +48,10 @@ function readSlice(dir: fs.Dir): DirEntry[] | null {
   return slice.length > 0 ? slice : null;
 }
 
-export function runSync<T>(walk: Walk<T>, cache?: SharedCache): T {
+export function runSync<T>(walk: Walk<T>, mailRoot: string, cache?: SharedCache): T {
   const open = new Map<number, fs.Dir>();
+  // Every directory is read through what was opened (see pinned.ts): a swapped component is never followed.
+  const pinned = new PinnedDirs(mailRoot);
   let handles = 0;
   let where = '';
   try {
@@ -65,17 +69,19 @@ export function runSync<T>(walk: Walk<T>, cache?: SharedCache): T {
         }
       } else if (req.op === 'opendir') {
         where = req.path;
-        const dir = opendirSync(req.path);
+        const through = pinned.pathOf(req.path);
+        const dir = through === null ? null : opendirSync(through);
         if (dir) open.set(++handles, dir);
         answer = dir && handles;
       } else if (req.op === 'readdir') {
         where = req.path;
-        answer = readdirSync(req.path);
+        const through = pinned.pathOf(req.path);
+        answer = through === null ? null : readdirSync(through);
       } else {
         where = req.path;
         answer = req.shared && cache ? cache.get(req.path) : undefined;
         if (answer === undefined) {
-          answer = lstatSync(req.path);
+          answer = lstatSync(pinned.lstatPath(req.path));
           if (req.shared) cache?.set(req.path, answer as NodeInfo);
         }
       }
@@ -86,6 +92,7 @@ export function runSync<T>(walk: Walk<T>, cache?: SharedCache): T {
     throw ioError(err, where);
   } finally {
     for (const dir of open.values()) dir.closeSync();
+    pinned.close();
   }
 }
 
@@ -95,5 +102,5 @@ export function runSync<T>(walk: Walk<T>, cache?: SharedCache): T {
  * an invalid one just means a full scan. Throws ScanError.
  */
 export function scanMaildirSync(mailRoot: string, maildir: string, previous: unknown, options: WalkOptions, cache?: SharedCache): MailboxUsage {
-  return usageOf(runSync(walkMaildir(mailRoot, maildir, parseState(previous), options), cache), previous);
+  return usageOf(runSync(walkMaildir(mailRoot, maildir, parseState(previous), options), path.resolve(mailRoot), cache), previous);
 }
