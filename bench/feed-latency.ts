@@ -4,7 +4,7 @@
 // service's cache, and the API reading the row.
 //
 //   npx tsx bench/feed-latency.ts            (root, Dovecot + Postfix installed; about 2 minutes)
-//   --deliveries 200 --mailboxes 20 --smtp 40 --expunges 50 --close-expunges 10 --open-expunges 5
+//   --deliveries 200 --mailboxes 20 --smtp 40 --expunges 50 --close-expunges 5 --open-expunges 5
 //   --layout split|one   split (default): web, worker and policy as three processes (ROLES=web / worker /
 //                        policy, as production splits them); one: one process with every role (npm start)
 //   --keep-db            keep the database (dropped by default)
@@ -54,7 +54,7 @@ const { values: args } = parseArgs({
     mailboxes: { type: 'string', default: '20' },
     smtp: { type: 'string', default: '40' },
     expunges: { type: 'string', default: '50' },
-    'close-expunges': { type: 'string', default: '10' },
+    'close-expunges': { type: 'string', default: '5' },
     'open-expunges': { type: 'string', default: '5' },
     layout: { type: 'string', default: 'split' },
     'keep-db': { type: 'boolean', default: false },
@@ -62,7 +62,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npx tsx bench/feed-latency.ts [--deliveries 200] [--mailboxes 20] [--smtp 40] [--expunges 50] [--close-expunges 10] [--open-expunges 5] [--layout split|one] [--keep-db]');
+  console.log('usage: npx tsx bench/feed-latency.ts [--deliveries 200] [--mailboxes 20] [--smtp 40] [--expunges 50] [--close-expunges 5] [--open-expunges 5] [--layout split|one] [--keep-db]');
   process.exit(0);
 }
 const int = (k: keyof typeof args, min: number) => {
