@@ -66,9 +66,9 @@ export async function addRecalcs(queues: Queues, node: string, mailboxIds: numbe
 }
 
 /** Chunks of a verification round; a chunk still waiting from the last round is not queued twice. */
-export async function addChunks(queues: Queues, node: string, ranges: { fromId: number; toId: number }[]) {
+export async function addChunks(queues: Queues, node: string, ranges: { fromId: number; toId: number }[], full = false) {
   await queues.get(scanQueueName(node)).addBulk(
-    ranges.map((r) => ({ name: 'scan-chunk' as const, data: { node, fromId: r.fromId, toId: r.toId }, opts: { deduplication: { id: `chunk-${r.fromId}` } } })),
+    ranges.map((r) => ({ name: 'scan-chunk' as const, data: { node, fromId: r.fromId, toId: r.toId, ...(full && { full: true }) }, opts: { deduplication: { id: `chunk-${r.fromId}` } } })),
   );
 }
 

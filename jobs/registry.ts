@@ -8,7 +8,7 @@ export interface JobData {
   'scan-mailbox': { mailboxId: number; full?: boolean };
   'scan-fanout': { full?: boolean };
   /** The periodic verification of one node's mailboxes with ids fromId..toId. */
-  'scan-chunk': { node: string; fromId: number; toId: number };
+  'scan-chunk': { node: string; fromId: number; toId: number; full?: boolean };
   'housekeeping': Record<string, never>;
   'send-alert': { deliveryId: number };
   'alerts-sweep': Record<string, never>;

@@ -173,6 +173,26 @@ export async function writeUsage(db: Db, results: UsageResult[], opts: { driftBy
 
 type UsageRow = Omit<Selectable<MailboxUsageTable>, 'scan_state'> & { scan_state: string | null };
 
+/**
+ * A verification that found the disk as the last scan left it: only its time is recorded (and that
+ * it was a full one), in one statement. No figure changes, so no level, sample, warning or policy
+ * announcement follows; that is most mailboxes in most rounds.
+ */
+export async function recordVerified(db: Db, ids: number[], fullIds: number[], at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`
+    UPDATE mailbox_usage
+       SET disk_at = ${at},
+           full_scanned_at = CASE WHEN mailbox_id = ANY(${fullIds}::bigint[]) THEN ${at} ELSE full_scanned_at END
+     WHERE mailbox_id = ANY(${ids}::bigint[]) AND (disk_at IS NULL OR disk_at < ${at})`.execute(db);
+}
+
+/** The database's clock: scans and Dovecot's figures are ordered by one clock, whatever a node's says. */
+export async function databaseNow(db: Db): Promise<Date> {
+  const { rows } = await sql<{ now: Date }>`SELECT clock_timestamp() AS now`.execute(db);
+  return rows[0].now;
+}
+
 const toJson = (state: unknown): string | null => (state === null || state === undefined ? null : typeof state === 'string' ? state : JSON.stringify(state));
 
 export async function pruneSamples(db: Db, retentionDays: number): Promise<number> {

@@ -69,7 +69,8 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   const queues = new Queues(producer, config.redisPrefix);
   // What follows every usage write, from a scan or from Dovecot's feed: one path to warnings.
   const afterWrite = async ({ written, changes, drifted }: WriteOutcome) => {
-    for (const c of changes) log.info({ mailboxId: c.mailboxId, from: c.from, to: c.to }, 'quota level changed');
+    // A first measurement is no change of level.
+    for (const c of changes) if (c.from !== null) log.info({ mailboxId: c.mailboxId, from: c.from, to: c.to }, 'quota level changed');
     if (written.length) await evaluateAndQueue(db, queues, written, now());
     if (drifted.length) {
       driftDetected.inc(drifted.length);

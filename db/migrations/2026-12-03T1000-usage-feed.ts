@@ -15,7 +15,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       messages bigint NOT NULL DEFAULT 0,
       updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
     )`.execute(db);
-  // Stamped here, not by Dovecot: the order of measurements is the database's clock, as for scans.
+  // Stamped here, not by Dovecot: measurements are ordered by the database's clock (scans take theirs from it too).
   await sql`
     CREATE FUNCTION mailpanel_dovecot_quota_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -37,6 +37,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('drift_bytes', 'bigint')
     .addColumn('drift_at', 'timestamptz')
     .execute();
+  // The policy service needs to hear of a new figure or level only, not of a verification's timestamps.
+  await sql`DROP TRIGGER mailbox_usage_notify ON mailbox_usage`.execute(db);
+  await sql`CREATE TRIGGER mailbox_usage_notify AFTER INSERT OR UPDATE OF used_bytes, level ON mailbox_usage FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
   await sql`UPDATE mailbox_usage SET disk_bytes = used_bytes, disk_messages = messages, disk_at = scanned_at`.execute(db);
   await sql`CREATE INDEX mailbox_usage_drift_idx ON mailbox_usage (drift_at) WHERE drift_bytes IS NOT NULL`.execute(db);
 
@@ -51,6 +54,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP TRIGGER mailbox_usage_notify ON mailbox_usage`.execute(db);
+  await sql`CREATE TRIGGER mailbox_usage_notify AFTER INSERT OR UPDATE ON mailbox_usage FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
   await sql`DROP TABLE IF EXISTS dovecot_quota`.execute(db);
   await sql`DROP FUNCTION IF EXISTS mailpanel_dovecot_quota_stamp()`.execute(db);
   await db.schema

@@ -17,7 +17,7 @@ export function scanFanoutHandler(db: Db, queues: Queues, chunkSize = CHUNK_SIZE
     const ranges = await chunkRanges(db, chunkSize);
     const byNode = new Map<string, typeof ranges>();
     for (const r of ranges) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
-    for (const [node, list] of byNode) await addChunks(queues, node, list);
+    for (const [node, list] of byNode) await addChunks(queues, node, list, job.data.full);
     const total = ranges.reduce((n, r) => n + r.count, 0);
     await job.updateProgress(total);
     return { chunks: ranges.length, mailboxes: total };

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import type { BatchWriter } from '../batch-writer.js';
+import { databaseNow } from '../usage-store.js';
 import type { JobData } from '../registry.js';
 import { scanDuration } from '../../server/metrics.js';
 import { ScanError, scanMailbox } from '../scan/index.js';
@@ -32,7 +33,7 @@ export function scanMailboxHandler(ctx: ScanContext) {
     // worker died just after writing (or a duplicate of a "scan now") writes nothing twice.
     if (row.scanned_at && row.scanned_at.getTime() >= job.timestamp && !job.data.full) return { skipped: 'already measured' };
 
-    const now = ctx.now?.() ?? new Date();
+    const now = ctx.now?.() ?? (await databaseNow(ctx.db));
     const stale = !row.full_scanned_at || now.getTime() - row.full_scanned_at.getTime() > ctx.fullScanHours * 3600_000;
     const full = !!job.data.full || stale;
     const timer = scanDuration.startTimer({ full: String(full) });

@@ -45,6 +45,16 @@ afterAll(async () => {
 const api = (method: 'GET' | 'POST' | 'PATCH', url: string, key: string, payload?: object) =>
   t.app.inject({ method, url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
 
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function usageWhen(address: string, key: string, done: (u: { usedBytes: number | null; scannedAt: string | null }) => boolean) {
   let u = (await api('GET', `/mailboxes/${address}/usage`, key)).json();
   for (let i = 0; i < 100 && !done(u); i++) {
@@ -125,6 +135,19 @@ describe('the periodic verification round', () => {
       expect(u.scannedAt).not.toBeNull();
       expect(u).toMatchObject({ usedBytes: 1000 * (i + 1) + 10, messages: 2, source: 'scan', diskBytes: 1000 * (i + 1) + 10 });
     }
+    // A round over the unchanged tree only records that it verified: no new figure, sample or announcement.
+    // (Directories written within a second of a scan are read again by the next one: let them settle first.)
+    await new Promise((r) => setTimeout(r, 1100));
+    const settled = await t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute();
+    await fanout({ data: {}, updateProgress: async () => {} } as never);
+    await until(async () => t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > settled[i].disk_at!));
+    const samplesBefore = (await t.db.selectFrom('usage_samples').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+    const figuresBefore = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute();
+    await fanout({ data: {}, updateProgress: async () => {} } as never);
+    const verified = await until(async () => t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > figuresBefore[i].disk_at!));
+    expect(verified.map((r) => r.scanned_at.getTime())).toEqual(figuresBefore.map((r) => r.scanned_at.getTime()));
+    expect((await t.db.selectFrom('usage_samples').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n).toBe(samplesBefore);
+
     // The chunk handler again (a retried job): the stored figures are not older, nothing is replaced.
     const stored = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at']).execute();
     const chunk = await t.db.selectFrom('mailboxes').select(({ fn }) => [fn.min('id').as('fromId'), fn.max('id').as('toId')]).where('node', '=', 'local').executeTakeFirstOrThrow();
