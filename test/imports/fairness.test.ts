@@ -8,6 +8,7 @@ import { loadConfig } from '../../server/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
+import { until } from '../support/wait.js';
 import { upload } from './helpers.js';
 
 let t: TestApp;
@@ -40,15 +41,6 @@ async function startedImport(client: PanelClient, domain: string, csv: string) {
   expect(res.statusCode, res.body.slice(0, 300)).toBe(303);
   return Number((res.headers.location as string).split('/')[2]);
 }
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('imports and the plan', () => {
   it('a 600-row file for a plan that allows no more mailboxes is refused at once, before any row', async () => {
@@ -72,15 +64,15 @@ describe('imports of several customers', () => {
   it("a customer's 1-row import finishes while another customer's long import runs; one customer runs one at a time", async () => {
     const long = await startedImport(a, w.A.domain.name, rows(120, 'bulk'));
     const second = await startedImport(a, w.A.domain.name, rows(3, 'later'));
-    await until(() => status(long), (s) => s.status === 'running');
+    await until('long import running', () => status(long), (s) => s.status === 'running', 30_000);
     const small = await startedImport(b, w.B.domain.name, rows(1, 'one'));
-    const smallDone = await until(() => status(small), (s) => s.status === 'done');
+    const smallDone = await until('small import done', () => status(small), (s) => s.status === 'done', 30_000);
     expect(smallDone.created).toBe(1);
     // The other customer's import is still going: B did not wait for it.
     expect((await status(long)).status).toBe('running');
     // A's second import waits its turn while its first runs.
     expect((await status(second)).status).toBe('queued');
-    await until(() => status(long), (s) => s.status === 'done', 120_000);
-    expect((await until(() => status(second), (s) => s.status === 'done')).created).toBe(3);
+    await until('long import done', () => status(long), (s) => s.status === 'done', 120_000);
+    expect((await until('second import done', () => status(second), (s) => s.status === 'done', 30_000)).created).toBe(3);
   });
 });

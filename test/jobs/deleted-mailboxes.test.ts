@@ -16,6 +16,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { writeMessage } from '../support/maildir.js';
 import { PanelClient } from '../support/panel.js';
+import { until } from '../support/wait.js';
 
 let t: TestApp;
 let w: Tenants;
@@ -38,15 +39,6 @@ afterAll(async () => {
 });
 
 const api = (method: string, url: string, payload?: object, key = w.A.key) => t.app.inject({ method: method as 'POST', url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const deletedList = async (domain = w.A.domain.name, key = w.A.key) => (await api('GET', `/domains/${domain}/deleted-mailboxes`, undefined, key)).json().items as { id: number; address: string; state: string; purgeAfter: string; deletedAt: string; usedBytes: number | null }[];
 const canSignIn = async (address: string) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM mail_accounts WHERE address = ${address} AND enabled`.execute(t.db)).rows[0].n === 1;
 const usage = async (address: string) => (await api('GET', `/mailboxes/${address}/usage`)).json();

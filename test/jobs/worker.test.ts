@@ -11,6 +11,7 @@ import { loadConfig } from '../../server/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { writeMessage } from '../support/maildir.js';
+import { until } from '../support/wait.js';
 
 let t: TestApp;
 let w: Tenants;
@@ -45,15 +46,6 @@ afterAll(async () => {
 const api = (method: 'GET' | 'POST' | 'PATCH', url: string, key: string, payload?: object) =>
   t.app.inject({ method, url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function usageWhen(address: string, key: string, done: (u: { usedBytes: number | null; scannedAt: string | null }) => boolean) {
   let u = (await api('GET', `/mailboxes/${address}/usage`, key)).json();
@@ -140,11 +132,11 @@ describe('the periodic verification round', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const settled = await t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute();
     await fanout({ data: {}, updateProgress: async () => {} } as never);
-    await until(async () => t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > settled[i].disk_at!));
+    await until('verified', async () => t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > settled[i].disk_at!));
     const samplesBefore = (await t.db.selectFrom('usage_samples').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
     const figuresBefore = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute();
     await fanout({ data: {}, updateProgress: async () => {} } as never);
-    const verified = await until(async () => t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > figuresBefore[i].disk_at!));
+    const verified = await until('verified', async () => t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > figuresBefore[i].disk_at!));
     expect(verified.map((r) => r.scanned_at.getTime())).toEqual(figuresBefore.map((r) => r.scanned_at.getTime()));
     expect((await t.db.selectFrom('usage_samples').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n).toBe(samplesBefore);
 
