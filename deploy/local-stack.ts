@@ -95,7 +95,7 @@ async function startOnce(opts: MailStackOptions): Promise<MailStack> {
 /** Renders the configuration into dir and creates the directories the daemons need. */
 async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot: string; ports: MailStackPorts }> {
   const mailRoot = opts.mailRoot ?? join(dir, 'vmail');
-  const [imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus] = await freePorts(6);
+  const [imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, events] = await freePorts(7);
   const ports: MailStackPorts = { imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, ...opts.ports };
   const db = new URL(opts.databaseUrl);
   const name = `mp-${dir.slice(-6).replace(/[^A-Za-z0-9]/g, 'x')}`;
@@ -116,6 +116,8 @@ async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot:
     LMTP_HOST: '127.0.0.1',
     POLICY_HOST: opts.policyHost ?? '127.0.0.1',
     POLICY_PORT: String(opts.policyPort),
+    // Where Dovecot posts expunge events (a node worker's DOVECOT_EVENTS_PORT); free unless asked for.
+    EVENTS_PORT: String(events),
     MAIL_GROUP: await groupName(Number(opts.vars?.MAIL_GID ?? DEFAULTS.MAIL_GID)),
     ...opts.vars,
   });

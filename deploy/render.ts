@@ -33,6 +33,8 @@ export const DEFAULTS = {
   POLICY_HOST: '127.0.0.1',
   POLICY_PORT: '10031',
   POLICY_DEFAULT_ACTION: 'DUNNO',
+  EVENTS_HOST: '127.0.0.1',
+  EVENTS_PORT: '9466',
   POLICY_TIMEOUT: '10s',
 } satisfies Record<string, string>;
 

@@ -16,6 +16,7 @@ import { scanChunkHandler } from './handlers/scan-chunk.js';
 import { ScanPool } from './scan/index.js';
 import { MAINTENANCE_QUEUE, Queues, addRecalcs, scanQueueName } from './queues.js';
 import { UsageFeed } from './feed/usage-feed.js';
+import { startDovecotEvents } from './feed/dovecot-events.js';
 import { quotaRecalcHandler } from './handlers/quota-recalc.js';
 import { mailboxFilesHandlers } from './handlers/mailbox-files.js';
 import type { WriteOutcome } from './usage-store.js';
@@ -130,6 +131,8 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     w.on('failed', (job, err) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
   }
   feed?.start();
+  // Every worker beside disks hears Dovecot's expunge events for its node.
+  const events = config.dovecotEventsPort === null ? null : await startDovecotEvents({ db, node: config.node, mailRoot: config.mailRoot, port: config.dovecotEventsPort, logger: log });
   if (!existsSync(config.mailRoot)) log.warn({ mailRoot: config.mailRoot }, 'MAIL_ROOT does not exist: scans of this node fail until it does (set MAIL_ROOT to where the maildirs live)');
   log.info({ queues: workers.map((w) => w.name), mailRoot: config.mailRoot }, 'workers started');
 
@@ -139,6 +142,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     async stop() {
       await Promise.all(workers.map((w) => w.close()));
       await feed?.stop();
+      await events?.close();
       await pool.close();
       await writer.flush();
       await queues.close();

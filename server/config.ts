@@ -45,6 +45,8 @@ export interface Config {
   noticeLmtpUrl: string | null;
   alertRatePerMinute: number;
   alertRetryBaseMs: number;
+  /** Where this node's worker hears Dovecot's expunge events (127.0.0.1:PORT); null = not at all. */
+  dovecotEventsPort: number | null;
   /** Dovecot's admin command on this node (with `-c FILE` when its config is not the default). */
   doveadm: string[];
   /** Disk and Dovecot's count may differ by this much before a mailbox counts as drifted and is recounted. */
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     alertRatePerMinute: int('ALERT_RATE_PER_MINUTE', 600, 1, 1_000_000),
     alertRetryBaseMs: int('ALERT_RETRY_BASE_MS', 30_000, 10, 3_600_000),
     doveadm: str('DOVEADM', 'doveadm').split(/\s+/),
+    dovecotEventsPort: env.DOVECOT_EVENTS_PORT?.trim() === '0' ? null : int('DOVECOT_EVENTS_PORT', 9466, 0, 65535),
     driftBytes: int('DRIFT_THRESHOLD_BYTES', 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     client: {
       host: str('MAIL_CLIENT_HOST', safeHostname(str('PUBLIC_URL', `http://${host}:${port}`))),

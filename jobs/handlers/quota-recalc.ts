@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -8,6 +6,7 @@ import type { Db } from '../../db/database.js';
 import { recordDovecotCount } from '../../db/repositories/usage-feed.js';
 import { quotaRecalcs } from '../../server/metrics.js';
 import type { JobData } from '../registry.js';
+import { readDovecotCount } from '../feed/maildirsize.js';
 
 const run = promisify(execFile);
 
@@ -18,23 +17,6 @@ export interface RecalcContext {
   /** The doveadm command line, e.g. ['doveadm'] or ['doveadm', '-c', '/etc/dovecot/dovecot.conf']. */
   doveadm: string[];
   logger: Logger;
-}
-
-/**
- * Maildir++'s maildirsize: a limits line, then "bytes count" lines that Dovecot appends on every
- * change (negative for removals) and folds into one on a recount. Their sum is Dovecot's count.
- */
-export function parseMaildirsize(text: string): { bytes: number; messages: number } | null {
-  const lines = text.split('\n').slice(1).filter((l) => l.trim() !== '');
-  let bytes = 0;
-  let messages = 0;
-  for (const line of lines) {
-    const m = /^\s*(-?\d+)\s+(-?\d+)\s*$/.exec(line);
-    if (!m) return null;
-    bytes += Number(m[1]);
-    messages += Number(m[2]);
-  }
-  return { bytes, messages };
 }
 
 /**
@@ -56,8 +38,7 @@ export function quotaRecalcHandler(ctx: RecalcContext) {
       if (e.code === 'ENOENT') throw new UnrecoverableError(`doveadm not found (${bin}): set DOVEADM on this node`);
       throw new Error(`doveadm quota recalc failed: ${(e.stderr ?? e.message).trim().slice(0, 300)}`);
     }
-    const text = await readFile(path.join(ctx.mailRoot, row.maildir, 'Maildir', 'maildirsize'), 'utf8').catch(() => null);
-    const count = text === null ? null : parseMaildirsize(text);
+    const count = await readDovecotCount(ctx.mailRoot, row.maildir);
     if (count) await recordDovecotCount(ctx.db, row.address, count.bytes, count.messages);
     quotaRecalcs.inc({ result: 'ok' });
     ctx.logger.info({ mailboxId: job.data.mailboxId, dovecotBytes: count?.bytes }, 'Dovecot recounted a drifted mailbox');

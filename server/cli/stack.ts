@@ -41,7 +41,11 @@ async function main() {
   });
   await mkdir(config.mailRoot, { recursive: true });
   await chown(config.mailRoot, Number(DEFAULTS.MAIL_UID), gid);
-  const stack = await startMailStack({ databaseUrl: config.databaseUrl, policyPort: config.policyPort, policyHost: config.policyHost, mailRoot: config.mailRoot, ports });
+  const stack = await startMailStack({
+    databaseUrl: config.databaseUrl, policyPort: config.policyPort, policyHost: config.policyHost, mailRoot: config.mailRoot, ports,
+    // Expunge events go to the worker of `npm start` (DOVECOT_EVENTS_PORT).
+    ...(config.dovecotEventsPort !== null && { vars: { EVENTS_PORT: String(config.dovecotEventsPort) } }),
+  });
   console.log(`mail stack up (Dovecot and Postfix from deploy/, reading ${redactUrl(config.databaseUrl)}; maildirs in ${config.mailRoot})
   SMTP  127.0.0.1:${stack.ports.smtp}   (Postfix asks mailpanel's policy service at ${config.policyHost}:${config.policyPort})
   IMAP  127.0.0.1:${stack.ports.imap}   POP3  127.0.0.1:${stack.ports.pop3}   (plain text, loopback only)

@@ -14,7 +14,7 @@ import { PolicyClient } from '../../server/policy/client.js';
 import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
-import { type MailStack, makeMessage, sendMail, startMailStack } from '../support/mail-stack.js';
+import { type MailStack, freePorts, makeMessage, sendMail, startMailStack } from '../support/mail-stack.js';
 
 const PASSWORD = 'a long mailbox password';
 // Large enough that the panel's own notices (~4 KB each) cannot cascade across lines.
@@ -80,12 +80,13 @@ beforeAll(async () => {
   w = await seedTenants(t.db);
   policy = await startPolicyServer({ db: t.db, databaseUrl: t.database.url, host: '127.0.0.1', port: 0, logger });
   stops.push(() => policy.close());
-  stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port });
+  const [eventsPort] = await freePorts(1);
+  stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port, vars: { EVENTS_PORT: String(eventsPort) } });
   stops.push(() => stack.stop());
   const config = loadConfig({
     DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, MAIL_ROOT: stack.mailRoot, SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
     NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`, ALERT_FROM: 'Panel <postmaster@outside.test>', PUBLIC_URL: 'https://panel.example.net',
-    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`, DRIFT_THRESHOLD_BYTES: '10000',
+    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`, DRIFT_THRESHOLD_BYTES: '10000', DOVECOT_EVENTS_PORT: String(eventsPort),
   });
   const workers = await startWorkers(config, t.db, logger, { maintenance: true });
   stops.unshift(workers.stop);
@@ -163,6 +164,25 @@ describe("Dovecot's change feed", () => {
     await until('recovery recorded', async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM alerts a JOIN mailboxes m ON m.id = a.mailbox_id WHERE m.address = ${user} AND a.kind = 'recovered'`.execute(t.db)).rows[0].n, (n) => n >= 1);
     // Every notice delivered before the next test looks at the disk.
     await settled();
+  });
+
+  it('an expunge in an IMAP session that stays open is visible within a second too (Dovecot\'s event, not the 10 s flush)', async () => {
+    expect((await send('keep one', 20_000)).ok).toBe(true);
+    const before = await settled();
+    const client = new ImapFlow({ host: '127.0.0.1', port: stack.ports.imap, secure: false, doSTARTTLS: false, auth: { user, pass: PASSWORD }, logger: false });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      await client.mailboxOpen('INBOX');
+      const last = (client.mailbox as { exists: number }).exists;
+      await client.messageDelete(String(last));
+      const since = Date.now();
+      const { value, ms } = await until('open-session expunge applied', usage, (u) => u.messages === before.messages - 1, since);
+      expect(ms).toBeLessThan(1000);
+      expect(value.usedBytes).toBeLessThan(before.usedBytes - 19_000);
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
   });
 
   it('a file copied into cur/ behind Dovecot\'s back: the scan reports the drift and Dovecot recounts', async () => {
