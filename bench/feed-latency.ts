@@ -311,10 +311,11 @@ try {
   await listener.query('LISTEN mailpanel_usage_feed');
   await listener.query('LISTEN mailpanel_mailbox');
 
-  const [webPort, pPort] = await freePorts(2);
+  const [webPort, pPort, eventsPort] = await freePorts(3);
   policyPort = pPort;
   const t0 = performance.now();
-  stack = await startMailStack({ databaseUrl: benchDb.url, policyPort });
+  // Dovecot posts expunge events to the worker (DOVECOT_EVENTS_PORT), as npm run stack sets it up.
+  stack = await startMailStack({ databaseUrl: benchDb.url, policyPort, vars: { EVENTS_PORT: String(eventsPort) } });
   const theStack = stack;
   cleanups.push(() => theStack.stop());
   console.log(`mail stack up in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(stack.ports)}`);
@@ -334,6 +335,7 @@ try {
     NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`,
     ALERT_FROM: 'Panel <postmaster@outside.test>',
     DOVEADM: `doveadm -c ${path.join(stack.dir, 'dovecot', 'dovecot.conf')}`,
+    DOVECOT_EVENTS_PORT: String(eventsPort),
     NODE_ENV: 'production',
   };
   // The worker logs "workers started" at info; the web role would log every poll at info (so in one
