@@ -1,10 +1,14 @@
+import { deletedMailboxesDe } from '../resources/deleted-mailboxes/i18n-de.js';
 import { importsDe } from '../resources/imports/i18n-de.js';
+import { loginsDe } from '../resources/logins/i18n-de.js';
 // German panel texts, keyed by the English original.
 // Conventions: Sie-form; "Postfach", "Speicherplatz" (for quota and storage), "Belegung"/"belegt" (usage),
 // "Tarif" (plan), "Zugang" (panel login), "Sperren"/"Entsperren" (suspend/resume), "Änderungsprotokoll" (audit log).
 // Every {placeholder} of a key appears unchanged in its value (test/unit/i18n.test.ts checks this).
 export const de: Record<string, string> = {
   ...importsDe,
+  ...deletedMailboxesDe,
+  ...loginsDe,
   // Layout and navigation (nav labels come from the arrays in views/layout.eta)
   'Skip to content': 'Zum Inhalt springen',
   Main: 'Hauptnavigation',
@@ -266,59 +270,6 @@ export const de: Record<string, string> = {
 
   // Confirmations and notices (server code passes these; templates translate it.notice / it.warning)
   'Delete {what}?': '{what} löschen?',
-  "The mailbox stops receiving mail and signing in at once. Its mail is kept for {days} days: until then it can be restored, with its mail, from the domain's page. After that it is removed for good. The same address created again starts empty.":
-    'Das Postfach empfängt sofort keine E-Mails mehr, und niemand kann sich mehr anmelden. Seine E-Mails werden {days} Tage aufbewahrt: bis dahin lässt es sich mit seinen E-Mails auf der Seite der Domain wiederherstellen. Danach wird es endgültig entfernt. Wird dieselbe Adresse neu angelegt, beginnt sie leer.',
-  'This domain has {n} mailboxes. Deleting it deletes them too: they stop receiving mail and signing in at once. Their mail is kept for {days} days; add the domain again within that time to restore them.':
-    'Diese Domain hat {n} Postfächer. Wird sie gelöscht, werden diese mitgelöscht: Sie empfangen sofort keine E-Mails mehr, und niemand kann sich mehr anmelden. Ihre E-Mails werden {days} Tage aufbewahrt; wird die Domain in dieser Zeit wieder hinzugefügt, lassen sie sich wiederherstellen.',
-  'The domain will no longer receive mail.': 'Die Domain empfängt danach keine E-Mails mehr.',
-  'Delete the domain and its mailboxes': 'Domain und ihre Postfächer löschen',
-  'Delete its mailboxes first, or ask your provider.': 'Löschen Sie zuerst ihre Postfächer, oder wenden Sie sich an Ihren Anbieter.',
-  'Deleted mailboxes': 'Gelöschte Postfächer',
-  'They receive no mail and cannot sign in. Each can be restored with its mail until the date shown; after that it is removed for good.':
-    'Sie empfangen keine E-Mails, und niemand kann sich anmelden. Jedes lässt sich bis zum angegebenen Datum mit seinen E-Mails wiederherstellen; danach wird es endgültig entfernt.',
-  Deleted: 'Gelöscht',
-  'Restorable until': 'Wiederherstellbar bis',
-  'Restoring…': 'Wird wiederhergestellt …',
-  'Being removed': 'Wird entfernt',
-  Restore: 'Wiederherstellen',
-  Generate: 'Erzeugen',
-  'Forgot your password?': 'Passwort vergessen?',
-  'Too many attempts. Try again in an hour.': 'Zu viele Versuche. Versuchen Sie es in einer Stunde erneut.',
-  'Your new password is set. Sign in with it.': 'Ihr neues Passwort ist gesetzt. Melden Sie sich damit an.',
-  'If a login with that address exists, a link to set a new password is on its way. It works once, for an hour.':
-    'Wenn es zu dieser Adresse einen Zugang gibt, ist ein Link zum Setzen eines neuen Passworts unterwegs. Er funktioniert einmal, eine Stunde lang.',
-  'Back to sign in': 'Zurück zur Anmeldung',
-  'Enter the email address you sign in with. We send a link to set a new password.': 'Geben Sie die E-Mail-Adresse ein, mit der Sie sich anmelden. Wir senden einen Link zum Setzen eines neuen Passworts.',
-  'Send the link': 'Link senden',
-  'Set a new password': 'Neues Passwort setzen',
-  'For {email}. This link works once; every session of this login ends.': 'Für {email}. Dieser Link funktioniert einmal; alle Sitzungen dieses Zugangs werden beendet.',
-  'Set password': 'Passwort setzen',
-  'Your other sessions end; this one stays signed in.': 'Ihre anderen Sitzungen werden beendet; diese bleibt angemeldet.',
-  'Current password': 'Aktuelles Passwort',
-  'A one-time link for {email}': 'Ein Einmal-Link für {email}',
-  'Give this link to the person who uses the login. It sets a new password once and works for {n} hours. It is shown only now.':
-    'Geben Sie diesen Link der Person, die den Zugang nutzt. Er setzt einmal ein neues Passwort und gilt {n} Stunden. Er wird nur jetzt angezeigt.',
-  'The login was signed out everywhere; its old password still works until the new one is set.': 'Der Zugang wurde überall abgemeldet; sein altes Passwort gilt, bis das neue gesetzt ist.',
-  Done: 'Fertig',
-  'last signed in {date}': 'zuletzt angemeldet {date}',
-  'never signed in': 'nie angemeldet',
-  'One-time password link': 'Einmal-Link fürs Passwort',
-  Remove: 'Entfernen',
-  'Remove login': 'Zugang entfernen',
-  'Whoever signs in with it is signed out at once and cannot sign in again. Mailboxes and everything else stay as they are.':
-    'Wer sich damit anmeldet, wird sofort abgemeldet und kann sich nicht mehr anmelden. Postfächer und alles andere bleiben, wie sie sind.',
-  'Your password was changed. Your other sessions were ended.': 'Ihr Passwort wurde geändert. Ihre anderen Sitzungen wurden beendet.',
-  'The current password is not right.': 'Das aktuelle Passwort stimmt nicht.',
-  'This link is invalid, was already used, or has expired. Ask for a new one.': 'Dieser Link ist ungültig, wurde schon benutzt oder ist abgelaufen. Fordern Sie einen neuen an.',
-  'Every program using this key is refused from the next request on. A revoked key cannot be used again: create a new one for them instead.':
-    'Jedes Programm, das diesen Schlüssel nutzt, wird ab der nächsten Anfrage abgewiesen. Ein widerrufener Schlüssel lässt sich nicht wieder verwenden: Legen Sie stattdessen einen neuen an.',
-  'This password is too easy to guess (a common word or password, a name, a date, a pattern or repeat, or the address itself). Use a longer one, or a generated one.':
-    'Dieses Passwort ist zu leicht zu erraten (ein häufiges Wort oder Passwort, ein Name, ein Datum, ein Muster oder eine Wiederholung, oder die Adresse selbst). Nehmen Sie ein längeres oder ein erzeugtes.',
-  'Keep deleted mailboxes (days)': 'Gelöschte Postfächer aufbewahren (Tage)',
-  'Restorable with their mail until then': 'Bis dahin mit ihren E-Mails wiederherstellbar',
-  'Enter a number of days from 0 (removed at the next cleanup) to 3650.': 'Geben Sie eine Anzahl Tage von 0 (beim nächsten Aufräumen entfernt) bis 3650 ein.',
-  'The mailbox was deleted. It can be restored below until the date shown.': 'Das Postfach wurde gelöscht. Es lässt sich unten bis zum angegebenen Datum wiederherstellen.',
-  'The mailbox is being restored with its mail; it is back in a moment.': 'Das Postfach wird mit seinen E-Mails wiederhergestellt; es ist gleich wieder da.',
   'The mail server did not accept the message.': 'Der Mailserver hat die Nachricht nicht angenommen.',
   'The form holds characters that cannot be stored (control characters).': 'Das Formular enthält Zeichen, die nicht gespeichert werden können (Steuerzeichen).',
   'The mailbox was created.': 'Das Postfach wurde angelegt.',
