@@ -118,6 +118,8 @@ describe('the periodic verification round', () => {
       writeMessage(rootA, `${w.A.domain.name}/${local}`, 10, '.Trash');
     }
     const before = new Date();
+    // A round has ended when its chunk jobs have (a chunk still active is not queued again by the next round).
+    const roundDone = () => until('round done', async () => t.app.queues.get(scanQueueName('local')).getJobCounts('waiting', 'active', 'delayed', 'prioritized'), (c) => Object.values(c).every((n) => n === 0));
     // Two mailboxes a chunk, so the round takes several chunk jobs.
     const fanout = scanFanoutHandler(t.db, t.app.queues, 2);
     const result = (await fanout({ data: {}, updateProgress: async () => {} } as never)) as { chunks: number; mailboxes: number };
@@ -129,16 +131,19 @@ describe('the periodic verification round', () => {
     }
     // A round over the unchanged tree only records that it verified: no new figure, sample or announcement.
     // (Directories written within a second of a scan are read again by the next one: let them settle first.)
+    await roundDone();
     await new Promise((r) => setTimeout(r, 1100));
     const settled = await t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute();
     await fanout({ data: {}, updateProgress: async () => {} } as never);
     await until('verified', async () => t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > settled[i].disk_at!));
+    await roundDone();
     const samplesBefore = (await t.db.selectFrom('usage_samples').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
     const figuresBefore = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute();
     await fanout({ data: {}, updateProgress: async () => {} } as never);
     const verified = await until('verified', async () => t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > figuresBefore[i].disk_at!));
     expect(verified.map((r) => r.scanned_at.getTime())).toEqual(figuresBefore.map((r) => r.scanned_at.getTime()));
     expect((await t.db.selectFrom('usage_samples').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n).toBe(samplesBefore);
+    await roundDone();
 
     // The chunk handler again (a retried job): the stored figures are not older, nothing is replaced.
     const stored = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at']).execute();
