@@ -1,8 +1,6 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as de from '@zxcvbn-ts/language-de';
-import * as en from '@zxcvbn-ts/language-en';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
 // Dovecot 2.3 verifies "{ARGON2ID}$argon2id$v=19$m=..,t=..,p=.." (libsodium's parameter order, which
 // @node-rs/argon2 writes). Panel logins use the same format, so there is one way to hash a password.
@@ -36,9 +34,23 @@ export async function verifyNothing(password: string): Promise<false> {
 // account's own address so "the address itself" counts as guessable. Score 3 of 4 ("safely
 // unguessable") is required; loaded once, on the first check.
 let estimator: ZxcvbnFactory | undefined;
-function strength(password: string, related: string[]): number {
+
+/**
+ * The dictionaries take ~0.4 s and ~40 MB to load: only a process that judges a new password pays
+ * for them (required on first use, not imported, so the policy service and scanners never load them).
+ */
+function loadEstimator(): ZxcvbnFactory {
+  const require = createRequire(import.meta.url);
+  const { ZxcvbnFactory: Factory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+  const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+  const en = require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+  const de = require('@zxcvbn-ts/language-de') as typeof import('@zxcvbn-ts/language-de');
   // Two l33t substitutions at most: "p@ssw0rd" is still caught, and a check costs ~7 ms, not ~25.
-  estimator ??= new ZxcvbnFactory({ dictionary: { ...common.dictionary, ...en.dictionary, ...de.dictionary }, graphs: common.adjacencyGraphs, translations: en.translations, l33tMaxSubstitutions: 2 });
+  return new Factory({ dictionary: { ...common.dictionary, ...en.dictionary, ...de.dictionary }, graphs: common.adjacencyGraphs, translations: en.translations, l33tMaxSubstitutions: 2 });
+}
+
+function strength(password: string, related: string[]): number {
+  estimator ??= loadEstimator();
   // Long passwords are cut for the estimate (its cost grows with length); 100 characters are plenty.
   return estimator.check(password.slice(0, 100), related.filter(Boolean)).score;
 }
