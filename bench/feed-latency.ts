@@ -40,10 +40,10 @@ import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { OPERATOR_SYSTEM } from '../server/auth/principal.js';
+import { OPERATOR_SYSTEM } from '../server/services/auth/principal.js';
 import { PolicyClient } from '../server/policy/client.js';
-import { createApiKey } from '../server/resources/api-keys/service.js';
-import { createReseller } from '../server/resources/resellers/service.js';
+import { createApiKey } from '../server/services/api-keys/service.js';
+import { createReseller } from '../server/services/resellers/service.js';
 import { LineClient, freePorts, mailStackInstalled, makeMessage, startMailStack, type MailStack } from '../deploy/local-stack.js';
 import { type Child, deleteRedisKeys, freshBenchDb, machineJiffies, pct, procCpuSeconds, sleep, startChild } from './procs.js';
 import { benchTeardown } from './teardown.js';
@@ -62,7 +62,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npx tsx bench/feed-latency.ts [--deliveries 200] [--mailboxes 20] [--smtp 40] [--expunges 50] [--close-expunges 5] [--open-expunges 5] [--layout split|one] [--keep-db]');
+  console.log(
+    'usage: npx tsx bench/feed-latency.ts [--deliveries 200] [--mailboxes 20] [--smtp 40] [--expunges 50] [--close-expunges 5] [--open-expunges 5] [--layout split|one] [--keep-db]',
+  );
   process.exit(0);
 }
 const int = (k: keyof typeof args, min: number) => {
@@ -135,7 +137,8 @@ async function apiUntil(address: string, ok: (u: Usage) => boolean, since: numbe
 
 let policy: PolicyClient;
 let policyPort = 0;
-const ask = (recipient: string, size: number) => policy.request({ request: 'smtpd_access_policy', protocol_state: 'RCPT', recipient, sender: SENDER, size, client_address: '127.0.0.1' });
+const ask = (recipient: string, size: number) =>
+  policy.request({ request: 'smtpd_access_policy', protocol_state: 'RCPT', recipient, sender: SENDER, size, client_address: '127.0.0.1' });
 const refused = (action: string) => action.startsWith('552');
 
 /** Polls the policy service until `ok`; resolves with the time of the satisfying answer. */
@@ -227,7 +230,12 @@ const samples: Sample[] = [];
 const problems: string[] = [];
 
 async function dovecotRow(address: string): Promise<{ bytes: number; messages: number } | undefined> {
-  return (await sql<{ bytes: number; messages: number }>`SELECT bytes::float8 AS bytes, messages::int AS messages FROM dovecot_quota WHERE username = ${address}`.execute(benchDb.db)).rows[0];
+  return (
+    await sql<{
+      bytes: number;
+      messages: number;
+    }>`SELECT bytes::float8 AS bytes, messages::int AS messages FROM dovecot_quota WHERE username = ${address}`.execute(benchDb.db)
+  ).rows[0];
 }
 
 /** Waits until the API and the policy agree with Dovecot's row for this mailbox; returns the figure. */
@@ -246,7 +254,12 @@ async function settled(address: string): Promise<Usage> {
  * Measures one event: `act` performs it and returns the moment it ended (and anything to time beside);
  * `after` runs once the change is visible (e.g. LOGOUT of a session kept open).
  */
-async function measure(kind: string, address: string, direction: 'up' | 'down', act: () => Promise<{ endAt: number; startAt: number; extraMs?: number }>): Promise<Sample> {
+async function measure(
+  kind: string,
+  address: string,
+  direction: 'up' | 'down',
+  act: () => Promise<{ endAt: number; startAt: number; extraMs?: number }>,
+): Promise<Sample> {
   const before = await settled(address);
   const used = before.usedBytes ?? 0;
   // Up: Q - used fits now, and stops fitting when usage grows. Down: Q - used + 1 does not fit now, and fits once it shrinks.
@@ -296,7 +309,12 @@ const children: Child[] = [];
 let exitCode = 1;
 try {
   if (!mailStackInstalled() || process.getuid?.() !== 0) throw new Error('needs root and Dovecot + Postfix (test/mail-stack/install.sh)');
-  console.log(`feed-latency: database ${benchDb.name}, Redis prefix ${redisPrefix}, layout ${args.layout}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+  console.log(
+    `feed-latency: database ${benchDb.name}, Redis prefix ${redisPrefix}, layout ${args.layout}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${os.cpus().length} cores`,
+  );
 
   // Listen before anything can happen.
   const listener = new pg.Client({ connectionString: benchDb.url, application_name: 'feed-bench-listener' });
@@ -340,7 +358,14 @@ try {
   };
   // The worker logs "workers started" at info; the web role would log every poll at info (so in one
   // process the log stays at warn, and the worker is known to run when it has measured the new mailboxes).
-  const roles = args.layout === 'one' ? [['all', 'web,worker,policy', 'warn']] : [['worker', 'worker', 'info'], ['policy', 'policy', 'warn'], ['web', 'web', 'warn']];
+  const roles =
+    args.layout === 'one'
+      ? [['all', 'web,worker,policy', 'warn']]
+      : [
+          ['worker', 'worker', 'info'],
+          ['policy', 'policy', 'warn'],
+          ['web', 'web', 'warn'],
+        ];
   for (const [name, r, level] of roles) {
     const c = startChild(name, 'server/main.ts', [], { ...env, ROLES: r, LOG_LEVEL: level }, path.join(logDir, `${name}.log`));
     children.push(c);
@@ -349,7 +374,10 @@ try {
   base = `http://127.0.0.1:${webPort}`;
   await Promise.all(children.filter((c) => c.name === 'worker').map((c) => c.waitForLog('workers started')));
   for (const deadline = Date.now() + 60_000; ; ) {
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`web did not start:\n${children.map((c) => c.log()).join('\n')}`);
     await sleep(100);
@@ -424,7 +452,14 @@ try {
 
   /** Logs in, selects INBOX, deletes the newest message; `finish` decides what the session does next. */
   async function expunge(kind: string, a: string, finish: 'logout' | 'close' | 'open') {
-    const client = new ImapFlow({ host: '127.0.0.1', port: stack!.ports.imap, secure: false, doSTARTTLS: false, auth: { user: a, pass: PASSWORD }, logger: false });
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: stack!.ports.imap,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: a, pass: PASSWORD },
+      logger: false,
+    });
     client.on('error', () => {});
     await client.connect();
     try {
@@ -474,7 +509,11 @@ try {
   let drifted = 0;
   for (const a of addresses) {
     const d = await dovecotRow(a);
-    const { value } = await apiUntil(a, (u) => u.diskScannedAt !== null && Date.parse(u.diskScannedAt) > Date.now() - 60_000 && u.diskBytes !== null && u.source === 'scan', performance.now());
+    const { value } = await apiUntil(
+      a,
+      (u) => u.diskScannedAt !== null && Date.parse(u.diskScannedAt) > Date.now() - 60_000 && u.diskBytes !== null && u.source === 'scan',
+      performance.now(),
+    );
     if (value.diskBytes !== d?.bytes || value.drift) {
       drifted++;
       problems.push(`${a}: disk ${value.diskBytes}, Dovecot ${d?.bytes}, drift ${JSON.stringify(value.drift)}`);
@@ -489,7 +528,9 @@ try {
   };
   const kinds = [...new Set(samples.map((s) => s.kind))];
   console.log();
-  console.log(`feed-latency results: ${samples.length} events in ${runSeconds.toFixed(1)} s; layout ${args.layout}; load average ${load0.toFixed(2)} -> ${os.loadavg()[0].toFixed(2)}; machine busy ${(busy * 100).toFixed(0)}% of ${os.cpus().length} cores`);
+  console.log(
+    `feed-latency results: ${samples.length} events in ${runSeconds.toFixed(1)} s; layout ${args.layout}; load average ${load0.toFixed(2)} -> ${os.loadavg()[0].toFixed(2)}; machine busy ${(busy * 100).toFixed(0)}% of ${os.cpus().length} cores`,
+  );
   console.log(`product CPU during the events: ${children.map((c, i) => `${c.name} ${cpu[i].toFixed(1)} s`).join(', ')}`);
   console.log();
   console.log('| ms after the event ends | n | p50 | p99 | max |');
@@ -504,15 +545,59 @@ try {
   const verdicts: string[] = [];
   for (const k of kinds) {
     const ks = samples.filter((s) => s.kind === k);
-    console.log(row(`**${labels[k] ?? k}** → API shows it`, ks.map((s) => s.apiMs)));
-    console.log(row(`… → policy decides on it`, ks.map((s) => s.policyMs)));
-    console.log(row(`… → Dovecot's row written (NOTIFY)`, ks.map((s) => s.feedMs)));
-    console.log(row(`… → mailbox_usage committed (NOTIFY)`, ks.map((s) => s.usageMs)));
-    const extra = k === 'lmtp' || k === 'smtp' ? 'the transaction itself (connect to 250)' : k === 'expunge+logout' ? 'LOGOUT round trip' : k === 'expunge+close' ? 'CLOSE round trip' : null;
-    if (extra) console.log(row(`… ${extra}`, ks.map((s) => s.extraMs)));
+    console.log(
+      row(
+        `**${labels[k] ?? k}** → API shows it`,
+        ks.map((s) => s.apiMs),
+      ),
+    );
+    console.log(
+      row(
+        `… → policy decides on it`,
+        ks.map((s) => s.policyMs),
+      ),
+    );
+    console.log(
+      row(
+        `… → Dovecot's row written (NOTIFY)`,
+        ks.map((s) => s.feedMs),
+      ),
+    );
+    console.log(
+      row(
+        `… → mailbox_usage committed (NOTIFY)`,
+        ks.map((s) => s.usageMs),
+      ),
+    );
+    const extra =
+      k === 'lmtp' || k === 'smtp'
+        ? 'the transaction itself (connect to 250)'
+        : k === 'expunge+logout'
+          ? 'LOGOUT round trip'
+          : k === 'expunge+close'
+            ? 'CLOSE round trip'
+            : null;
+    if (extra)
+      console.log(
+        row(
+          `… ${extra}`,
+          ks.map((s) => s.extraMs),
+        ),
+      );
     const worst = Math.max(...ks.map((s) => Math.max(s.apiMs, s.policyMs)));
-    const p99 = Math.max(pct(ks.map((s) => s.apiMs).sort((a, b) => a - b), 99), pct(ks.map((s) => s.policyMs).sort((a, b) => a - b), 99));
-    verdicts.push(`  ${(labels[k] ?? k).padEnd(48)} p99 ${fmt(p99).padStart(6)} ms (max ${fmt(worst)}): ${p99 < TARGET_P99_MS ? 'meets' : 'MISSES'} p99 < ${TARGET_P99_MS} ms`);
+    const p99 = Math.max(
+      pct(
+        ks.map((s) => s.apiMs).sort((a, b) => a - b),
+        99,
+      ),
+      pct(
+        ks.map((s) => s.policyMs).sort((a, b) => a - b),
+        99,
+      ),
+    );
+    verdicts.push(
+      `  ${(labels[k] ?? k).padEnd(48)} p99 ${fmt(p99).padStart(6)} ms (max ${fmt(worst)}): ${p99 < TARGET_P99_MS ? 'meets' : 'MISSES'} p99 < ${TARGET_P99_MS} ms`,
+    );
   }
   console.log();
   console.log('against the target (API and policy, the later of the two):');
@@ -523,13 +608,39 @@ try {
     console.log(`${problems.length} problem(s):`);
     for (const p of problems.slice(0, 30)) console.log(`  ${p}`);
   } else console.log('every first figure the API showed was Dovecot\'s row, with source "dovecot"; no problems');
-  const errors = children.map((c) => [c.name, c.log().split('\n').filter((l) => /"level":(50|60)/.test(l))] as const).filter(([, l]) => l.length);
+  const errors = children
+    .map(
+      (c) =>
+        [
+          c.name,
+          c
+            .log()
+            .split('\n')
+            .filter((l) => /"level":(50|60)/.test(l)),
+        ] as const,
+    )
+    .filter(([, l]) => l.length);
   for (const [name, lines] of errors) console.log(`${name} logged ${lines.length} error(s), first: ${lines[0].slice(0, 300)}`);
   const core = ['lmtp', 'expunge+logout'].filter((k) => kinds.includes(k));
-  exitCode = problems.length === 0 && core.every((k) => {
-    const ks = samples.filter((s) => s.kind === k);
-    return Math.max(pct(ks.map((s) => s.apiMs).sort((a, b) => a - b), 99), pct(ks.map((s) => s.policyMs).sort((a, b) => a - b), 99)) < TARGET_P99_MS;
-  }) ? 0 : 1;
+  exitCode =
+    problems.length === 0 &&
+    core.every((k) => {
+      const ks = samples.filter((s) => s.kind === k);
+      return (
+        Math.max(
+          pct(
+            ks.map((s) => s.apiMs).sort((a, b) => a - b),
+            99,
+          ),
+          pct(
+            ks.map((s) => s.policyMs).sort((a, b) => a - b),
+            99,
+          ),
+        ) < TARGET_P99_MS
+      );
+    })
+      ? 0
+      : 1;
 } catch (err) {
   console.error('feed-latency failed:', err instanceof Error ? err.stack : err);
   if (stack) console.error((await stack.logs()).slice(-4000));

@@ -147,7 +147,12 @@ async function main() {
   const { cleanups, cleanup, finished } = benchTeardown('imap-storm', DURATION_MS + 180_000);
 
   try {
-    console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores at start`);
+    console.log(
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${os.cpus().length} cores at start`,
+    );
     const bench = await benchDatabase({ databaseUrl: args['database-url'], adminUrl: args['admin-url'], keep: args['keep-db'], poolSize: 2 });
     cleanups.push(() => bench.close());
     const seeded = bench.seeded;
@@ -174,7 +179,9 @@ async function main() {
     const probe = await imapLogin(stack.ports.imap, addresses[0], seeded.password);
     if (!probe.ok) throw new Error(`a first login as ${addresses[0]} failed: ${probe.reply}\n${await stack.logs()}`);
 
-    console.log(`storm: ${CLIENTS} clients, ${LOGINS.toLocaleString('en')} logins of distinct mailboxes (of ${seeded.counts.mailboxes.toLocaleString('en')}), at most ${DURATION_MS / 1000} s`);
+    console.log(
+      `storm: ${CLIENTS} clients, ${LOGINS.toLocaleString('en')} logins of distinct mailboxes (of ${seeded.counts.mailboxes.toLocaleString('en')}), at most ${DURATION_MS / 1000} s`,
+    );
     const results: LoginResult[] = [];
     const cpuBefore = dovecotCpu(stack.dir);
     const machineBefore = machineBusyMs();
@@ -205,7 +212,9 @@ async function main() {
     const ok = results.filter((r) => r.ok);
     const failed = results.filter((r) => !r.ok);
     const sorted = ok.map((r) => r.ms).sort((a, b) => a - b);
-    console.log(`\n${results.length.toLocaleString('en')} logins in ${seconds.toFixed(1)} s: ${(ok.length / seconds).toFixed(1)} logins/s; failed ${failed.length}`);
+    console.log(
+      `\n${results.length.toLocaleString('en')} logins in ${seconds.toFixed(1)} s: ${(ok.length / seconds).toFixed(1)} logins/s; failed ${failed.length}`,
+    );
     console.log(
       `latency ms (connect to LOGIN OK): p50 ${pct(sorted, 50).toFixed(1)}  p90 ${pct(sorted, 90).toFixed(1)}  p99 ${pct(sorted, 99).toFixed(1)}  max ${pct(sorted, 100).toFixed(1)}`,
     );
@@ -223,7 +232,12 @@ async function main() {
       `Dovecot CPU per login: ${dovecotTotal.toFixed(1)} ms (${perLogin.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}); ` +
         `whole machine ${(machineMs / results.length).toFixed(1)} ms per login, ${(machineMs / 1000 / seconds).toFixed(2)} of ${os.cpus().length} cores busy`,
     );
-    console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end (argon2id m=19456 KiB, t=2 per login, on ${os.cpus().length} cores)`);
+    console.log(
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} at the end (argon2id m=19456 KiB, t=2 per login, on ${os.cpus().length} cores)`,
+    );
 
     // The exact queries Dovecot ran, from the rendered config it read, and Postfix's lookups.
     const q = await mailQueryTemplates({ dovecot: path.join(stack.dir, 'dovecot'), postfix: path.join(stack.dir, 'postfix') });
@@ -240,9 +254,16 @@ async function main() {
         const table = l.name.endsWith('domains') ? 'domains' : 'mailboxes';
         const indexed = indexedOn(x.scans, table);
         allIndexed &&= indexed;
-        console.log(`  ${l.name.padEnd(27)} ${(x.planningMs + x.executionMs).toFixed(2).padStart(6)} ms  index on ${table}: ${indexed ? 'yes' : 'NO'}  (${describeScans(x.scans)})`);
+        console.log(
+          `  ${l.name.padEnd(27)} ${(x.planningMs + x.executionMs).toFixed(2).padStart(6)} ms  index on ${table}: ${indexed ? 'yes' : 'NO'}  (${describeScans(x.scans)})`,
+        );
         if (args.plans || !indexed || l.name === 'Dovecot password_query') {
-          console.log(`    ${l.sql}\n${x.text.split('\n').map((s) => `      ${s}`).join('\n')}`);
+          console.log(
+            `    ${l.sql}\n${x.text
+              .split('\n')
+              .map((s) => `      ${s}`)
+              .join('\n')}`,
+          );
         }
       }
     } finally {

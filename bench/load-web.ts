@@ -29,7 +29,7 @@ import { countsByLevel, customerTotals } from '../db/repositories/overview.js';
 import type { Scope } from '../db/repositories/scope.js';
 import type { Database } from '../db/schema.js';
 import { findUsableKey } from '../db/repositories/api-keys.js';
-import { parseApiKey } from '../server/auth/tokens.js';
+import { parseApiKey } from '../server/platform/tokens.js';
 import { benchDatabase, DEFAULT_ADMIN_URL } from './seed-large.js';
 import { openLoop } from './open-loop.js';
 import { benchTeardown } from './teardown.js';
@@ -64,7 +64,6 @@ type Autocannon = (opts: {
   setupClient?: (client: AutocannonClient) => void;
 }) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
 
 // ---------------------------------------------------------------------------------------------
 
@@ -133,7 +132,8 @@ async function main() {
   const TARGET_P99 = Number(args['target-p99']);
   const RATE = args.rate === undefined ? undefined : Number(args.rate);
   if (RATE !== undefined && !(Number.isInteger(RATE) && RATE > 0)) throw new Error('--rate must be a positive integer (requests a second)');
-  if (![CONNECTIONS, DURATION].every((n) => Number.isInteger(n) && n > 0) || !(WARMUP >= 0) || !(SINGLE >= 0)) throw new Error('--connections/--duration must be positive integers');
+  if (![CONNECTIONS, DURATION].every((n) => Number.isInteger(n) && n > 0) || !(WARMUP >= 0) || !(SINGLE >= 0))
+    throw new Error('--connections/--duration must be positive integers');
 
   const { cleanups, cleanup, finished } = benchTeardown('load-web', (120 + 15 * (DURATION + WARMUP + SINGLE + 15)) * 1000);
 
@@ -150,10 +150,22 @@ async function main() {
     const logFile = path.join(os.tmpdir(), `mailpanel-load-web-${redisPrefix.slice(8)}.log`);
     const logFd = openSync(logFile, 'w');
     cleanups.push(async () => rmSync(logFile, { force: true }));
-    const child: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []), '--import', 'tsx', THIS_FILE, '--serve'], {
-      env: { ...process.env, DATABASE_URL: bench.url, REDIS_PREFIX: redisPrefix, COOKIE_SECURE: 'false', LOG_LEVEL: 'warn', ROLES: 'web', NODE_ENV: 'production' },
-      stdio: ['ignore', logFd, logFd, 'ipc'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []), '--import', 'tsx', THIS_FILE, '--serve'],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: bench.url,
+          REDIS_PREFIX: redisPrefix,
+          COOKIE_SECURE: 'false',
+          LOG_LEVEL: 'warn',
+          ROLES: 'web',
+          NODE_ENV: 'production',
+        },
+        stdio: ['ignore', logFd, logFd, 'ipc'],
+      },
+    );
     closeSync(logFd);
     const exited = new Promise((r) => child.once('exit', r));
     process.once('exit', () => child.kill('SIGTERM'));
@@ -166,8 +178,14 @@ async function main() {
     });
     const base = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the app did not start within 60 s')), 60_000);
-      child.once('message', (m: { address: string }) => (clearTimeout(timer), resolve(m.address)));
-      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the app exited with ${code}: ${readFileSync(logFile, 'utf8').slice(-2000)}`))));
+      child.once('message', (m: { address: string }) => {
+        clearTimeout(timer);
+        resolve(m.address);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the app exited with ${code}: ${readFileSync(logFile, 'utf8').slice(-2000)}`));
+      });
     });
     console.log(`app (child pid ${child.pid}) on ${base}, Redis prefix ${redisPrefix}, LOG_LEVEL=warn, pool 10`);
 
@@ -203,35 +221,62 @@ async function main() {
       { name: 'customer panel domain page', who: 'customer', path: `/domains/${big}`, queries: domainPage(customerScope, {}) },
       { name: 'customer panel search q=ann', who: 'customer', path: `/domains/${big}?q=ann`, queries: domainPage(customerScope, { search: 'ann' }) },
       { name: 'customer panel page=100', who: 'customer', path: `/domains/${big}?page=100`, queries: domainPage(customerScope, { page: 100 }) },
-      { name: 'customer panel sort=fullness desc', who: 'customer', path: `/domains/${big}?sort=fullness&order=desc`, queries: domainPage(customerScope, { sort: 'fullness', desc: true }) },
+      {
+        name: 'customer panel sort=fullness desc',
+        who: 'customer',
+        path: `/domains/${big}?sort=fullness&order=desc`,
+        queries: domainPage(customerScope, { sort: 'fullness', desc: true }),
+      },
       { name: 'customer panel /overview', who: 'customer', path: '/overview', queries: overview(customerScope, false) },
       { name: 'reseller panel /overview', who: 'reseller', path: '/overview', queries: overview(resellerScope, true) },
       {
-        name: 'reseller panel /customers', who: 'reseller', path: '/customers',
+        name: 'reseller panel /customers',
+        who: 'reseller',
+        path: '/customers',
         queries: async (db) => listCustomers(db, resellerScope, { limit: 50, offset: 0 }),
       },
       {
-        name: 'reseller panel /customers?q=0042', who: 'reseller', path: '/customers?q=0042',
+        name: 'reseller panel /customers?q=0042',
+        who: 'reseller',
+        path: '/customers?q=0042',
         queries: async (db) => listCustomers(db, resellerScope, { limit: 50, offset: 0, search: '0042' }),
       },
       {
-        name: 'reseller panel /domains', who: 'reseller', path: '/domains',
-        queries: async (db) => Promise.all([listDomains(db, resellerScope, { limit: 50, offset: 0 }), listCustomers(db, resellerScope, { limit: 200, offset: 0 })]),
+        name: 'reseller panel /domains',
+        who: 'reseller',
+        path: '/domains',
+        queries: async (db) =>
+          Promise.all([listDomains(db, resellerScope, { limit: 50, offset: 0 }), listCustomers(db, resellerScope, { limit: 200, offset: 0 })]),
       },
       {
-        name: 'reseller panel /domains?q=d0004', who: 'reseller', path: '/domains?q=d0004',
-        queries: async (db) => Promise.all([listDomains(db, resellerScope, { limit: 50, offset: 0, search: 'd0004' }), listCustomers(db, resellerScope, { limit: 200, offset: 0 })]),
+        name: 'reseller panel /domains?q=d0004',
+        who: 'reseller',
+        path: '/domains?q=d0004',
+        queries: async (db) =>
+          Promise.all([listDomains(db, resellerScope, { limit: 50, offset: 0, search: 'd0004' }), listCustomers(db, resellerScope, { limit: 200, offset: 0 })]),
       },
       {
-        name: 'api customers?limit=50', who: 'api', path: '/api/v1/customers?limit=50',
+        name: 'api customers?limit=50',
+        who: 'api',
+        path: '/api/v1/customers?limit=50',
         queries: async (db) => {
           await findUsableKey(db, parseApiKey(seeded.resellerKey)!.prefix);
           await listCustomers(db, resellerScope, { limit: 50, offset: 0 });
         },
       },
       { name: 'api mailboxes offset=5000', who: 'api', path: `/api/v1/domains/${big}/mailboxes?limit=50&offset=5000`, queries: apiMailboxes({ offset: 5000 }) },
-      { name: 'api mailboxes q=schmidt', who: 'api', path: `/api/v1/domains/${big}/mailboxes?limit=50&q=schmidt`, queries: apiMailboxes({ search: 'schmidt' }) },
-      { name: 'api mailboxes sort=fullness desc', who: 'api', path: `/api/v1/domains/${big}/mailboxes?limit=50&sort=fullness&order=desc`, queries: apiMailboxes({ sort: 'fullness', desc: true }) },
+      {
+        name: 'api mailboxes q=schmidt',
+        who: 'api',
+        path: `/api/v1/domains/${big}/mailboxes?limit=50&q=schmidt`,
+        queries: apiMailboxes({ search: 'schmidt' }),
+      },
+      {
+        name: 'api mailboxes sort=fullness desc',
+        who: 'api',
+        path: `/api/v1/domains/${big}/mailboxes?limit=50&sort=fullness&order=desc`,
+        queries: apiMailboxes({ sort: 'fullness', desc: true }),
+      },
     ];
     const endpoints = all.filter((e) => !args.only || new RegExp(args.only).test(e.name));
 
@@ -242,7 +287,10 @@ async function main() {
 
     // Each endpoint once, checked, before any load.
     for (const e of [baseline, ...endpoints]) {
-      const res = await fetch(base + e.path, { headers: { ...headersFor(e.who), ...(cookiesFor(e.who) && { cookie: cookiesFor(e.who)![0] }) }, redirect: 'manual' });
+      const res = await fetch(base + e.path, {
+        headers: { ...headersFor(e.who), ...(cookiesFor(e.who) && { cookie: cookiesFor(e.who)![0] }) },
+        redirect: 'manual',
+      });
       const body = await res.text();
       if (res.status !== 200) throw new Error(`${e.name}: GET ${e.path} answered ${res.status}: ${body.slice(0, 300)}`);
       if (e.path.includes('/mailboxes') && !(JSON.parse(body) as { items: unknown[] }).items.length) throw new Error(`${e.name}: no items`);
@@ -252,7 +300,10 @@ async function main() {
       const list = cookiesFor(e.who);
       if (rate !== undefined) {
         const r = await openLoop({
-          url: base + e.path, rate, seconds, clients: connections,
+          url: base + e.path,
+          rate,
+          seconds,
+          clients: connections,
           headers: (i) => ({ ...headersFor(e.who), ...(list && { cookie: list[i % list.length] }) }),
         });
         const latency = { average: NaN, p50: r.p50, p99: r.p99, max: r.max, total: r.completed };
@@ -279,7 +330,10 @@ async function main() {
     const settle = async () => {
       const until = Date.now() + 60_000;
       while (Date.now() < until) {
-        const [{ n }] = await pgQuery<{ n: number }>(bench.url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'");
+        const [{ n }] = await pgQuery<{ n: number }>(
+          bench.url,
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'",
+        );
         if (n === 0) return;
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -363,20 +417,44 @@ async function main() {
       fmt(m.others),
       m.endpoint.who === 'none' ? '' : met(m) ? 'ok' : 'MISSED',
     ]);
-    console.log(`\nresults (${seeded.counts.mailboxes.toLocaleString('en')} mailboxes; ${big} has ${seeded.size.bigDomainSize.toLocaleString('en')}; target p99 < ${TARGET_P99} ms at ${CONNECTIONS} connections):`);
-    printTable(['endpoint', '1-conn p50', 'req/s', 'x base', 'p50 ms', 'p99 ms', 'p99/base', 'non-2xx', 'app cpu ms/req', 'pg cpu ms/req', 'db busy', 'db locks', 'others', `p99<${TARGET_P99}`], rows);
-    console.log(`baseline: /healthz ${fmt(first.rps, 0)} req/s at the start, ${fmt(last.rps, 0)} at the end; load average ${loadavg()} at the end on ${os.cpus().length} cores`);
+    console.log(
+      `\nresults (${seeded.counts.mailboxes.toLocaleString('en')} mailboxes; ${big} has ${seeded.size.bigDomainSize.toLocaleString('en')}; target p99 < ${TARGET_P99} ms at ${CONNECTIONS} connections):`,
+    );
+    printTable(
+      [
+        'endpoint',
+        '1-conn p50',
+        'req/s',
+        'x base',
+        'p50 ms',
+        'p99 ms',
+        'p99/base',
+        'non-2xx',
+        'app cpu ms/req',
+        'pg cpu ms/req',
+        'db busy',
+        'db locks',
+        'others',
+        `p99<${TARGET_P99}`,
+      ],
+      rows,
+    );
+    console.log(
+      `baseline: /healthz ${fmt(first.rps, 0)} req/s at the start, ${fmt(last.rps, 0)} at the end; load average ${loadavg()} at the end on ${os.cpus().length} cores`,
+    );
     console.log('("1-conn p50" = service time, one request at a time; "x base" = req/s relative to the mean baseline; "p99/base" = p99 relative to the');
-    console.log(' baseline\'s p99; cpu = CPU time of the app process and of its database backends per completed request; "db busy"/"db locks" =')
+    console.log(' baseline\'s p99; cpu = CPU time of the app process and of its database backends per completed request; "db busy"/"db locks" =');
     console.log(' mean number of the app\'s database sessions running / waiting on a lock (pool of 10); "others" = CPU cores used meanwhile by');
     console.log(' other processes on this machine)');
     const needRps = CONNECTIONS / (TARGET_P99 / 1000);
-    if (RATE !== undefined) console.log(`open loop: ${RATE} requests a second offered over ${CONNECTIONS} connections; an endpoint whose req/s falls short of that is saturated.`);
-    else console.log(
-      `closed loop: each of the ${CONNECTIONS} connections sends its next request when the last one is answered, so mean latency = ${CONNECTIONS} / (req/s);\n` +
-        ` p99 < ${TARGET_P99} ms therefore needs more than ~${fmt(needRps, 0)} req/s, i.e. under ~${fmt((os.cpus().length * 1000) / needRps, 1)} ms of CPU per request ` +
-        `(app + database) on these ${os.cpus().length} cores, which the load generator shares.`,
-    );
+    if (RATE !== undefined)
+      console.log(`open loop: ${RATE} requests a second offered over ${CONNECTIONS} connections; an endpoint whose req/s falls short of that is saturated.`);
+    else
+      console.log(
+        `closed loop: each of the ${CONNECTIONS} connections sends its next request when the last one is answered, so mean latency = ${CONNECTIONS} / (req/s);\n` +
+          ` p99 < ${TARGET_P99} ms therefore needs more than ~${fmt(needRps, 0)} req/s, i.e. under ~${fmt((os.cpus().length * 1000) / needRps, 1)} ms of CPU per request ` +
+          `(app + database) on these ${os.cpus().length} cores, which the load generator shares.`,
+      );
     const appLog = readFileSync(logFile, 'utf8');
     const errorLines = appLog.split('\n').filter((l) => /"level":(50|60)/.test(l));
     if (errorLines.length) {
@@ -400,13 +478,16 @@ async function main() {
     const seenEndpoints = new Set<string>();
     const toPrint = args.plans
       ? explained
-      : explained.filter((x) => x.ms >= 5 && !x.endpoints.every((e) => seenEndpoints.has(e)) && (x.endpoints.forEach((e) => seenEndpoints.add(e)), true)).slice(0, 6);
+      : explained.filter((x) => x.ms >= 5 && !x.endpoints.every((e) => seenEndpoints.has(e)) && x.endpoints.every((e) => seenEndpoints.add(e))).slice(0, 6);
     for (const x of toPrint) {
       console.log(`\n--- ${fmt(x.ms)} ms: ${x.label} (${x.endpoints.join('; ')})\n${x.sql}\n  params: ${JSON.stringify(x.params)}\n${x.text}`);
     }
     const missed = results.filter((m) => !met(m));
-    console.log(`\n${missed.length === 0 ? 'every endpoint met' : `${missed.length} of ${results.length} endpoints missed`} p99 < ${TARGET_P99} ms at ${CONNECTIONS} connections`);
-    if (args.json) console.log(JSON.stringify({ baseline: [first, last].map(plain), results: results.map(plain), explained: explained.map(({ text: _t, ...x }) => x) }));
+    console.log(
+      `\n${missed.length === 0 ? 'every endpoint met' : `${missed.length} of ${results.length} endpoints missed`} p99 < ${TARGET_P99} ms at ${CONNECTIONS} connections`,
+    );
+    if (args.json)
+      console.log(JSON.stringify({ baseline: [first, last].map(plain), results: results.map(plain), explained: explained.map(({ text: _t, ...x }) => x) }));
   } finally {
     await cleanup();
     finished();
@@ -425,7 +506,10 @@ async function login(base: string, email: string, password: string): Promise<str
   const page = await fetch(`${base}/login`, { redirect: 'manual' });
   const html = await page.text();
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  const csrfCookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('mailpanel-csrf='));
+  const csrfCookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .find((c) => c.startsWith('mailpanel-csrf='));
   if (!token || !csrfCookie) throw new Error('login page without a CSRF token');
   const res = await fetch(`${base}/login`, {
     method: 'POST',
@@ -434,7 +518,10 @@ async function login(base: string, email: string, password: string): Promise<str
     body: new URLSearchParams({ _csrf: token, email, password }).toString(),
   });
   await res.text();
-  const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('mailpanel='));
+  const session = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .find((c) => c.startsWith('mailpanel='));
   if (res.status !== 303 || !session) throw new Error(`login of ${email} failed: ${res.status}`);
   return session;
 }
@@ -540,7 +627,7 @@ async function pgQuery<T>(url: string, text: string): Promise<T[]> {
 }
 
 async function deleteRedisKeys(prefix: string) {
-  const { createRedis } = await import('../server/redis.js');
+  const { createRedis } = await import('../server/platform/redis.js');
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   await redis.connect();
   try {
@@ -616,13 +703,21 @@ function procCpuMs(pid: number): number | null {
 }
 
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-const loadavg = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-');
 
 function printTable(head: string[], rows: string[][]) {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const numeric = head.map((_, i) => rows.every((r) => /^[-\d.,]*$/.test(r[i]) || r[i] === 'ok' || r[i] === 'MISSED'));
-  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
@@ -631,10 +726,10 @@ function printTable(head: string[], rows: string[][]) {
 // ---------------------------------------------------------------------------------------------
 // Child mode: the app server.
 async function serve() {
-  const { loadConfig } = await import('../server/config.js');
-  const { createRedis } = await import('../server/redis.js');
+  const { loadConfig } = await import('../server/platform/config.js');
+  const { createRedis } = await import('../server/platform/redis.js');
   const { createDb } = await import('../db/database.js');
-  const { buildApp } = await import('../server/app.js');
+  const { buildApp } = await import('../server/web/app.js');
   const config = loadConfig();
   const redis = createRedis(config.redisUrl);
   await redis.connect();

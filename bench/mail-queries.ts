@@ -19,7 +19,10 @@ export function readSettings(text: string): Record<string, string> {
     while (/\\\s*$/.test(line) && i + 1 < lines.length) line = line.replace(/\\\s*$/, ' ') + lines[++i].trim();
     const eq = line.indexOf('=');
     if (eq < 0) continue;
-    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim().replace(/\s+/g, ' ');
+    out[line.slice(0, eq).trim()] = line
+      .slice(eq + 1)
+      .trim()
+      .replace(/\s+/g, ' ');
   }
   return out;
 }
@@ -35,10 +38,14 @@ const sqlEscape = (v: string) => v.replace(/'/g, "''");
 export function expandDovecot(template: string, v: { user: string; service: string; lport?: string | number }): string {
   const at = v.user.lastIndexOf('@');
   const values: Record<string, string> = {
-    u: v.user, user: v.user,
-    n: at < 0 ? v.user : v.user.slice(0, at), username: at < 0 ? v.user : v.user.slice(0, at),
-    d: at < 0 ? '' : v.user.slice(at + 1), domain: at < 0 ? '' : v.user.slice(at + 1),
-    s: v.service, service: v.service,
+    u: v.user,
+    user: v.user,
+    n: at < 0 ? v.user : v.user.slice(0, at),
+    username: at < 0 ? v.user : v.user.slice(0, at),
+    d: at < 0 ? '' : v.user.slice(at + 1),
+    domain: at < 0 ? '' : v.user.slice(at + 1),
+    s: v.service,
+    service: v.service,
     lport: v.lport === undefined ? '' : String(v.lport),
   };
   return template.replace(/%%|%(L?)(?:\{([a-z_]+)\}|([a-zA-Z]))/g, (m, lower: string, long?: string, short?: string) => {
@@ -78,7 +85,12 @@ export async function mailQueryTemplates(dir?: { dovecot: string; postfix: strin
   const dovecot = await read('dovecot', 'dovecot-sql.conf.ext');
   const accounts = await read('postfix', 'mailpanel-accounts.cf');
   const domains = await read('postfix', 'mailpanel-domains.cf');
-  for (const [name, v] of [['password_query', dovecot.password_query], ['user_query', dovecot.user_query], ['accounts query', accounts.query], ['domains query', domains.query]]) {
+  for (const [name, v] of [
+    ['password_query', dovecot.password_query],
+    ['user_query', dovecot.user_query],
+    ['accounts query', accounts.query],
+    ['domains query', domains.query],
+  ]) {
     if (!v) throw new Error(`no ${name} in the templates`);
   }
   return { passwordQuery: dovecot.password_query, userQuery: dovecot.user_query, postfixAccounts: accounts.query, postfixDomains: domains.query };

@@ -36,9 +36,16 @@ const MARKER = '.maildir-gen.json';
 const MAILBOXES_PER_DOMAIN = 20;
 // Share of a mailbox's messages per folder; '' is INBOX. Dovecot auto-creates the first four.
 const FOLDERS: [name: string, share: number][] = [
-  ['', 0.6], ['.Sent', 0.15], ['.Trash', 0.05], ['.Junk', 0.03], ['.Drafts', 0.02],
+  ['', 0.6],
+  ['.Sent', 0.15],
+  ['.Trash', 0.05],
+  ['.Junk', 0.03],
+  ['.Drafts', 0.02],
 ];
-const ARCHIVES: [name: string, share: number][] = [['.Archive.2023', 0.07], ['.Archive.2024', 0.08]];
+const ARCHIVES: [name: string, share: number][] = [
+  ['.Archive.2023', 0.07],
+  ['.Archive.2024', 0.08],
+];
 
 /** mulberry32: tiny, fast and good enough to make trees reproducible from a seed. */
 function rng(seed: number) {
@@ -96,7 +103,7 @@ function sameParams(a: GenParams, b: GenParams) {
  */
 export function generate(out: string, params: GenParams): { manifest: GenManifest; generated: boolean } {
   const existing = readManifest(out);
-  if (existing && existing.complete && existing.generator === GENERATOR_VERSION && sameParams(existing.params, params)) {
+  if (existing?.complete && existing.generator === GENERATOR_VERSION && sameParams(existing.params, params)) {
     return { manifest: existing, generated: false };
   }
   if (existing) {
@@ -118,7 +125,10 @@ export function generate(out: string, params: GenParams): { manifest: GenManifes
     if (r < 0.04) return 0; // Maildir exists but is empty
     return Math.exp(1.1 * gaussian(rand));
   });
-  const perMailbox = apportion(params.messages, weights.map((w) => Math.max(w, 0)));
+  const perMailbox = apportion(
+    params.messages,
+    weights.map((w) => Math.max(w, 0)),
+  );
 
   let seq = 0;
   const sparse = (file: string, size: number) => {
@@ -149,12 +159,15 @@ export function generate(out: string, params: GenParams): { manifest: GenManifes
     const folders = count === 0 ? [['', 1] as [string, number]] : [...FOLDERS];
     if (count > 0 && rand() < 0.25) folders.push(...ARCHIVES);
     if (count > 0 && rand() < 0.1) folders.push([`.Projects.p${Math.floor(rand() * 100)}`, 0.05]);
-    const counts = apportion(count, folders.map((f) => f[1]));
+    const counts = apportion(
+      count,
+      folders.map((f) => f[1]),
+    );
 
     for (const file of ['dovecot-uidlist', 'dovecot.index', 'dovecot.index.log', 'dovecot.index.cache', 'maildirsize', 'subscriptions']) {
       sparse(path.join(maildir, file), 1_000 + Math.floor(rand() * 50_000));
     }
-    folders.forEach(([folder, ], f) => {
+    folders.forEach(([folder], f) => {
       const base = folder ? path.join(maildir, folder) : maildir;
       if (folder) {
         mkdir(base);
@@ -171,9 +184,10 @@ export function generate(out: string, params: GenParams): { manifest: GenManifes
         const uniq = `${ts}.M${Math.floor(rand() * 1e6)}P${1000 + (seq % 60000)}Q${seq++}.mx${seq % 3}.example`;
         const isNew = m < inNew;
         // Messages delivered by other MDAs (or restored from backups) carry no S=; the scanner must stat them.
-        const name = rand() < 0.02
-          ? `${uniq}${isNew ? '' : ':2,S'}`
-          : `${uniq},S=${size},W=${size + Math.floor(size / 40)}${isNew ? '' : `:2,${rand() < 0.8 ? 'S' : 'RS'}`}`;
+        const name =
+          rand() < 0.02
+            ? `${uniq}${isNew ? '' : ':2,S'}`
+            : `${uniq},S=${size},W=${size + Math.floor(size / 40)}${isNew ? '' : `:2,${rand() < 0.8 ? 'S' : 'RS'}`}`;
         sparse(path.join(base, isNew ? 'new' : 'cur', name), size);
         manifest.bytes += size;
         manifest.messages++;
@@ -212,5 +226,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   const t0 = performance.now();
   const { manifest, generated } = generate(path.resolve(args.out), params);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`${generated ? `generated in ${secs}s` : 'already present'}: ${manifest.params.mailboxes} mailboxes, ${manifest.messages} messages, ${manifest.bytes} bytes, ${manifest.files} files, ${manifest.dirs} dirs`);
+  console.log(
+    `${generated ? `generated in ${secs}s` : 'already present'}: ${manifest.params.mailboxes} mailboxes, ${manifest.messages} messages, ${manifest.bytes} bytes, ${manifest.files} files, ${manifest.dirs} dirs`,
+  );
 }

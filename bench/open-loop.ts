@@ -86,12 +86,15 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
           else errors++;
           sendNext();
         };
-        const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname + target.search, headers, timeout: o.timeoutMs ?? 10_000 }, (res) => {
-          if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
-          res.on('end', () => settle(true));
-          res.on('close', () => settle(res.complete));
-          res.resume();
-        });
+        const req = http.request(
+          { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, headers, timeout: o.timeoutMs ?? 10_000 },
+          (res) => {
+            if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
+            res.on('end', () => settle(true));
+            res.on('close', () => settle(res.complete));
+            res.resume();
+          },
+        );
         req.on('timeout', () => req.destroy(new Error('timeout')));
         req.on('error', () => settle(false));
         req.end();
@@ -117,5 +120,14 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   await Promise.all(Array.from({ length: o.clients }, (_, i) => client(i)));
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  return { sent, completed: latencies.length, non2xx, errors, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN };
+  return {
+    sent,
+    completed: latencies.length,
+    non2xx,
+    errors,
+    seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+  };
 }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createDb, type Db } from '../db/database.js';
+import { entryArgs } from './procs.js';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { encodeRequest, PolicyClient } from '../server/policy/client.js';
 import { silentLogger } from '../server/policy/logger.js';
@@ -95,7 +96,11 @@ const addressOf = (i: number) => `bench${i}@bench${i % DOMAINS}.test`;
 
 async function seed(db: Db): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const reseller = await trx.insertInto('resellers').values({ name: `bench ${Date.now()}`, contact_email: null }).returning('id').executeTakeFirstOrThrow();
+    const reseller = await trx
+      .insertInto('resellers')
+      .values({ name: `bench ${Date.now()}`, contact_email: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const customer = await trx
       .insertInto('customers')
       .values({ reseller_id: reseller.id, plan_id: null, name: 'bench', contact_email: 'bench@bench.test' })
@@ -172,7 +177,10 @@ function probes(): Probe[] {
     if (i % 20 === 10) list.push(probe(request(`nobody${i}@bench${i % DOMAINS}.test`, 1000), 'dunno'));
   }
   let s = 42;
-  const random = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff), s / 0x80000000);
+  const random = () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x80000000;
+  };
   for (let i = list.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [list[i], list[j]] = [list[j], list[i]];
@@ -311,7 +319,14 @@ async function waitReady(host: string, port: number, list: Probe[], timeoutMs: n
     try {
       const c = await PolicyClient.connect(host, port);
       try {
-        last = await c.request(Object.fromEntries(probe.text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])));
+        last = await c.request(
+          Object.fromEntries(
+            probe.text
+              .trim()
+              .split('\n')
+              .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+          ),
+        );
       } finally {
         c.close();
       }
@@ -351,7 +366,9 @@ async function main(): Promise<void> {
       db = createDb(databaseUrl, 2);
       cleanups.push(() => db!.destroy());
       await seed(db);
-      console.log(`seeded ${N} mailboxes in ${DOMAINS} domains into ${new URL(databaseUrl).pathname.slice(1)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      console.log(
+        `seeded ${N} mailboxes in ${DOMAINS} domains into ${new URL(databaseUrl).pathname.slice(1)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      );
     } else {
       console.log('no --database-url: not seeding; the target must already know benchN@benchD.test');
     }
@@ -380,7 +397,7 @@ async function main(): Promise<void> {
     } else {
       port = await freePort();
       const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-      const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      const child: ChildProcess = spawn(process.execPath, entryArgs('server/main.ts', 'dist'), {
         cwd: root,
         env: { ...process.env, ROLES: 'policy', DATABASE_URL: databaseUrl, POLICY_HOST: host, POLICY_PORT: String(port), LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit'],
@@ -423,8 +440,7 @@ async function main(): Promise<void> {
       },
       replies: run.replies,
       loadAverage: +os.loadavg()[0].toFixed(1),
-      serviceCpuMicrosPerDecision:
-        cpuBefore !== null && cpuAfter !== null ? +(((cpuAfter - cpuBefore) * 1e6) / (run.measured + WARMUP)).toFixed(1) : null,
+      serviceCpuMicrosPerDecision: cpuBefore !== null && cpuAfter !== null ? +(((cpuAfter - cpuBefore) * 1e6) / (run.measured + WARMUP)).toFixed(1) : null,
       mismatches: CHECK_DECISIONS ? run.mismatches : null,
       errors: run.errors,
     };
@@ -432,8 +448,13 @@ async function main(): Promise<void> {
     console.log(`${run.measured} decisions in ${result.seconds} s: ${result.decisionsPerSecond.toLocaleString('en')} decisions/s`);
     console.log(`latency ms: p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}`);
     const checked = CHECK_DECISIONS ? `not as expected: ${run.mismatches}` : 'decisions not checked (--any-decision)';
-    console.log(`replies: ${Object.entries(run.replies).map(([k, v]) => `${k} ${v}`).join(', ')}; ${checked}; connection errors: ${run.errors}`);
-    if (result.serviceCpuMicrosPerDecision !== null) console.log(`service CPU: ${result.serviceCpuMicrosPerDecision} µs per decision${service ? ' (in-process: includes the load generator)' : ''}`);
+    console.log(
+      `replies: ${Object.entries(run.replies)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; ${checked}; connection errors: ${run.errors}`,
+    );
+    if (result.serviceCpuMicrosPerDecision !== null)
+      console.log(`service CPU: ${result.serviceCpuMicrosPerDecision} µs per decision${service ? ' (in-process: includes the load generator)' : ''}`);
     console.log(`load generator busy ${(clientBusy * 100).toFixed(0)}% of one core; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
     if (service) console.log(`service counters: ${JSON.stringify(service.counters)}`);
     const ok = rate >= 10_000 && l.p99 < 5 && run.errors === 0;

@@ -93,7 +93,7 @@ async function bench(label: string, extra: string[]): Promise<Measured> {
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
     pending += chunk;
-    let nl;
+    let nl: number;
     while ((nl = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
@@ -158,7 +158,7 @@ function dovecotSide(stack: MailStack, database: string): Proc[] {
   return [...all.values()].filter((p) => inTree(p) || (p.cmdline.startsWith('postgres:') && p.cmdline.includes(` mailpanel_mail ${database} `)));
 }
 
-const cpuOf = (procs: Proc[]) => procs.reduce((s, p) => s + p.cpu, 0);
+const _cpuOf = (procs: Proc[]) => procs.reduce((s, p) => s + p.cpu, 0);
 
 /** The quota-status service's settings as Dovecot resolved them (deploy/ template + Dovecot defaults). */
 async function quotaStatusSettings(stack: MailStack): Promise<string> {
@@ -172,7 +172,9 @@ async function quotaStatusSettings(stack: MailStack): Promise<string> {
     }
   };
   const s = Object.fromEntries(
-    await Promise.all(['client_limit', 'process_limit', 'process_min_avail', 'service_count', 'vsz_limit'].map(async (k) => [k, await get(`service/quota-status/${k}`)])),
+    await Promise.all(
+      ['client_limit', 'process_limit', 'process_min_avail', 'service_count', 'vsz_limit'].map(async (k) => [k, await get(`service/quota-status/${k}`)]),
+    ),
   ) as Record<string, string>;
   const processLimit = s.process_limit === '0' ? `${await get('default_process_limit')} (default_process_limit)` : s.process_limit;
   const vsz = s.vsz_limit === '18446744073709551615 B' ? 'unlimited' : s.vsz_limit;
@@ -207,7 +209,8 @@ async function main(): Promise<void> {
   const database = `mailpanel_bench_${randomBytes(4).toString('hex')}`;
   const pgBase = args['pg-url'].replace(/\/+$/, '');
   const databaseUrl = `${pgBase}/${database}`;
-  if (pgBase !== PG_BASE) console.log(`note: --pg-url differs from the mail stack's PostgreSQL (${PG_BASE}, TEST_PG_URL): Dovecot would not see the seeded rows`);
+  if (pgBase !== PG_BASE)
+    console.log(`note: --pg-url differs from the mail stack's PostgreSQL (${PG_BASE}, TEST_PG_URL): Dovecot would not see the seeded rows`);
   const loadBefore = os.loadavg()[0];
   console.log(`database ${database}; ${os.cpus().length} cores, load average ${loadBefore.toFixed(1)} before the run`);
 
@@ -289,7 +292,9 @@ async function main(): Promise<void> {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     const throughputRatio = ours.result.decisionsPerSecond / dovecot.result.decisionsPerSecond;
     const p99Ratio = ours.result.latencyMs.p99 / dovecot.result.latencyMs.p99;
-    console.log(`\n${args.connections} persistent connections on loopback, ${args.mailboxes} mailboxes, ${fmt(WARMUP)} warm-up + up to ${fmt(Number(args.requests))} requests or ${DURATION_S} s each`);
+    console.log(
+      `\n${args.connections} persistent connections on loopback, ${args.mailboxes} mailboxes, ${fmt(WARMUP)} warm-up + up to ${fmt(Number(args.requests))} requests or ${DURATION_S} s each`,
+    );
     for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
     const oursCpu = ours.result.serviceCpuMicrosPerDecision;
     const cpuRatio = oursCpu ? (dovecot.result.serviceCpuMicrosPerDecision ?? NaN) / oursCpu : NaN;
@@ -299,20 +304,35 @@ async function main(): Promise<void> {
     );
     console.log(
       `targets (>= 10,000 decisions/s, p99 < 5 ms, ahead of quota-status): ${
-        ours.result.decisionsPerSecond >= 10_000 && ours.result.latencyMs.p99 < 5 && ours.result.errors === 0 && throughputRatio > 1 && p99Ratio < 1 ? 'met' : 'NOT met'
+        ours.result.decisionsPerSecond >= 10_000 && ours.result.latencyMs.p99 < 5 && ours.result.errors === 0 && throughputRatio > 1 && p99Ratio < 1
+          ? 'met'
+          : 'NOT met'
       }`,
     );
     console.log('notes:');
-    console.log(`- ours: decisions checked against the seeded usage (not as expected: ${ours.result.mismatches}); replies ${JSON.stringify(ours.result.replies)}; CPU is the service process only (it answers from memory)`);
+    console.log(
+      `- ours: decisions checked against the seeded usage (not as expected: ${ours.result.mismatches}); replies ${JSON.stringify(ours.result.replies)}; CPU is the service process only (it answers from memory)`,
+    );
     console.log(
       `- Dovecot: replies ${JSON.stringify(dovecot.result.replies)} - not checked: it counts the real Maildirs (${usedMaildirs} exist now, all empty), ` +
         'not the panel\'s usage rows, so it does not refuse the "full" mailboxes; each request is a userdb SQL lookup (auth_cache_size=0) plus a quota count',
     );
     console.log(`- Dovecot as deployed (deploy/dovecot/conf.d/90-mailpanel.conf, via doveconf): ${settings}`);
-    console.log(`  at the end: ${workers} quota-status processes, ${authWorkers} auth process(es), ${pgBackends} PostgreSQL backends of mailpanel_mail; its CPU column sums all of them (warm-up included, as ours)`);
-    console.log(`- load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after; "machine busy" is all cores, anything running, during each run`);
+    console.log(
+      `  at the end: ${workers} quota-status processes, ${authWorkers} auth process(es), ${pgBackends} PostgreSQL backends of mailpanel_mail; its CPU column sums all of them (warm-up included, as ours)`,
+    );
+    console.log(
+      `- load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after; "machine busy" is all cores, anything running, during each run`,
+    );
     if (args.json) {
-      console.log(JSON.stringify({ ours: ours.result, dovecot: dovecot.result, ratio: { throughput: +throughputRatio.toFixed(2), p99: +p99Ratio.toFixed(3), dovecotCpuPerDecision: +cpuRatio.toFixed(1) }, dovecotSettings: settings }));
+      console.log(
+        JSON.stringify({
+          ours: ours.result,
+          dovecot: dovecot.result,
+          ratio: { throughput: +throughputRatio.toFixed(2), p99: +p99Ratio.toFixed(3), dovecotCpuPerDecision: +cpuRatio.toFixed(1) },
+          dovecotSettings: settings,
+        }),
+      );
     }
     process.exitCode = ours.exitCode === 0 && throughputRatio > 1 && p99Ratio < 1 ? 0 : 1;
   } finally {
@@ -324,7 +344,8 @@ async function main(): Promise<void> {
 async function countMaildirs(mailRoot: string): Promise<number> {
   let n = 0;
   try {
-    for (const domain of readdirSync(mailRoot)) for (const local of readdirSync(path.join(mailRoot, domain))) if (readdirSafe(path.join(mailRoot, domain, local)).includes('Maildir')) n++;
+    for (const domain of readdirSync(mailRoot))
+      for (const local of readdirSync(path.join(mailRoot, domain))) if (readdirSafe(path.join(mailRoot, domain, local)).includes('Maildir')) n++;
   } catch {
     /* none */
   }

@@ -3,12 +3,12 @@
 // way the product migrates (server/startup.ts), Redis keys by prefix, /proc readings, percentiles.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDb, type Db } from '../db/database.js';
-import { createRedis } from '../server/redis.js';
+import { createRedis } from '../server/platform/redis.js';
 import { prepareDatabase } from '../server/startup.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,7 +18,8 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Nearest-rank percentile of an ascending array. */
-export const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
+export const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN;
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -91,13 +92,36 @@ export interface Child {
 }
 
 /**
- * Runs a product entry point (`server/main.ts`, `jobs/main.ts`) under node --import tsx, exactly as
- * `npm start` / `npm run worker` do but without npm in between, so the pid is the product's process.
- * Output goes to logFile. stop() sends SIGTERM (the product's graceful stop), SIGKILL after 15 s.
+ * How a product entry point runs: `dist` is what `npm start` / `npm run worker` run in production
+ * (plain node on the build in dist/, see `npm run build`); `tsx` runs the TypeScript source, as the
+ * product did before it had a build (kept as the baseline of bench/startup.ts).
  */
-export function startChild(name: string, script: string, args: string[], env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Child {
+export type Runner = 'dist' | 'tsx';
+
+/** The node arguments that run `script` (a source path such as `server/main.ts`) with `runner`. */
+export function entryArgs(script: string, runner: Runner): string[] {
+  if (runner === 'tsx') return ['--import', 'tsx', script];
+  const built = path.join('dist', script.replace(/\.ts$/, '.js'));
+  if (!existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\` first`);
+  return ['--enable-source-maps', built];
+}
+
+/**
+ * Runs a product entry point (`server/main.ts`, `jobs/main.ts`) as production does but without npm in
+ * between, so the pid is the product's process. Output goes to logFile. stop() sends SIGTERM (the
+ * product's graceful stop), SIGKILL after 15 s.
+ */
+export function startChild(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  logFile: string,
+  nodeArgs: string[] = [],
+  runner: Runner = 'dist',
+): Child {
   const fd = openSync(logFile, 'w');
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, ...entryArgs(script, runner), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', fd, fd],

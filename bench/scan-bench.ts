@@ -132,7 +132,12 @@ for (let i = 0; i < Math.min(3, reps); i++) {
   cold.push(c);
 }
 
-const med = (xs: Sample[]) => ({ ms: median(xs.map((x) => x.ms)), cpuMs: median(xs.map((x) => x.cpuMs)), min: Math.min(...xs.map((x) => x.ms)), max: Math.max(...xs.map((x) => x.ms)) });
+const med = (xs: Sample[]) => ({
+  ms: median(xs.map((x) => x.ms)),
+  cpuMs: median(xs.map((x) => x.cpuMs)),
+  min: Math.min(...xs.map((x) => x.ms)),
+  max: Math.max(...xs.map((x) => x.ms)),
+});
 const rows: [string, ReturnType<typeof med>, string][] = [
   [`du ${DU_ARGS.slice(0, -1).join(' ')}`, med(du), ''],
   ['full scan', med(fulls), `${fulls[0].dirsRead} dirs read`],
@@ -143,7 +148,9 @@ const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1)).padStart(7);
 
 console.log();
 console.log(`scan bench, ${size} tree: ${dir}`);
-console.log(`  ${params.mailboxes} mailboxes, ${manifest.messages} messages, ${manifest.bytes} bytes, ${manifest.dirs} dirs; ${threads} threads; ${reps} repetitions; load average ${load.toFixed(2)} -> ${os.loadavg()[0].toFixed(2)}`);
+console.log(
+  `  ${params.mailboxes} mailboxes, ${manifest.messages} messages, ${manifest.bytes} bytes, ${manifest.dirs} dirs; ${threads} threads; ${reps} repetitions; load average ${load.toFixed(2)} -> ${os.loadavg()[0].toFixed(2)}`,
+);
 console.log();
 console.log(`  ${'ms (wall)'.padEnd(30)} ${'median'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'cpu'.padStart(7)}`);
 for (const [label, m, note] of rows) console.log(`  ${label.padEnd(30)} ${ms(m.ms)} ${ms(m.min)} ${ms(m.max)} ${ms(m.cpuMs)}  ${note}`);

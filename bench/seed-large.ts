@@ -20,9 +20,9 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { createDb, type Db } from '../db/database.js';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
-import { hashPassword } from '../server/auth/passwords.js';
-import { OPERATOR_SYSTEM } from '../server/auth/principal.js';
-import { createApiKey } from '../server/resources/api-keys/service.js';
+import { hashPassword } from '../server/platform/passwords.js';
+import { OPERATOR_SYSTEM } from '../server/services/auth/principal.js';
+import { createApiKey } from '../server/services/api-keys/service.js';
 
 export const PASSWORD = 'bench-password-2026';
 export const DEFAULT_ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -151,7 +151,9 @@ export async function seedLarge(db: Db, size: SeedSize = LARGE): Promise<Seeded>
                WHERE m.id % 33 <> 0`.execute(trx);
     // What the triggers keep, which replica mode switched off: usage copies and mailbox counts.
     await sql`UPDATE mailboxes m SET used_bytes = u.used_bytes, usage_level = u.level FROM mailbox_usage u WHERE u.mailbox_id = m.id`.execute(trx);
-    await sql`UPDATE domains d SET mailbox_count = n.n FROM (SELECT domain_id, count(*) AS n FROM mailboxes GROUP BY domain_id) n WHERE n.domain_id = d.id`.execute(trx);
+    await sql`UPDATE domains d SET mailbox_count = n.n FROM (SELECT domain_id, count(*) AS n FROM mailboxes GROUP BY domain_id) n WHERE n.domain_id = d.id`.execute(
+      trx,
+    );
     for (const t of ['resellers', 'plans', 'customers', 'domains', 'mailboxes']) {
       await sql`SELECT setval(pg_get_serial_sequence(${t}, 'id'), (SELECT max(id) FROM ${sql.table(t)}))`.execute(trx);
     }
@@ -249,7 +251,14 @@ export async function describeSeeded(db: Db): Promise<Seeded> {
   }
   const { key } = await createApiKey(db, { ...OPERATOR_SYSTEM, role: 'reseller', resellerId: 1 }, { name: `bench ${Date.now()}`, readOnly: false });
   return {
-    size: { ...LARGE, resellers: counts.resellers, customers: counts.customers, domains: counts.domains, mailboxes: counts.mailboxes, bigDomains: big.rows.length },
+    size: {
+      ...LARGE,
+      resellers: counts.resellers,
+      customers: counts.customers,
+      domains: counts.domains,
+      mailboxes: counts.mailboxes,
+      bigDomains: big.rows.length,
+    },
     counts,
     bigDomains: big.rows.map((r) => r.name),
     password: PASSWORD,
@@ -261,7 +270,14 @@ export async function describeSeeded(db: Db): Promise<Seeded> {
 }
 
 /** A database to bench on: the given URL (already seeded, kept) or a fresh one seeded now. */
-export async function benchDatabase(opts: { databaseUrl?: string; adminUrl?: string; keep?: boolean; size?: SeedSize; poolSize?: number; log?: (s: string) => void }) {
+export async function benchDatabase(opts: {
+  databaseUrl?: string;
+  adminUrl?: string;
+  keep?: boolean;
+  size?: SeedSize;
+  poolSize?: number;
+  log?: (s: string) => void;
+}) {
   const log = opts.log ?? console.log;
   if (opts.databaseUrl) {
     const db = createDb(opts.databaseUrl, opts.poolSize ?? 4);
@@ -317,19 +333,33 @@ NAME must not exist yet (default mailpanel_large_<random>). The database is kept
     return n;
   };
   const size: SeedSize = {
-    resellers: int('resellers'), customers: int('customers'), domains: int('domains'), mailboxes: int('mailboxes'),
-    bigDomains: int('big-domains'), bigDomainSize: int('big-size'),
+    resellers: int('resellers'),
+    customers: int('customers'),
+    domains: int('domains'),
+    mailboxes: int('mailboxes'),
+    bigDomains: int('big-domains'),
+    bigDomainSize: int('big-size'),
   };
   // Output piped into `head` and closed early must not kill this before --drop has dropped.
   process.stdout.on('error', () => {});
   const t0 = performance.now();
-  const fresh = await freshDatabase({ name: positionals[0] ?? `mailpanel_large_${randomBytes(3).toString('hex')}`, adminUrl: values['admin-url'], keep: !values.drop });
+  const fresh = await freshDatabase({
+    name: positionals[0] ?? `mailpanel_large_${randomBytes(3).toString('hex')}`,
+    adminUrl: values['admin-url'],
+    keep: !values.drop,
+  });
   try {
     const tMigrated = performance.now();
     const seeded = await seedLarge(fresh.db, size);
     const total = (performance.now() - t0) / 1000;
-    console.log(`database ${fresh.name}: created and migrated in ${((tMigrated - t0) / 1000).toFixed(1)} s, seeded in ${seeded.seconds.toFixed(1)} s (${total.toFixed(1)} s in all)`);
-    console.log(`  ${Object.entries(seeded.counts).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')}`);
+    console.log(
+      `database ${fresh.name}: created and migrated in ${((tMigrated - t0) / 1000).toFixed(1)} s, seeded in ${seeded.seconds.toFixed(1)} s (${total.toFixed(1)} s in all)`,
+    );
+    console.log(
+      `  ${Object.entries(seeded.counts)
+        .map(([k, v]) => `${k} ${v.toLocaleString('en')}`)
+        .join(', ')}`,
+    );
     console.log(`  big domains: ${seeded.bigDomains.join(', ')} (${size.bigDomainSize.toLocaleString('en')} mailboxes each)`);
     console.log(`  logins (password ${PASSWORD}): ${Object.values(seeded.logins).join(', ')}; every mailbox has the same password`);
     if (values.drop) console.log('  dropped again (--drop)');

@@ -9,14 +9,14 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { createDb } from '../db/database.js';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
-import { ALERTS_QUEUE } from '../jobs/alerts/queue.js';
-import { MAINTENANCE_QUEUE, scanQueueName } from '../jobs/queues.js';
+import { ALERTS_QUEUE } from '../jobs/queue/registry.js';
+import { MAINTENANCE_QUEUE, scanQueueName } from '../jobs/queue/queues.js';
 import { startWorkers } from '../jobs/worker.js';
-import { buildApp } from '../server/app.js';
-import { loadConfig } from '../server/config.js';
+import { buildApp } from '../server/web/app.js';
+import { loadConfig } from '../server/platform/config.js';
 import { PolicyClient } from '../server/policy/client.js';
 import { startPolicyServer } from '../server/policy/server.js';
-import { createRedis } from '../server/redis.js';
+import { createRedis } from '../server/platform/redis.js';
 import { seedTenants } from '../test/support/fixtures.js';
 import { startSink } from '../test/support/smtp-sink.js';
 
@@ -45,11 +45,21 @@ const w = await seedTenants(db, 'soak');
 const domain = w.A.domain.name;
 const d = await db.selectFrom('domains').select('id').where('name', '=', domain).executeTakeFirstOrThrow();
 await sql`INSERT INTO mailboxes (domain_id, local_part, address, password_hash, quota_bytes, maildir)
-          SELECT ${d.id}, 's' || i, 's' || i || '@' || ${domain}, 'x', 2 * 1024 * 1024, ${domain} || '/s' || i FROM generate_series(1, ${MAILBOXES}) i`.execute(db);
+          SELECT ${d.id}, 's' || i, 's' || i || '@' || ${domain}, 'x', 2 * 1024 * 1024, ${domain} || '/s' || i FROM generate_series(1, ${MAILBOXES}) i`.execute(
+  db,
+);
 const boxes = await db.selectFrom('mailboxes').select(['id', 'address', 'maildir']).where('domain_id', '=', d.id).execute();
 
 const sink = await startSink();
-const config = loadConfig({ DATABASE_URL: url, REDIS_PREFIX: prefix, MAIL_ROOT: root, SMTP_URL: `smtp://127.0.0.1:${sink.port}`, SCAN_INTERVAL_MINUTES: '1', ALERT_RETRY_BASE_MS: '500', LOG_LEVEL: 'warn' });
+const config = loadConfig({
+  DATABASE_URL: url,
+  REDIS_PREFIX: prefix,
+  MAIL_ROOT: root,
+  SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+  SCAN_INTERVAL_MINUTES: '1',
+  ALERT_RETRY_BASE_MS: '500',
+  LOG_LEVEL: 'warn',
+});
 const redis = createRedis(config.redisUrl);
 await redis.connect();
 const app = await buildApp({ config, db, redis, loggerInstance: logger });
@@ -60,7 +70,11 @@ const policy = await startPolicyServer({ db, databaseUrl: url, host: '127.0.0.1'
 
 const pick = <T>(a: T[]) => a[Math.floor(Math.random() * a.length)];
 const api = (method: string, p: string, body?: object) =>
-  fetch(`${base}/api/v1${p}`, { method, headers: { authorization: `Bearer ${w.A.key}`, ...(body && { 'content-type': 'application/json' }) }, body: body && JSON.stringify(body) });
+  fetch(`${base}/api/v1${p}`, {
+    method,
+    headers: { authorization: `Bearer ${w.A.key}`, ...(body && { 'content-type': 'application/json' }) },
+    body: body && JSON.stringify(body),
+  });
 
 let seq = 0;
 function deliver(maildir: string) {
@@ -72,7 +86,13 @@ function deliver(maildir: string) {
 function expunge(maildir: string) {
   for (const sub of ['new', '.Archive/new']) {
     const dir = path.join(root, maildir, 'Maildir', sub);
-    const files = (() => { try { return readdirSync(dir); } catch { return []; } })();
+    const files = (() => {
+      try {
+        return readdirSync(dir);
+      } catch {
+        return [];
+      }
+    })();
     if (files.length) unlinkSync(path.join(dir, pick(files)));
   }
 }
@@ -83,7 +103,10 @@ const loops = [
   async () => {
     const b = pick(boxes);
     const r = Math.random();
-    const res = r < 0.5 ? await api('PATCH', `/mailboxes/${b.address}`, { quotaBytes: pick([0.5, 1, 2]) * MB }) : await api('PATCH', `/mailboxes/${b.address}`, { pop3: Math.random() < 0.5 });
+    const res =
+      r < 0.5
+        ? await api('PATCH', `/mailboxes/${b.address}`, { quotaBytes: pick([0.5, 1, 2]) * MB })
+        : await api('PATCH', `/mailboxes/${b.address}`, { pop3: Math.random() < 0.5 });
     bump(`api ${res.status}`);
     await new Promise((r) => setTimeout(r, 20));
   },
@@ -110,9 +133,11 @@ const policyLoops = policyClients.map((c) => async () => {
 
 console.log(`soak: ${MAILBOXES} mailboxes for ${MINUTES} min (db ${dbName}, redis prefix ${prefix})`);
 const ticker = setInterval(() => console.log(`${new Date().toISOString()} ${JSON.stringify(counts)}`), 30_000);
-await Promise.all([...loops, ...policyLoops].map(async (fn) => {
-  while (Date.now() < end) await fn().catch((e) => bump(`error ${(e as Error).message.slice(0, 40)}`));
-}));
+await Promise.all(
+  [...loops, ...policyLoops].map(async (fn) => {
+    while (Date.now() < end) await fn().catch((e) => bump(`error ${(e as Error).message.slice(0, 40)}`));
+  }),
+);
 clearInterval(ticker);
 for (const c of policyClients) c.close();
 
@@ -136,11 +161,18 @@ const onDisk = (maildir: string) => {
   let messages = 0;
   const walk = (dir: string) => {
     let names: string[] = [];
-    try { names = readdirSync(dir); } catch { return; }
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
     for (const n of names) {
       const p = path.join(dir, n);
       if (lstatSync(p).isDirectory()) walk(p);
-      else { bytes += lstatSync(p).size; messages++; }
+      else {
+        bytes += lstatSync(p).size;
+        messages++;
+      }
     }
   };
   walk(path.join(root, maildir, 'Maildir'));
@@ -154,10 +186,17 @@ for (const b of boxes) {
   if (!u || u.used_bytes !== disk.bytes || u.messages !== disk.messages) wrong++;
 }
 // The copies the list indexes sort on (mailboxes.used_bytes / usage_level) must equal the usage rows.
-const copyDrift = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM mailboxes m LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id
-                                                   WHERE m.used_bytes IS DISTINCT FROM u.used_bytes OR m.usage_level IS DISTINCT FROM u.level`.execute(db)).rows[0].n);
+const copyDrift = Number(
+  (
+    await sql<{ n: string }>`SELECT count(*) AS n FROM mailboxes m LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id
+                                                   WHERE m.used_bytes IS DISTINCT FROM u.used_bytes OR m.usage_level IS DISTINCT FROM u.level`.execute(db)
+  ).rows[0].n,
+);
 const failed = (await Promise.all(queues.map((q) => q.getJobCounts('failed')))).reduce((n, c) => n + c.failed, 0);
-const dupAlerts = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM alerts GROUP BY mailbox_id, episode, kind, level HAVING count(*) > 1) x`.execute(db)).rows[0].n);
+const dupAlerts = Number(
+  (await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM alerts GROUP BY mailbox_id, episode, kind, level HAVING count(*) > 1) x`.execute(db))
+    .rows[0].n,
+);
 const sentDeliveries = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM alert_deliveries WHERE status = 'sent'`.execute(db)).rows[0].n);
 const messageIds = sink.received.map((m) => /Message-ID: (<[^>]+>)/i.exec(m.raw)?.[1]);
 const dupMails = messageIds.length - new Set(messageIds).size;
@@ -185,7 +224,14 @@ const a = new pg.Client({ connectionString: `${admin}/postgres` });
 await a.connect();
 await a.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
 await a.end();
-const keys = await (async () => { const r = createRedis(config.redisUrl); await r.connect(); const k = await r.keys(`${prefix}:*`); if (k.length) await r.del(...k); r.disconnect(); return k.length; })();
+const keys = await (async () => {
+  const r = createRedis(config.redisUrl);
+  await r.connect();
+  const k = await r.keys(`${prefix}:*`);
+  if (k.length) await r.del(...k);
+  r.disconnect();
+  return k.length;
+})();
 void keys;
 rmSync(root, { recursive: true, force: true });
 process.exit(rows.every((r) => r[2]) ? 0 : 1);

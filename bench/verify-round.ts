@@ -43,13 +43,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { MAINTENANCE_QUEUE, Queues, scanQueueName } from '../jobs/queues.js';
-import { ALERTS_QUEUE } from '../jobs/alerts/queue.js';
-import { evaluateAlerts } from '../jobs/alerts/evaluate.js';
+import { MAINTENANCE_QUEUE, Queues, scanQueueName } from '../jobs/queue/queues.js';
+import { ALERTS_QUEUE } from '../jobs/queue/registry.js';
+import { evaluateAlerts } from '../server/services/alerts/evaluate.js';
 import { ScanPool } from '../jobs/scan/index.js';
-import { writeUsage, type UsageResult } from '../jobs/usage-store.js';
+import { writeUsage, type UsageResult } from '../server/services/usage/store.js';
 import { scanItemsOfChunk } from '../db/repositories/usage-feed.js';
-import { createRedis } from '../server/redis.js';
+import { createRedis } from '../server/platform/redis.js';
 import { SIZES, generate, mailboxPaths, readManifest, type GenManifest, type GenParams } from './maildir-gen.js';
 import { type Child, REDIS_URL, deleteRedisKeys, freshBenchDb, median, procCpuSeconds, procMemory, sleep, startChild } from './procs.js';
 import { benchTeardown } from './teardown.js';
@@ -74,7 +74,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npx tsx bench/verify-round.ts [--size small|large | --mailboxes N --messages N] [--seed N] [--dir DIR] [--reps 3] [--entry worker|roles] [--cpu-prof DIR] [--worker-env K=V]... [--worker-node-arg ARG]... [--skip-breakdown] [--worker-log FILE] [--keep-tree] [--keep-db]');
+  console.log(
+    'usage: npx tsx bench/verify-round.ts [--size small|large | --mailboxes N --messages N] [--seed N] [--dir DIR] [--reps 3] [--entry worker|roles] [--cpu-prof DIR] [--worker-env K=V]... [--worker-node-arg ARG]... [--skip-breakdown] [--worker-log FILE] [--keep-tree] [--keep-db]',
+  );
   process.exit(0);
 }
 const seed = Number(args.seed);
@@ -83,7 +85,8 @@ if (sizeName && !(sizeName in SIZES)) throw new Error(`--size must be one of ${O
 const params: GenParams = sizeName
   ? { ...SIZES[sizeName as keyof typeof SIZES], seed }
   : { mailboxes: Number(args.mailboxes ?? 1000), messages: Number(args.messages ?? 100_000), seed };
-if (!Number.isInteger(params.mailboxes) || params.mailboxes < 1 || !Number.isInteger(params.messages) || params.messages < 0) throw new Error('--mailboxes and --messages must be whole numbers');
+if (!Number.isInteger(params.mailboxes) || params.mailboxes < 1 || !Number.isInteger(params.messages) || params.messages < 0)
+  throw new Error('--mailboxes and --messages must be whole numbers');
 const dir = path.resolve(args.dir ?? path.join(os.tmpdir(), `mailpanel-maildirs-${sizeName ?? `${params.mailboxes}x${params.messages}`}-seed${seed}`));
 const REPS = Math.max(1, Number(args.reps));
 if (!['worker', 'roles'].includes(args.entry!)) throw new Error('--entry must be worker or roles');
@@ -100,7 +103,8 @@ const secs = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
 // The tree
 
 const before = readManifest(dir);
-const reuse = !!before?.complete && before.params.mailboxes === params.mailboxes && before.params.messages === params.messages && before.params.seed === params.seed;
+const reuse =
+  !!before?.complete && before.params.mailboxes === params.mailboxes && before.params.messages === params.messages && before.params.seed === params.seed;
 let manifest: GenManifest;
 if (reuse) {
   manifest = before!;
@@ -112,7 +116,9 @@ if (reuse) {
   console.log(`tree: generated ${dir} in ${secs(performance.now() - t0)} s${args['keep-tree'] ? ' (kept: --keep-tree)' : ' (removed at the end)'}`);
   if (!args['keep-tree']) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
 }
-console.log(`  ${params.mailboxes.toLocaleString('en')} mailboxes, ${manifest.messages.toLocaleString('en')} messages, ${manifest.bytes.toLocaleString('en')} bytes, ${manifest.files.toLocaleString('en')} files, ${manifest.dirs.toLocaleString('en')} dirs`);
+console.log(
+  `  ${params.mailboxes.toLocaleString('en')} mailboxes, ${manifest.messages.toLocaleString('en')} messages, ${manifest.bytes.toLocaleString('en')} bytes, ${manifest.files.toLocaleString('en')} files, ${manifest.dirs.toLocaleString('en')} dirs`,
+);
 
 /** CPU ms of waited-for children (du), from /proc/self/stat. */
 function childCpuMs(): number {
@@ -153,7 +159,8 @@ async function idle(timeoutMs = 120_000) {
     let busy = 0;
     for (const q of [MAINTENANCE_QUEUE, scanQueueName('local'), ALERTS_QUEUE]) {
       // The maintenance queue always holds the schedulers' next runs as delayed jobs; elsewhere a delayed job is a retry.
-      const states = q === MAINTENANCE_QUEUE ? (['waiting', 'active'] as const) : (['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const);
+      const states =
+        q === MAINTENANCE_QUEUE ? (['waiting', 'active'] as const) : (['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const);
       const c = await queues.get(q).getJobCounts(...states);
       busy += Object.values(c).reduce((a, b) => a + b, 0);
     }
@@ -201,7 +208,7 @@ async function round(kind: string): Promise<Round> {
   const pg0 = await pgBackendCpu();
   const start = new Date();
   const t0 = performance.now();
-  const job = await queues.add(MAINTENANCE_QUEUE, 'scan-fanout', {});
+  const job = await queues.enqueue('scan-fanout', {}, {});
   let ms = 0;
   for (;;) {
     const { rows } = await sql<{ done: number }>`SELECT count(*)::int AS done FROM mailbox_usage WHERE disk_at >= ${start}`.execute(db);
@@ -214,7 +221,9 @@ async function round(kind: string): Promise<Round> {
   const pgCpuS = cpuDelta(pg0, await pgBackendCpu());
   await idle();
   const fan = await queues.get(MAINTENANCE_QUEUE).getJob(job.id!);
-  const chunks = (await queues.get(scanQueueName('local')).getJobs(['completed', 'failed'], 0, 2000)).filter((j) => j.name === 'scan-chunk' && j.timestamp >= start.getTime());
+  const chunks = (await queues.get(scanQueueName('local')).getJobs(['completed', 'failed'], 0, 2000)).filter(
+    (j) => j.name === 'scan-chunk' && j.timestamp >= start.getTime(),
+  );
   const failed = chunks.filter((j) => j.failedReason);
   if (failed.length) throw new Error(`${kind}: ${failed.length} chunk(s) failed: ${failed[0].failedReason}`);
   const rel = (t: number | undefined) => (t ? t - start.getTime() : null);
@@ -238,10 +247,14 @@ const countSamples = async () => (await sql<{ n: number }>`SELECT count(*)::int 
 
 async function checkTotals(kind: string) {
   const { rows } = await sql<{ rows: number; disk: number; msgs: number; used: number; umsgs: number }>`
-    SELECT count(*)::int AS rows, sum(disk_bytes)::float8 AS disk, sum(disk_messages)::float8 AS msgs, sum(used_bytes)::float8 AS used, sum(messages)::float8 AS umsgs FROM mailbox_usage`.execute(db);
+    SELECT count(*)::int AS rows, sum(disk_bytes)::float8 AS disk, sum(disk_messages)::float8 AS msgs, sum(used_bytes)::float8 AS used, sum(messages)::float8 AS umsgs FROM mailbox_usage`.execute(
+    db,
+  );
   const t = rows[0];
   if (t.rows !== N || t.disk !== manifest.bytes || t.msgs !== manifest.messages || t.used !== manifest.bytes || t.umsgs !== manifest.messages) {
-    throw new Error(`${kind}: totals differ from the generator's: ${JSON.stringify(t)} vs ${manifest.messages} messages / ${manifest.bytes} bytes over ${N} mailboxes`);
+    throw new Error(
+      `${kind}: totals differ from the generator's: ${JSON.stringify(t)} vs ${manifest.messages} messages / ${manifest.bytes} bytes over ${N} mailboxes`,
+    );
   }
 }
 
@@ -265,7 +278,11 @@ async function breakdown() {
     const results: UsageResult[] = [];
     const now = new Date();
     unchangedCount = 0;
-    for await (const batch of pool.scan(dir, rows.map((r) => ({ id: r.id, maildir: r.maildir, previous: incremental ? (r.scanState ?? undefined) : undefined })), { batchSize: 250 })) {
+    for await (const batch of pool.scan(
+      dir,
+      rows.map((r) => ({ id: r.id, maildir: r.maildir, previous: incremental ? (r.scanState ?? undefined) : undefined })),
+      { batchSize: 250 },
+    )) {
       for (const r of batch) {
         if (!r.ok) continue;
         if (!r.changed) unchangedCount++;
@@ -279,7 +296,8 @@ async function breakdown() {
     const full = await timed(() => scan(false));
     const inc = await timed(() => scan(true));
     const unchangedByScanner = unchangedCount;
-    if (inc.value.length !== N || inc.value.reduce((a, r) => a + r.bytes, 0) !== manifest.bytes) throw new Error('breakdown: the incremental scan does not add up');
+    if (inc.value.length !== N || inc.value.reduce((a, r) => a + r.bytes, 0) !== manifest.bytes)
+      throw new Error('breakdown: the incremental scan does not add up');
     const write = await timed(async () => {
       const written: number[] = [];
       for (let i = 0; i < inc.value.length; i += 250) written.push(...(await writeUsage(db, inc.value.slice(i, i + 250))).written);
@@ -289,15 +307,20 @@ async function breakdown() {
       for (let i = 0; i < write.value.length; i += 250) await evaluateAlerts(db, write.value.slice(i, i + 250), new Date());
     });
     console.log();
-    console.log(`breakdown (this process, one batch at a time, ${N.toLocaleString('en')} mailboxes; the round runs ${Math.min(20, Math.ceil(N / 500))} chunks at once):`);
+    console.log(
+      `breakdown (this process, one batch at a time, ${N.toLocaleString('en')} mailboxes; the round runs ${Math.min(20, Math.ceil(N / 500))} chunks at once):`,
+    );
     console.log('| step | wall s | CPU s (this process, threads included) | PostgreSQL CPU s |');
     console.log('| --- | ---: | ---: | ---: |');
-    const line = (label: string, x: { ms: number; cpuS: number; pgS: number }) => console.log(`| ${label} | ${secs(x.ms)} | ${x.cpuS.toFixed(2)} | ${x.pgS.toFixed(2)} |`);
+    const line = (label: string, x: { ms: number; cpuS: number; pgS: number }) =>
+      console.log(`| ${label} | ${secs(x.ms)} | ${x.cpuS.toFixed(2)} | ${x.pgS.toFixed(2)} |`);
     line('ScanPool full scan (2 threads)', full);
     line('ScanPool incremental, unchanged', inc);
     line(`writeUsage, unchanged results, batches of 250 (${write.value.length.toLocaleString('en')} "written")`, write);
     line('evaluateAlerts of those ids, batches of 250', evaluate);
-    console.log(`the incremental scan reported ${unchangedByScanner.toLocaleString('en')} of ${N.toLocaleString('en')} mailboxes unchanged (changed: false, "nothing to write"); the chunk handler writes them all`);
+    console.log(
+      `the incremental scan reported ${unchangedByScanner.toLocaleString('en')} of ${N.toLocaleString('en')} mailboxes unchanged (changed: false, "nothing to write"); the chunk handler writes them all`,
+    );
   } finally {
     await pool.close();
   }
@@ -305,7 +328,12 @@ async function breakdown() {
 
 let exitCode = 1;
 try {
-  console.log(`verify-round: database ${benchDb.name}, Redis prefix ${redisPrefix}, entry ${args.entry}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+  console.log(
+    `verify-round: database ${benchDb.name}, Redis prefix ${redisPrefix}, entry ${args.entry}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${os.cpus().length} cores`,
+  );
   const env: Record<string, string> = {
     DATABASE_URL: benchDb.url,
     REDIS_PREFIX: redisPrefix,
@@ -332,7 +360,9 @@ try {
   await worker.waitForLog('workers started');
   // The scheduler's first fan-out, housekeeping and sweep run at once; on an empty database.
   await idle();
-  console.log(`worker pid ${worker.pid} (${args.entry === 'roles' ? 'ROLES=worker server/main.ts' : 'jobs/main.ts --maintenance'}), idle at ${mb(procMemory(worker.pid)!.rssMb)} MB RSS`);
+  console.log(
+    `worker pid ${worker.pid} (${args.entry === 'roles' ? 'ROLES=worker server/main.ts' : 'jobs/main.ts --maintenance'}), idle at ${mb(procMemory(worker.pid)!.rssMb)} MB RSS`,
+  );
 
   // The mailboxes, in bulk (as seed-large.ts does): one reseller and customer, 20 mailboxes per domain.
   const paths = mailboxPaths(params);
@@ -348,8 +378,11 @@ try {
       SELECT t.i, d.id, split_part(t.p, '/', 2), split_part(t.p, '/', 2) || '@' || split_part(t.p, '/', 1), 'x', ${QUOTA}, t.p
         FROM unnest(${paths}::text[]) WITH ORDINALITY AS t(p, i)
         JOIN domains d ON d.name = split_part(t.p, '/', 1)`.execute(trx);
-    await sql`UPDATE domains d SET mailbox_count = n.n FROM (SELECT domain_id, count(*) AS n FROM mailboxes GROUP BY domain_id) n WHERE n.domain_id = d.id`.execute(trx);
-    for (const t of ['resellers', 'customers', 'domains', 'mailboxes']) await sql`SELECT setval(pg_get_serial_sequence(${t}, 'id'), (SELECT max(id) FROM ${sql.table(t)}))`.execute(trx);
+    await sql`UPDATE domains d SET mailbox_count = n.n FROM (SELECT domain_id, count(*) AS n FROM mailboxes GROUP BY domain_id) n WHERE n.domain_id = d.id`.execute(
+      trx,
+    );
+    for (const t of ['resellers', 'customers', 'domains', 'mailboxes'])
+      await sql`SELECT setval(pg_get_serial_sequence(${t}, 'id'), (SELECT max(id) FROM ${sql.table(t)}))`.execute(trx);
   });
   console.log(`${N.toLocaleString('en')} mailboxes rows inserted in ${secs(performance.now() - t0)} s`);
 
@@ -379,7 +412,9 @@ try {
     rounds.push(await round('full round (rows kept)'));
     rounds.push(await round('unchanged round'));
     const last = rounds.slice(-4);
-    console.log(`  rep ${i + 1}/${REPS}: du ${secs(du[i].ms)} s, first ${secs(last[0].ms)} s, unchanged ${secs(last[1].ms)} s, full ${secs(last[2].ms)} s, unchanged ${secs(last[3].ms)} s`);
+    console.log(
+      `  rep ${i + 1}/${REPS}: du ${secs(du[i].ms)} s, first ${secs(last[0].ms)} s, unchanged ${secs(last[1].ms)} s, full ${secs(last[2].ms)} s, unchanged ${secs(last[3].ms)} s`,
+    );
   }
   const mem = procMemory(worker.pid)!;
   const alerts = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM alerts`.execute(db)).rows[0].n;
@@ -388,10 +423,18 @@ try {
 
   // ---------------------------------------------------------------------------------------------
   const kinds = ['first round (no usage rows)', 'full round (rows kept)', 'unchanged round'];
-  const med = (k: string, f: (r: Round) => number | null) => median(rounds.filter((r) => r.kind === k).map(f).filter((x): x is number => x !== null));
+  const med = (k: string, f: (r: Round) => number | null) =>
+    median(
+      rounds
+        .filter((r) => r.kind === k)
+        .map(f)
+        .filter((x): x is number => x !== null),
+    );
   const duMs = median(du.map((d) => d.ms));
   console.log();
-  console.log(`verify-round results: ${N.toLocaleString('en')} mailboxes / ${manifest.messages.toLocaleString('en')} messages, ${REPS} repetitions, chunks of 500, worker ${args.entry === 'roles' ? 'ROLES=worker' : 'jobs/main.ts --maintenance'}; load average ${loadStart.toFixed(2)} -> ${os.loadavg()[0].toFixed(2)}`);
+  console.log(
+    `verify-round results: ${N.toLocaleString('en')} mailboxes / ${manifest.messages.toLocaleString('en')} messages, ${REPS} repetitions, chunks of 500, worker ${args.entry === 'roles' ? 'ROLES=worker' : 'jobs/main.ts --maintenance'}; load average ${loadStart.toFixed(2)} -> ${os.loadavg()[0].toFixed(2)}`,
+  );
   console.log();
   console.log('| median (min–max) | wall s | fan-out done s | last chunk done s | worker CPU s | PostgreSQL CPU s | usage_samples added |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -399,20 +442,36 @@ try {
   console.log(`| \`du -b --max-depth=2\` | ${range(du.map((d) => d.ms))} | | | ${(median(du.map((d) => d.cpuMs)) / 1000).toFixed(2)} (du) | | |`);
   for (const k of kinds) {
     const rs = rounds.filter((r) => r.kind === k);
-    console.log(`| ${k} | ${range(rs.map((r) => r.ms))} | ${secs(med(k, (r) => r.fanoutMs))} | ${secs(med(k, (r) => r.lastChunkMs))} | ${med(k, (r) => r.workerCpuS).toFixed(2)} | ${med(k, (r) => r.pgCpuS).toFixed(2)} | ${med(k, (r) => r.samples)} |`);
+    console.log(
+      `| ${k} | ${range(rs.map((r) => r.ms))} | ${secs(med(k, (r) => r.fanoutMs))} | ${secs(med(k, (r) => r.lastChunkMs))} | ${med(k, (r) => r.workerCpuS).toFixed(2)} | ${med(k, (r) => r.pgCpuS).toFixed(2)} | ${med(k, (r) => r.samples)} |`,
+    );
   }
   const first = med(kinds[0], (r) => r.ms);
   const full = med(kinds[1], (r) => r.ms);
   const unchanged = med(kinds[2], (r) => r.ms);
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   console.log();
-  console.log(`  du / first round          ${(duMs / first).toFixed(2).padStart(6)}x   (target >= ${TARGETS.duOverFull}x: ${verdict(duMs / first >= TARGETS.duOverFull)})`);
-  console.log(`  du / full round           ${(duMs / full).toFixed(2).padStart(6)}x   (target >= ${TARGETS.duOverFull}x: ${verdict(duMs / full >= TARGETS.duOverFull)})`);
-  console.log(`  first / unchanged round   ${(first / unchanged).toFixed(2).padStart(6)}x   (target >= ${TARGETS.fullOverUnchanged}x: ${verdict(first / unchanged >= TARGETS.fullOverUnchanged)})`);
-  console.log(`  full / unchanged round    ${(full / unchanged).toFixed(2).padStart(6)}x   (target >= ${TARGETS.fullOverUnchanged}x: ${verdict(full / unchanged >= TARGETS.fullOverUnchanged)})`);
-  console.log(`  worker peak RSS (VmHWM)   ${mb(mem.hwmMb).toString().padStart(6)} MB  (target < ${TARGETS.rssMb} MB: ${verdict(mem.hwmMb < TARGETS.rssMb)}); now ${mb(mem.rssMb)} MB`);
-  console.log(`  totals after every round: ${manifest.messages.toLocaleString('en')} messages, ${manifest.bytes.toLocaleString('en')} bytes, as the generator wrote them (disk_* and used_*)`);
-  console.log(`  alerts recorded: ${alerts}; worker log: ${logLines.length} lines, ${warnings.length} warnings/errors${warnings.length ? `, first: ${warnings[0].slice(0, 200)}` : ''}`);
+  console.log(
+    `  du / first round          ${(duMs / first).toFixed(2).padStart(6)}x   (target >= ${TARGETS.duOverFull}x: ${verdict(duMs / first >= TARGETS.duOverFull)})`,
+  );
+  console.log(
+    `  du / full round           ${(duMs / full).toFixed(2).padStart(6)}x   (target >= ${TARGETS.duOverFull}x: ${verdict(duMs / full >= TARGETS.duOverFull)})`,
+  );
+  console.log(
+    `  first / unchanged round   ${(first / unchanged).toFixed(2).padStart(6)}x   (target >= ${TARGETS.fullOverUnchanged}x: ${verdict(first / unchanged >= TARGETS.fullOverUnchanged)})`,
+  );
+  console.log(
+    `  full / unchanged round    ${(full / unchanged).toFixed(2).padStart(6)}x   (target >= ${TARGETS.fullOverUnchanged}x: ${verdict(full / unchanged >= TARGETS.fullOverUnchanged)})`,
+  );
+  console.log(
+    `  worker peak RSS (VmHWM)   ${mb(mem.hwmMb).toString().padStart(6)} MB  (target < ${TARGETS.rssMb} MB: ${verdict(mem.hwmMb < TARGETS.rssMb)}); now ${mb(mem.rssMb)} MB`,
+  );
+  console.log(
+    `  totals after every round: ${manifest.messages.toLocaleString('en')} messages, ${manifest.bytes.toLocaleString('en')} bytes, as the generator wrote them (disk_* and used_*)`,
+  );
+  console.log(
+    `  alerts recorded: ${alerts}; worker log: ${logLines.length} lines, ${warnings.length} warnings/errors${warnings.length ? `, first: ${warnings[0].slice(0, 200)}` : ''}`,
+  );
   if (!args['skip-breakdown']) await breakdown();
   exitCode = 0;
 } catch (err) {

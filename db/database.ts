@@ -7,11 +7,16 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export type Db = Kysely<Database>;
 
-export function createDb(databaseUrl: string, max = 10): Db {
+/** Where pool errors go; db/ knows no logger of its own (see server/platform/logging.ts logConnection). */
+export interface DbErrorLog {
+  warn(obj: object, msg: string): void;
+}
+
+export function createDb(databaseUrl: string, max = 10, log?: DbErrorLog): Db {
   // A database that stops answering must fail requests (503), not hang them.
   const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000, query_timeout: 30_000 });
   // An idle client dropped by a database restart must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  pool.on('error', (err) => log?.warn({ err, connection: 'PostgreSQL pool' }, 'PostgreSQL: idle connection lost; the next query reconnects'));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

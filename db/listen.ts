@@ -81,7 +81,12 @@ export class ChannelListener {
   }
 
   #connect(): pg.Client {
-    const client = new pg.Client({ connectionString: this.#o.databaseUrl, connectionTimeoutMillis: this.#o.probeTimeoutMs, keepAlive: true, application_name: this.#o.applicationName });
+    const client = new pg.Client({
+      connectionString: this.#o.databaseUrl,
+      connectionTimeoutMillis: this.#o.probeTimeoutMs,
+      keepAlive: true,
+      application_name: this.#o.applicationName,
+    });
     this.#client = client;
     this.#lost = false;
     // An unhandled 'error' on an idle client would crash the process; here it only means "reconnect".

@@ -1,6 +1,7 @@
 import { Kysely, Migrator, PostgresDialect, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
+import { isDuplicateDatabase, isUniqueViolation } from './errors.js';
 
 /** Creates the database named in the URL when it does not exist yet (several processes may race here). */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
@@ -18,10 +19,21 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
     return true;
   } catch (err) {
     // 42P04 duplicate_database, 23505 unique_violation on pg_database: another process won the race.
-    if ((err as { code?: string }).code === '42P04' || (err as { code?: string }).code === '23505') return false;
+    if (isDuplicateDatabase(err) || isUniqueViolation(err)) return false;
     throw err;
   } finally {
     await client.end();
+  }
+}
+
+/** The migrations this build has that the database has not applied yet (all of them when it is empty). */
+export async function pendingMigrations(databaseUrl: string): Promise<string[]> {
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 1 }) }) });
+  try {
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    return (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
+  } finally {
+    await db.destroy();
   }
 }
 

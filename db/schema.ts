@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { MailboxImportsTable } from '../server/resources/imports/table.js';
+import type { MailboxImportsTable } from './tables/imports.js';
+import type { AlertKind, AlertRecipient } from '../server/core/alerts/decide.js';
 
 // Columns with a database default: optional on insert.
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -217,8 +218,6 @@ export interface AlertStateTable {
   last_alert_at: Date | null;
 }
 
-export type AlertKind = 'warning' | 'full' | 'reminder' | 'recovered';
-
 export interface AlertsTable {
   id: Generated<number>;
   mailbox_id: number;
@@ -235,7 +234,7 @@ export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
 export interface AlertDeliveriesTable {
   id: Generated<number>;
   alert_id: number;
-  recipient: 'mailbox' | 'contact' | 'reseller';
+  recipient: AlertRecipient;
   address: string;
   status: Generated<DeliveryStatus>;
   attempts: Generated<number>;

@@ -11,12 +11,12 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DEFAULTS, renderDeploy, renderText } from './render.js';
-import { maildirFor } from '../server/domain/address.js';
+import { maildirFor } from '../server/core/address.js';
+import { projectPath } from '../server/platform/paths.js';
 
-const RIG_DIR = join(dirname(fileURLToPath(import.meta.url)), 'local');
+const RIG_DIR = projectPath('deploy', 'local');
 
 /** Debian 12's packages the stack runs on (test/mail-stack/install.sh installs them for CI). */
 export const MAIL_STACK_PACKAGES = ['dovecot-core', 'dovecot-imapd', 'dovecot-pop3d', 'dovecot-lmtpd', 'dovecot-pgsql', 'postfix', 'postfix-pgsql'];
@@ -121,7 +121,14 @@ async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot:
     MAIL_GROUP: await groupName(Number(opts.vars?.MAIL_GID ?? DEFAULTS.MAIL_GID)),
     ...opts.vars,
   });
-  const rigVars = { ...vars, INSTANCE_DIR: dir, INSTANCE_NAME: name, PORT_IMAP: String(ports.imap), PORT_POP3: String(ports.pop3), PORT_SMTP: String(ports.smtp) };
+  const rigVars = {
+    ...vars,
+    INSTANCE_DIR: dir,
+    INSTANCE_NAME: name,
+    PORT_IMAP: String(ports.imap),
+    PORT_POP3: String(ports.pop3),
+    PORT_SMTP: String(ports.smtp),
+  };
   const rig = async (file: string) => renderText(await readFile(join(RIG_DIR, file), 'utf8'), rigVars, `deploy/local/${file}`);
   await writeFile(join(dir, 'dovecot', 'dovecot.conf'), await rig('dovecot.conf'));
   // main.cf = the rig's instance settings + the production lines, as an operator would append them
@@ -278,7 +285,10 @@ export async function backdate(dir: string): Promise<void> {
 /** The name of a group id (the dict socket is opened to the mail group by name). */
 async function groupName(gid: number): Promise<string> {
   const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.split(':')[2] === String(gid));
-  if (!line) throw new Error(`no group with id ${gid}: create the mail user first (groupadd -g ${gid} vmail && useradd -u ${gid} -g ${gid} -M -s /usr/sbin/nologin vmail)`);
+  if (!line)
+    throw new Error(
+      `no group with id ${gid}: create the mail user first (groupadd -g ${gid} vmail && useradd -u ${gid} -g ${gid} -M -s /usr/sbin/nologin vmail)`,
+    );
   return line.split(':')[0];
 }
 
@@ -292,12 +302,14 @@ async function systemIds(user: string): Promise<[number, number]> {
 /** Ports the kernel calls free right now (bound and released at once). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<net.Server>((resolve, reject) => {
-        const s = net.createServer();
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve(s));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
     ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
@@ -339,11 +351,14 @@ export class LineClient {
   private waiters: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
   private ended: Error | null = null;
 
-  private constructor(private socket: net.Socket, private timeoutMs: number) {
+  private constructor(
+    private socket: net.Socket,
+    private timeoutMs: number,
+  ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       this.buf += chunk;
-      let nl;
+      let nl: number;
       while ((nl = this.buf.indexOf('\n')) >= 0) {
         this.lines.push(this.buf.slice(0, nl).replace(/\r$/, ''));
         this.buf = this.buf.slice(nl + 1);
@@ -382,8 +397,14 @@ export class LineClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no reply within ${this.timeoutMs} ms`)), this.timeoutMs);
       this.waiters.push({
-        resolve: (l) => (clearTimeout(timer), resolve(l)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.flush();
     });
@@ -430,7 +451,15 @@ export interface SendResult {
 }
 
 /** One SMTP or LMTP transaction; rejections are returned, never thrown. */
-export async function sendMail(opts: { port: number; lmtp?: boolean; from: string; to: string[]; message: string; timeoutMs?: number; /** Declared with MAIL FROM ... SIZE= */ size?: number }): Promise<SendResult> {
+export async function sendMail(opts: {
+  port: number;
+  lmtp?: boolean;
+  from: string;
+  to: string[];
+  message: string;
+  timeoutMs?: number /** Declared with MAIL FROM ... SIZE= */;
+  size?: number;
+}): Promise<SendResult> {
   const c = await LineClient.connect(opts.port, opts.timeoutMs ?? 15_000);
   try {
     const greeting = await c.readReply();
@@ -457,7 +486,15 @@ export async function sendMail(opts: { port: number; lmtp?: boolean; from: strin
 
 /** An RFC 5322 message with CRLF line endings; `padTo` pads the body to about that many bytes. */
 export function makeMessage(opts: { from: string; to: string; subject: string; body?: string; padTo?: number }): string {
-  const head = [`From: <${opts.from}>`, `To: <${opts.to}>`, `Subject: ${opts.subject}`, `Message-ID: <${Math.random().toString(36).slice(2)}@mailpanel.test>`, `Date: ${new Date().toUTCString()}`, '', ''].join('\r\n');
+  const head = [
+    `From: <${opts.from}>`,
+    `To: <${opts.to}>`,
+    `Subject: ${opts.subject}`,
+    `Message-ID: <${Math.random().toString(36).slice(2)}@mailpanel.test>`,
+    `Date: ${new Date().toUTCString()}`,
+    '',
+    '',
+  ].join('\r\n');
   let body = `${opts.body ?? 'Hello from the mailpanel tests.'}\r\n`;
   if (opts.padTo && opts.padTo > head.length + body.length) {
     const line = `${'x'.repeat(76)}\r\n`;
@@ -508,7 +545,7 @@ export async function startPolicyStub(decide: (attrs: Record<string, string>) =>
     let attrs: Record<string, string> = {};
     sock.on('data', (chunk: string) => {
       buf += chunk;
-      let nl;
+      let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl).replace(/\r$/, '');
         buf = buf.slice(nl + 1);

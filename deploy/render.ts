@@ -7,9 +7,10 @@
 // The test rig (test/support/mail-stack.ts) renders the same templates through renderDeploy().
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { projectPath } from '../server/platform/paths.js';
 
-export const DEPLOY_DIR = dirname(fileURLToPath(import.meta.url));
+export const DEPLOY_DIR = projectPath('deploy');
 
 /** Every placeholder the production templates use, with the value an operator gets by default. */
 export const DEFAULTS = {

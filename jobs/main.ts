@@ -2,26 +2,27 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createDb } from '../db/database.js';
-import { loadConfigOrExit } from '../server/config.js';
-import { loggerOptions } from '../server/logging.js';
+import { loadConfigOrExit } from '../server/platform/config.js';
+import { loggerOptions } from '../server/platform/logging.js';
+import { stopOnSignals } from '../server/platform/shutdown.js';
 import { startWorkers } from './worker.js';
 
 // A scanner beside one mail server's disks: `npm run worker -- --node NAME --mail-root DIR`.
 // It consumes only that node's scan queue; add --maintenance to also run fan-out and housekeeping.
 const { values } = parseArgs({ options: { node: { type: 'string' }, 'mail-root': { type: 'string' }, maintenance: { type: 'boolean', default: false } } });
-const config = loadConfigOrExit({ ...process.env, ...(values.node && { STORAGE_NODE: values.node }), ...(values['mail-root'] && { MAIL_ROOT: path.resolve(values['mail-root']) }) });
+const config = loadConfigOrExit({
+  ...process.env,
+  ...(values.node && { STORAGE_NODE: values.node }),
+  ...(values['mail-root'] && { MAIL_ROOT: path.resolve(values['mail-root']) }),
+});
 const logger = pino(loggerOptions(config.logLevel));
-const db = createDb(config.databaseUrl, config.scanConcurrency + 2);
+const db = createDb(config.databaseUrl, config.scanConcurrency + 2, logger);
 const running = await startWorkers(config, db, logger, { maintenance: values.maintenance }).catch(async (err) => {
   console.error(`mailpanel worker: ${(err as Error).message}`);
   await db.destroy();
   process.exit(1);
 });
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, async () => {
-    logger.info({ signal }, 'worker shutting down');
-    await running.stop();
-    await db.destroy();
-    process.exit(0);
-  });
-}
+stopOnSignals(logger, config.shutdownTimeoutMs, async () => {
+  await running.stop();
+  await db.destroy();
+});

@@ -1,5 +1,5 @@
-import type { Config } from '../server/config.js';
-import { MAINTENANCE_QUEUE, type Queues } from './queues.js';
+import type { Config } from '../server/platform/config.js';
+import { MAINTENANCE_QUEUE, type Queues } from './queue/queues.js';
 
 /**
  * (Re)creates the periodic jobs. Called at every worker start, so a Redis that lost its data

@@ -2,28 +2,26 @@ import { existsSync } from 'node:fs';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
-import { createMailer, retryDelay } from '../server/alerts/mailer.js';
-import type { Config } from '../server/config.js';
-import { createRedis } from '../server/redis.js';
-import { ALERTS_QUEUE, evaluateAndQueue } from './alerts/queue.js';
-import { sendAlertHandler } from './alerts/send.js';
-import { IMPORTS_QUEUE, importMailboxesHandler } from '../server/resources/imports/job.js';
-import { sweepAlerts } from './alerts/sweep.js';
-import { BatchWriter } from './batch-writer.js';
+import { createMailer, retryDelay } from '../server/platform/mailer.js';
+import type { Config } from '../server/platform/config.js';
+import { createRedis } from '../server/platform/redis.js';
+import { afterUsageWrite } from '../server/services/usage/after-write.js';
+import { sendAlertHandler } from './handlers/send-alert.js';
+import { importMailboxesHandler } from './handlers/import-mailboxes.js';
+import { sweepAlerts } from '../server/services/alerts/sweep.js';
+import { BatchWriter } from '../server/services/usage/batch-writer.js';
 import { scanFanoutHandler } from './handlers/scan-fanout.js';
 import { scanMailboxHandler } from './handlers/scan-mailbox.js';
 import { scanChunkHandler } from './handlers/scan-chunk.js';
 import { ScanPool } from './scan/index.js';
-import { MAINTENANCE_QUEUE, Queues, addRecalcs, scanQueueName } from './queues.js';
+import { Queues } from './queue/queues.js';
 import { UsageFeed } from './feed/usage-feed.js';
 import { startDovecotEvents } from './feed/dovecot-events.js';
 import { quotaRecalcHandler } from './handlers/quota-recalc.js';
 import { mailboxFilesHandlers } from './handlers/mailbox-files.js';
-import type { WriteOutcome } from './usage-store.js';
-import { driftDetected } from '../server/metrics.js';
-import { checkHandlers, type Handlers, type JobName } from './registry.js';
+import { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, checkHandlers, scanQueueName, type Handlers, type JobName } from './queue/registry.js';
 import { scheduleMaintenance } from './schedules.js';
-import { housekeeping } from './housekeeping.js';
+import { housekeeping } from './handlers/housekeeping.js';
 
 export interface WorkerOptions {
   /** Also run fan-out, alerts and housekeeping (the central worker); a scanner beside remote disks does not. */
@@ -48,7 +46,9 @@ async function requireNoEviction(redis: ReturnType<typeof createRedis>, log: Log
   }
   if (policy !== 'noeviction') {
     redis.disconnect();
-    throw new RedisPolicyError(`Redis maxmemory-policy is "${policy}"; the worker needs "noeviction" (set maxmemory-policy noeviction in redis.conf), or jobs can be lost`);
+    throw new RedisPolicyError(
+      `Redis maxmemory-policy is "${policy}"; the worker needs "noeviction" (set maxmemory-policy noeviction in redis.conf), or jobs can be lost`,
+    );
   }
 }
 
@@ -64,22 +64,12 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   const log = logger.child({ role: 'worker', node: config.node });
   const now = opts.now ?? (() => new Date());
   // Separate connections: producers fail fast, workers block and retry forever.
-  const producer = createRedis(config.redisUrl, { name: 'mailpanel-producer' });
+  const producer = createRedis(config.redisUrl, { name: 'mailpanel-producer', logger: log });
   await producer.connect();
   await requireNoEviction(producer, log);
-  const queues = new Queues(producer, config.redisPrefix);
-  // What follows every usage write, from a scan or from Dovecot's feed: one path to warnings.
-  const afterWrite = async ({ written, changes, drifted }: WriteOutcome) => {
-    // A first measurement is no change of level.
-    for (const c of changes) if (c.from !== null) log.info({ mailboxId: c.mailboxId, from: c.from, to: c.to }, 'quota level changed');
-    if (written.length) await evaluateAndQueue(db, queues, written, now());
-    if (drifted.length) {
-      driftDetected.inc(drifted.length);
-      for (const d of drifted) log.warn({ mailboxId: d.mailboxId, driftBytes: d.bytes }, 'disk and Dovecot disagree: asking Dovecot to recount');
-      // Only scans find drift, and a scan runs on the mailbox's node: so does the recount.
-      await addRecalcs(queues, config.node, drifted.map((d) => d.mailboxId));
-    }
-  };
+  const queues = new Queues(producer, config.redisPrefix, log);
+  // What follows every usage write, from a scan or from Dovecot's feed (server/services/usage/after-write.ts).
+  const afterWrite = afterUsageWrite({ db, queues, node: config.node, logger: log, now });
   const writer = new BatchWriter(db, afterWrite, undefined, undefined, config.driftBytes);
   // Dovecot's change feed is applied once, by the central worker.
   const feed = opts.maintenance ? new UsageFeed({ db, databaseUrl: config.databaseUrl, logger: log, onWritten: afterWrite }) : null;
@@ -90,9 +80,19 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   const pool = new ScanPool();
   const handlers: Partial<Handlers> = {
     'scan-mailbox': scanMailboxHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, writer, logger: log, now }),
-    'scan-chunk': scanChunkHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, driftBytes: config.driftBytes, pool, logger: log, onWritten: afterWrite, now }),
+    'scan-chunk': scanChunkHandler({
+      db,
+      node: config.node,
+      mailRoot: config.mailRoot,
+      fullScanHours: config.fullScanHours,
+      driftBytes: config.driftBytes,
+      pool,
+      logger: log,
+      onWritten: afterWrite,
+      now,
+    }),
     'scan-fanout': scanFanoutHandler(db, queues),
-    'housekeeping': async () => housekeeping(db, config, queues),
+    housekeeping: async () => housekeeping(db, config, queues),
     'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
     'alerts-sweep': async () => sweepAlerts(db, queues, now()),
     'import-mailboxes': importMailboxesHandler({ db, minPasswordLength: config.minPasswordLength, logger: log }),
@@ -102,8 +102,14 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   checkHandlers(handlers);
 
   const dispatch = async (job: Job, token?: string) => (handlers[job.name as JobName] as (j: Job, t?: string) => Promise<unknown>)(job, token);
-  const workerConnection = createRedis(config.redisUrl, { forWorker: true, name: 'mailpanel-worker' });
-  const common = { connection: workerConnection, prefix: config.redisPrefix, stalledInterval: config.stalledMs, lockDuration: config.stalledMs, maxStalledCount: 1 };
+  const workerConnection = createRedis(config.redisUrl, { forWorker: true, name: 'mailpanel-worker', logger: log });
+  const common = {
+    connection: workerConnection,
+    prefix: config.redisPrefix,
+    stalledInterval: config.stalledMs,
+    lockDuration: config.stalledMs,
+    maxStalledCount: 1,
+  };
   const workers = [new Worker(scanQueueName(config.node), dispatch, { ...common, concurrency: config.scanConcurrency })];
   if (opts.maintenance) {
     workers.push(new Worker(MAINTENANCE_QUEUE, dispatch, { ...common, concurrency: 1 }));
@@ -116,24 +122,31 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
         concurrency: 32,
         // A relay never sees more than this, however many mailboxes cross a line at once; counted per
         // second, so the rate is even rather than a burst at the start of each minute.
-        limiter: config.alertRatePerMinute >= 60 ? { max: Math.round(config.alertRatePerMinute / 60), duration: 1000 } : { max: 1, duration: Math.round(60_000 / config.alertRatePerMinute) },
+        limiter:
+          config.alertRatePerMinute >= 60
+            ? { max: Math.round(config.alertRatePerMinute / 60), duration: 1000 }
+            : { max: 1, duration: Math.round(60_000 / config.alertRatePerMinute) },
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, config.alertRetryBaseMs) },
       }),
     );
     await scheduleMaintenance(queues, config);
     // A Redis that restarted without its data has lost the schedulers: put them back on reconnect.
     producer.on('ready', () => {
-      scheduleMaintenance(queues, config).catch((err) => log.warn({ err: (err as Error).message }, 'schedulers not restored yet'));
+      scheduleMaintenance(queues, config).catch((err) => log.warn({ err }, 'schedulers not restored yet'));
     });
   }
   for (const w of workers) {
-    w.on('error', (err) => log.error({ err: err.message, queue: w.name }, 'worker error'));
-    w.on('failed', (job, err) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+    w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err }, 'job failed'));
   }
   feed?.start();
   // Every worker beside disks hears Dovecot's expunge events for its node.
-  const events = config.dovecotEventsPort === null ? null : await startDovecotEvents({ db, node: config.node, mailRoot: config.mailRoot, port: config.dovecotEventsPort, logger: log });
-  if (!existsSync(config.mailRoot)) log.warn({ mailRoot: config.mailRoot }, 'MAIL_ROOT does not exist: scans of this node fail until it does (set MAIL_ROOT to where the maildirs live)');
+  const events =
+    config.dovecotEventsPort === null
+      ? null
+      : await startDovecotEvents({ db, node: config.node, mailRoot: config.mailRoot, port: config.dovecotEventsPort, logger: log });
+  if (!existsSync(config.mailRoot))
+    log.warn({ mailRoot: config.mailRoot }, 'MAIL_ROOT does not exist: scans of this node fail until it does (set MAIL_ROOT to where the maildirs live)');
   log.info({ queues: workers.map((w) => w.name), mailRoot: config.mailRoot }, 'workers started');
 
   return {

@@ -1,8 +1,9 @@
 import { pino } from 'pino';
 import { createDb } from '../db/database.js';
-import { loadConfigOrExit, redactUrl } from './config.js';
-import { loggerOptions } from './logging.js';
-import { prepareDatabase, checkRedis, announceSetupLink } from './startup.js';
+import { loadConfigOrExit, redactUrl } from './platform/config.js';
+import { loggerOptions } from './platform/logging.js';
+import { stopOnSignals } from './platform/shutdown.js';
+import { DatabaseBehind, announceSetupLink, checkRedis, prepareDatabase, requireMigrated } from './startup.js';
 import { startRoles } from './roles.js';
 
 // One process runs every role by default (`npm start`); ROLES=web|worker|policy splits them for production.
@@ -11,9 +12,11 @@ async function main() {
   const logger = pino(loggerOptions(config.logLevel));
 
   try {
-    await prepareDatabase(config.databaseUrl);
+    if (config.migrateOnStart) await prepareDatabase(config.databaseUrl);
+    else await requireMigrated(config.databaseUrl);
   } catch (err) {
-    console.error(`mailpanel: cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`);
+    if (err instanceof DatabaseBehind) console.error(`mailpanel: ${err.message}`);
+    else console.error(`mailpanel: cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`);
     process.exit(1);
   }
   try {
@@ -23,7 +26,7 @@ async function main() {
     process.exit(1);
   }
 
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, 10, logger);
   if (config.roles.includes('web')) await announceSetupLink(db, config.publicUrl);
   const stop = await startRoles(config, db, logger).catch(async (err) => {
     console.error(`mailpanel: ${(err as Error).message}`);
@@ -31,17 +34,10 @@ async function main() {
     process.exit(1);
   });
 
-  let stopping = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, async () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      await stop();
-      await db.destroy();
-      process.exit(0);
-    });
-  }
+  stopOnSignals(logger, config.shutdownTimeoutMs, async () => {
+    await stop();
+    await db.destroy();
+  });
 }
 
 main().catch((err) => {

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
-import { buildApp } from './app.js';
-import type { Config } from './config.js';
-import { createRedis } from './redis.js';
+import { buildApp } from './web/app.js';
+import type { Config } from './platform/config.js';
+import { createRedis } from './platform/redis.js';
 import { startWorkers } from '../jobs/worker.js';
 import { createServer } from 'node:http';
-import { policyCounters, registry } from './metrics.js';
+import { policyCounters, registry } from './platform/metrics.js';
 import { startPolicyServer } from './policy/server.js';
 
 type Stop = () => Promise<void>;
@@ -14,7 +14,7 @@ type Stop = () => Promise<void>;
 export async function startRoles(config: Config, db: Db, logger: Logger): Promise<Stop> {
   const stops: Stop[] = [];
   if (config.roles.includes('web')) {
-    const redis = createRedis(config.redisUrl, { name: 'mailpanel-web' });
+    const redis = createRedis(config.redisUrl, { name: 'mailpanel-web', logger });
     await redis.connect();
     const app = await buildApp({ config, db, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });

@@ -55,5 +55,12 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('alert_deliveries').execute();
   await db.schema.dropTable('alerts').execute();
   await db.schema.dropTable('alert_state').execute();
-  await db.schema.alterTable('plans').dropColumn('warn_percents').dropColumn('warn_min_free_bytes').dropColumn('alert_recipients').dropColumn('reminder_days').dropColumn('alert_texts').execute();
+  await db.schema
+    .alterTable('plans')
+    .dropColumn('warn_percents')
+    .dropColumn('warn_min_free_bytes')
+    .dropColumn('alert_recipients')
+    .dropColumn('reminder_days')
+    .dropColumn('alert_texts')
+    .execute();
 }

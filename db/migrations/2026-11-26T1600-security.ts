@@ -9,7 +9,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('totp_enabled', 'boolean', (c) => c.notNull().defaultTo(false))
     .execute();
   // A session that passed the password but still owes its TOTP code.
-  await db.schema.alterTable('sessions').addColumn('pending_totp', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+  await db.schema
+    .alterTable('sessions')
+    .addColumn('pending_totp', 'boolean', (c) => c.notNull().defaultTo(false))
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -26,7 +26,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       PERFORM pg_notify('mailpanel_usage_feed', NEW.username);
       RETURN NEW;
     END $$`.execute(db);
-  await sql`CREATE TRIGGER dovecot_quota_stamp BEFORE INSERT OR UPDATE ON dovecot_quota FOR EACH ROW EXECUTE FUNCTION mailpanel_dovecot_quota_stamp()`.execute(db);
+  await sql`CREATE TRIGGER dovecot_quota_stamp BEFORE INSERT OR UPDATE ON dovecot_quota FOR EACH ROW EXECUTE FUNCTION mailpanel_dovecot_quota_stamp()`.execute(
+    db,
+  );
 
   await db.schema
     .alterTable('mailbox_usage')
@@ -39,7 +41,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   // The policy service needs to hear of a new figure or level only, not of a verification's timestamps.
   await sql`DROP TRIGGER mailbox_usage_notify ON mailbox_usage`.execute(db);
-  await sql`CREATE TRIGGER mailbox_usage_notify AFTER INSERT OR UPDATE OF used_bytes, level ON mailbox_usage FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
+  await sql`CREATE TRIGGER mailbox_usage_notify AFTER INSERT OR UPDATE OF used_bytes, level ON mailbox_usage FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(
+    db,
+  );
   await sql`UPDATE mailbox_usage SET disk_bytes = used_bytes, disk_messages = messages, disk_at = scanned_at`.execute(db);
   await sql`CREATE INDEX mailbox_usage_drift_idx ON mailbox_usage (drift_at) WHERE drift_bytes IS NOT NULL`.execute(db);
 
@@ -60,6 +64,11 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP FUNCTION IF EXISTS mailpanel_dovecot_quota_stamp()`.execute(db);
   await db.schema
     .alterTable('mailbox_usage')
-    .dropColumn('source').dropColumn('disk_bytes').dropColumn('disk_messages').dropColumn('disk_at').dropColumn('drift_bytes').dropColumn('drift_at')
+    .dropColumn('source')
+    .dropColumn('disk_bytes')
+    .dropColumn('disk_messages')
+    .dropColumn('disk_at')
+    .dropColumn('drift_bytes')
+    .dropColumn('drift_at')
     .execute();
 }

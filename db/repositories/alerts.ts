@@ -7,7 +7,11 @@ export async function listAlerts(db: Db, mailboxId: number, limit = 50) {
   const deliveries = await db
     .selectFrom('alert_deliveries')
     .select(['alert_id', 'recipient', 'address', 'status', 'attempts', 'last_error', 'sent_at'])
-    .where('alert_id', 'in', alerts.map((a) => a.id))
+    .where(
+      'alert_id',
+      'in',
+      alerts.map((a) => a.id),
+    )
     .orderBy('id')
     .execute();
   return alerts.map((a) => ({ ...a, deliveries: deliveries.filter((d) => d.alert_id === a.id) }));

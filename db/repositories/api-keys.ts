@@ -3,7 +3,17 @@ import type { Db } from '../database.js';
 
 export function insertApiKey(
   db: Db,
-  values: { prefix: string; secret_hash: string; name: string; reseller_id: number | null; customer_id: number | null; domain_id: number | null; read_only: boolean; expires_at: Date | null; allowed_cidrs: string[] | null },
+  values: {
+    prefix: string;
+    secret_hash: string;
+    name: string;
+    reseller_id: number | null;
+    customer_id: number | null;
+    domain_id: number | null;
+    read_only: boolean;
+    expires_at: Date | null;
+    allowed_cidrs: string[] | null;
+  },
 ) {
   return db.insertInto('api_keys').values(values).returning(['id', 'prefix', 'name', 'created_at']).executeTakeFirstOrThrow();
 }

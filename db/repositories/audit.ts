@@ -19,7 +19,11 @@ export interface AuditRecord {
 export async function insertAudit(db: Db, record: AuditRecord) {
   await db
     .insertInto('audit_log')
-    .values({ ...record, before: record.before === null ? null : JSON.stringify(record.before), after: record.after === null ? null : JSON.stringify(record.after) })
+    .values({
+      ...record,
+      before: record.before === null ? null : JSON.stringify(record.before),
+      after: record.after === null ? null : JSON.stringify(record.after),
+    })
     .execute();
 }
 

@@ -9,7 +9,9 @@ export async function listCustomers(db: Db, scope: Scope, page: Page & { reselle
     .$if(scope.resellerId !== null, (qb) => qb.where('reseller_id', '=', scope.resellerId!))
     .$if(scope.customerId !== null, (qb) => qb.where('id', '=', scope.customerId!))
     .$if(page.resellerId !== undefined, (qb) => qb.where('reseller_id', '=', page.resellerId!))
-    .$if(!!page.search, (qb) => qb.where((eb) => eb.or([eb('name', 'ilike', containing(page.search!)), eb('contact_email', 'ilike', containing(page.search!))])));
+    .$if(!!page.search, (qb) =>
+      qb.where((eb) => eb.or([eb('name', 'ilike', containing(page.search!)), eb('contact_email', 'ilike', containing(page.search!))])),
+    );
   const [items, total] = await Promise.all([
     base.selectAll().orderBy('name').orderBy('id').limit(page.limit).offset(page.offset).execute(),
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
@@ -37,7 +39,12 @@ export function insertCustomer(db: Db, values: { reseller_id: number; plan_id: n
 }
 
 export function updateCustomer(db: Db, id: number, values: Partial<Pick<Customer, 'plan_id' | 'name' | 'contact_email' | 'language' | 'active'>>) {
-  return db.updateTable('customers').set({ ...values, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return db
+    .updateTable('customers')
+    .set({ ...values, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function deleteCustomer(db: Db, id: number) {

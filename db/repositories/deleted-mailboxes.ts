@@ -26,7 +26,14 @@ const PUBLIC = ['id', 'customer_id', 'domain_name', 'local_part', 'address', 'no
 
 /** The deleted mailboxes of one customer's domain (also after the domain itself was deleted and added again). */
 export function listDeleted(db: Db, customerId: number, domainName: string) {
-  return db.selectFrom('deleted_mailboxes').select(PUBLIC).where('customer_id', '=', customerId).where('domain_name', '=', domainName).orderBy('deleted_at', 'desc').orderBy('id', 'desc').execute();
+  return db
+    .selectFrom('deleted_mailboxes')
+    .select(PUBLIC)
+    .where('customer_id', '=', customerId)
+    .where('domain_name', '=', domainName)
+    .orderBy('deleted_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
 }
 
 export function getDeleted(db: Db, id: number) {
@@ -45,7 +52,14 @@ export async function removeDeleted(db: Db, id: number): Promise<void> {
 
 /** Records whose retention has ended, for the purge. */
 export function expiredDeleted(db: Db, limit = 1000) {
-  return db.selectFrom('deleted_mailboxes').select(['id', 'node']).where('state', '=', 'kept').where('purge_after', '<', new Date()).orderBy('purge_after').limit(limit).execute();
+  return db
+    .selectFrom('deleted_mailboxes')
+    .select(['id', 'node'])
+    .where('state', '=', 'kept')
+    .where('purge_after', '<', new Date())
+    .orderBy('purge_after')
+    .limit(limit)
+    .execute();
 }
 
 /** Deleted records whose files were not moved yet (a lost job): the housekeeping queues them again. */

@@ -15,11 +15,17 @@ export interface DomainRow {
 const columns = ['d.id', 'd.name', 'd.customer_id', 'c.reseller_id', 'd.active', 'd.node', 'd.created_at', 'd.mailbox_count as mailboxes'] as const;
 
 /** `search` matches anywhere in the stored (ASCII) name; `searchAscii`, when given, too (an IDN label typed in Unicode). */
-export async function listDomains(db: Db, scope: Scope, page: Page & { customerId?: number; search?: string; searchAscii?: string }): Promise<Paged<DomainRow>> {
+export async function listDomains(
+  db: Db,
+  scope: Scope,
+  page: Page & { customerId?: number; search?: string; searchAscii?: string },
+): Promise<Paged<DomainRow>> {
   const base = domainsInScope(db, scope)
     .$if(page.customerId !== undefined, (qb) => qb.where('d.customer_id', '=', page.customerId!))
     .$if(!!page.search, (qb) =>
-      qb.where((eb) => eb.or([eb('d.name', 'like', containing(page.search!)), ...(page.searchAscii ? [eb('d.name', 'like', containing(page.searchAscii))] : [])])),
+      qb.where((eb) =>
+        eb.or([eb('d.name', 'like', containing(page.search!)), ...(page.searchAscii ? [eb('d.name', 'like', containing(page.searchAscii))] : [])]),
+      ),
     );
   const [items, total] = await Promise.all([
     base
@@ -34,7 +40,10 @@ export async function listDomains(db: Db, scope: Scope, page: Page & { customerI
 }
 
 export function getDomainByName(db: Db, scope: Scope, name: string): Promise<DomainRow | undefined> {
-  return domainsInScope(db, scope).where('d.name', '=', name).select([...columns]).executeTakeFirst();
+  return domainsInScope(db, scope)
+    .where('d.name', '=', name)
+    .select([...columns])
+    .executeTakeFirst();
 }
 
 export function domainExists(db: Db, name: string) {

@@ -17,7 +17,11 @@ export async function setPassword(db: Db, userId: number, passwordHash: string) 
 
 /** Ends the user's sessions, all or all but one (the one that changed the password). */
 export async function endSessionsOf(db: Db, userId: number, keepIdHash?: string) {
-  await db.deleteFrom('sessions').where('user_id', '=', userId).$if(keepIdHash !== undefined, (qb) => qb.where('id_hash', '!=', keepIdHash!)).execute();
+  await db
+    .deleteFrom('sessions')
+    .where('user_id', '=', userId)
+    .$if(keepIdHash !== undefined, (qb) => qb.where('id_hash', '!=', keepIdHash!))
+    .execute();
 }
 
 export async function deleteLogin(db: Db, userId: number) {
@@ -45,6 +49,11 @@ export function findUsableReset(db: Db, tokenHash: string) {
 
 /** Takes the link: false when another request used it first. */
 export async function useReset(db: Db, tokenHash: string): Promise<boolean> {
-  const res = await db.updateTable('password_resets').set({ used_at: sql`now()` }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
+  const res = await db
+    .updateTable('password_resets')
+    .set({ used_at: sql`now()` })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }

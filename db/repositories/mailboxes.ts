@@ -56,9 +56,30 @@ function scoped(db: Db, scope: Scope) {
 }
 
 const columns = [
-  'm.id', 'm.address', 'm.local_part', 'm.domain_id', 'd.name as domain', 'd.customer_id', 'c.reseller_id', 'm.quota_bytes',
-  'm.imap_enabled', 'm.pop3_enabled', 'm.active', 'm.maildir', 'm.node', 'm.created_at', 'm.updated_at',
-  'u.used_bytes', 'u.messages', 'u.scanned_at', 'u.level', 'u.source', 'u.disk_bytes', 'u.disk_at', 'u.drift_bytes', 'u.drift_at',
+  'm.id',
+  'm.address',
+  'm.local_part',
+  'm.domain_id',
+  'd.name as domain',
+  'd.customer_id',
+  'c.reseller_id',
+  'm.quota_bytes',
+  'm.imap_enabled',
+  'm.pop3_enabled',
+  'm.active',
+  'm.maildir',
+  'm.node',
+  'm.created_at',
+  'm.updated_at',
+  'u.used_bytes',
+  'u.messages',
+  'u.scanned_at',
+  'u.level',
+  'u.source',
+  'u.disk_bytes',
+  'u.disk_at',
+  'u.drift_bytes',
+  'u.drift_at',
 ] as const;
 
 export interface MailboxQuery extends Page {
@@ -123,7 +144,10 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
 }
 
 export function getMailbox(db: Db, scope: Scope, address: string): Promise<MailboxRow | undefined> {
-  return scoped(db, scope).where('m.address', '=', address).select([...columns]).executeTakeFirst() as Promise<MailboxRow | undefined>;
+  return scoped(db, scope)
+    .where('m.address', '=', address)
+    .select([...columns])
+    .executeTakeFirst() as Promise<MailboxRow | undefined>;
 }
 
 export function mailboxExists(db: Db, address: string) {
@@ -132,13 +156,27 @@ export function mailboxExists(db: Db, address: string) {
 
 export function insertMailbox(
   db: Db,
-  values: { domain_id: number; local_part: string; address: string; password_hash: string; quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; maildir: string; node: string },
+  values: {
+    domain_id: number;
+    local_part: string;
+    address: string;
+    password_hash: string;
+    quota_bytes: number;
+    imap_enabled: boolean;
+    pop3_enabled: boolean;
+    maildir: string;
+    node: string;
+  },
 ) {
   return db.insertInto('mailboxes').values(values).returning('id').executeTakeFirstOrThrow();
 }
 
 export async function updateMailbox(db: Db, id: number, values: Omit<MailboxUpdate, 'id' | 'address' | 'maildir' | 'domain_id'>) {
-  await db.updateTable('mailboxes').set({ ...values, updated_at: new Date() }).where('id', '=', id).execute();
+  await db
+    .updateTable('mailboxes')
+    .set({ ...values, updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function setUsageLevel(db: Db, mailboxId: number, level: string) {
@@ -149,20 +187,51 @@ export async function setUsageLevel(db: Db, mailboxId: number, level: string) {
  * Puts a deleted mailbox back (one transaction): its row as it was, the deleted record gone, the
  * restore audited. Refused when the address is taken or the domain is not the customer's any more.
  */
-export async function restoreMailboxRow(db: Db, rec: Selectable<DeletedMailboxesTable>): Promise<{ ok: true; mailboxId: number } | { ok: false; why: 'taken' | 'no_domain' }> {
+export async function restoreMailboxRow(
+  db: Db,
+  rec: Selectable<DeletedMailboxesTable>,
+): Promise<{ ok: true; mailboxId: number } | { ok: false; why: 'taken' | 'no_domain' }> {
   return db.transaction().execute(async (trx) => {
-    const domain = await trx.selectFrom('domains as d').innerJoin('customers as c', 'c.id', 'd.customer_id').select(['d.id', 'c.reseller_id']).where('d.name', '=', rec.domain_name).where('d.customer_id', '=', rec.customer_id).forUpdate().executeTakeFirst();
+    const domain = await trx
+      .selectFrom('domains as d')
+      .innerJoin('customers as c', 'c.id', 'd.customer_id')
+      .select(['d.id', 'c.reseller_id'])
+      .where('d.name', '=', rec.domain_name)
+      .where('d.customer_id', '=', rec.customer_id)
+      .forUpdate()
+      .executeTakeFirst();
     if (!domain) return { ok: false as const, why: 'no_domain' as const };
-    if (await trx.selectFrom('mailboxes').select('id').where('address', '=', rec.address).executeTakeFirst()) return { ok: false as const, why: 'taken' as const };
+    if (await trx.selectFrom('mailboxes').select('id').where('address', '=', rec.address).executeTakeFirst())
+      return { ok: false as const, why: 'taken' as const };
     const row = await trx
       .insertInto('mailboxes')
-      .values({ domain_id: domain.id, local_part: rec.local_part, address: rec.address, password_hash: rec.password_hash, quota_bytes: rec.quota_bytes, imap_enabled: rec.imap_enabled, pop3_enabled: rec.pop3_enabled, active: rec.active, maildir: rec.maildir, node: rec.node, created_at: rec.created_at })
+      .values({
+        domain_id: domain.id,
+        local_part: rec.local_part,
+        address: rec.address,
+        password_hash: rec.password_hash,
+        quota_bytes: rec.quota_bytes,
+        imap_enabled: rec.imap_enabled,
+        pop3_enabled: rec.pop3_enabled,
+        active: rec.active,
+        maildir: rec.maildir,
+        node: rec.node,
+        created_at: rec.created_at,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     await trx.deleteFrom('deleted_mailboxes').where('id', '=', rec.id).execute();
     await trx
       .insertInto('audit_log')
-      .values({ actor: 'worker', reseller_id: domain.reseller_id, customer_id: rec.customer_id, action: 'mailbox.restored', object_type: 'mailbox', object_id: rec.address, after: JSON.stringify({ deletedId: rec.id }) })
+      .values({
+        actor: 'worker',
+        reseller_id: domain.reseller_id,
+        customer_id: rec.customer_id,
+        action: 'mailbox.restored',
+        object_type: 'mailbox',
+        object_id: rec.address,
+        after: JSON.stringify({ deletedId: rec.id }),
+      })
       .execute();
     return { ok: true as const, mailboxId: row.id };
   });

@@ -24,9 +24,18 @@ export interface PlanValues {
 }
 
 export function insertPlan(db: Db, resellerId: number, values: PlanValues) {
-  return db.insertInto('plans').values({ ...values, reseller_id: resellerId }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('plans')
+    .values({ ...values, reseller_id: resellerId })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export function updatePlan(db: Db, id: number, values: Partial<PlanValues>) {
-  return db.updateTable('plans').set({ ...values, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return db
+    .updateTable('plans')
+    .set({ ...values, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

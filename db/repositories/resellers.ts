@@ -1,18 +1,33 @@
 import type { Db } from '../database.js';
 import type { Page, Paged, Scope } from './scope.js';
 
-export async function listResellers(db: Db, page: Page): Promise<Paged<{ id: number; name: string; contact_email: string | null; active: boolean; customers: number }>> {
+export async function listResellers(
+  db: Db,
+  page: Page,
+): Promise<Paged<{ id: number; name: string; contact_email: string | null; active: boolean; customers: number }>> {
   const [items, total] = await Promise.all([
     db
       .selectFrom('resellers as r')
       .select((eb) => [
-        'r.id', 'r.name', 'r.contact_email', 'r.active',
-        eb.selectFrom('customers').whereRef('customers.reseller_id', '=', 'r.id').select((e) => e.fn.countAll<number>().as('n')).as('customers'),
+        'r.id',
+        'r.name',
+        'r.contact_email',
+        'r.active',
+        eb
+          .selectFrom('customers')
+          .whereRef('customers.reseller_id', '=', 'r.id')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .as('customers'),
       ])
-      .orderBy('r.name').orderBy('r.id')
-      .limit(page.limit).offset(page.offset)
+      .orderBy('r.name')
+      .orderBy('r.id')
+      .limit(page.limit)
+      .offset(page.offset)
       .execute(),
-    db.selectFrom('resellers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('resellers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
   ]);
   return { items: items.map((r) => ({ ...r, customers: Number(r.customers ?? 0) })), total: total.n };
 }
@@ -31,5 +46,10 @@ export function insertReseller(db: Db, values: { name: string; contact_email: st
 }
 
 export function updateReseller(db: Db, id: number, values: { name?: string; contact_email?: string | null; active?: boolean }) {
-  return db.updateTable('resellers').set({ ...values, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return db
+    .updateTable('resellers')
+    .set({ ...values, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
 
-export async function insertSession(db: Db, values: { id_hash: string; user_id: number; csrf_token: string; acting_customer_id: number | null; pending_totp?: boolean }) {
+export async function insertSession(
+  db: Db,
+  values: { id_hash: string; user_id: number; csrf_token: string; acting_customer_id: number | null; pending_totp?: boolean },
+) {
   await db.insertInto('sessions').values(values).execute();
 }
 
@@ -19,7 +22,20 @@ export async function loadSession(db: Db, idHash: string, idleSeconds: number, a
     .where(sql<boolean>`s.created_at > now() - make_interval(secs => ${absoluteSeconds})`)
     .where(sql<boolean>`(u.reseller_id IS NULL OR EXISTS (SELECT 1 FROM resellers r WHERE r.id = u.reseller_id AND r.active))`)
     .where(sql<boolean>`(u.customer_id IS NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = u.customer_id AND c.active))`)
-    .select(['s.id_hash', 's.csrf_token', 's.acting_customer_id', 's.pending_totp', 's.created_at', 's.last_seen_at', 'u.id as user_id', 'u.email', 'u.role', 'u.reseller_id', 'u.customer_id', 'u.totp_enabled'])
+    .select([
+      's.id_hash',
+      's.csrf_token',
+      's.acting_customer_id',
+      's.pending_totp',
+      's.created_at',
+      's.last_seen_at',
+      'u.id as user_id',
+      'u.email',
+      'u.role',
+      'u.reseller_id',
+      'u.customer_id',
+      'u.totp_enabled',
+    ])
     .executeTakeFirst();
   // The idle window moves on at most once a minute: a write per page view would serialise a busy session.
   if (session && Date.now() - session.last_seen_at.getTime() > 60_000) {

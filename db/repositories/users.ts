@@ -11,19 +11,29 @@ export function findSignInUser(db: Db, email: string) {
   return db
     .selectFrom('users as u')
     .selectAll('u')
-    .select(sql<boolean>`u.active
+    .select(
+      sql<boolean>`u.active
       AND (u.reseller_id IS NULL OR EXISTS (SELECT 1 FROM resellers r WHERE r.id = u.reseller_id AND r.active))
-      AND (u.customer_id IS NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = u.customer_id AND c.active))`.as('may_sign_in'))
+      AND (u.customer_id IS NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = u.customer_id AND c.active))`.as('may_sign_in'),
+    )
     .where('u.email', '=', email.toLowerCase())
     .executeTakeFirst();
 }
 
 export function insertUser(db: Db, values: { email: string; password_hash: string; role: UserRole; reseller_id: number | null; customer_id: number | null }) {
-  return db.insertInto('users').values({ ...values, email: values.email.toLowerCase() }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('users')
+    .values({ ...values, email: values.email.toLowerCase() })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function countOperators(db: Db): Promise<number> {
-  const row = await db.selectFrom('users').where('role', '=', 'operator').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .where('role', '=', 'operator')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return row.n;
 }
 

@@ -46,10 +46,13 @@ export async function startDovecotEvents(o: EventsOptions): Promise<{ close(): P
     clearTimeout(pending.get(user));
     pending.set(
       user,
-      setTimeout(() => {
-        pending.delete(user);
-        refresh(user, attempt).catch((err: Error) => o.logger.warn({ err: err.message }, 'dovecot event not applied'));
-      }, READ_AFTER_MS[attempt] - (attempt ? READ_AFTER_MS[attempt - 1] : 0)),
+      setTimeout(
+        () => {
+          pending.delete(user);
+          refresh(user, attempt).catch((err: Error) => o.logger.warn({ err }, 'dovecot event not applied'));
+        },
+        READ_AFTER_MS[attempt] - (attempt ? READ_AFTER_MS[attempt - 1] : 0),
+      ),
     );
   }
 

@@ -7,7 +7,10 @@ import path from 'node:path';
  * change (negative for removals) and folds into one on a recount. Their sum is Dovecot's count.
  */
 export function parseMaildirsize(text: string): { bytes: number; messages: number } | null {
-  const lines = text.split('\n').slice(1).filter((l) => l.trim() !== '');
+  const lines = text
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
   let bytes = 0;
   let messages = 0;
   for (const line of lines) {

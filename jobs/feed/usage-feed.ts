@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { ChannelListener } from '../../db/listen.js';
 import { pendingFeedRows } from '../../db/repositories/usage-feed.js';
-import { feedConnected, feedGaps, feedLag, feedUpdates } from '../../server/metrics.js';
-import { writeUsage, type WriteOutcome } from '../usage-store.js';
+import { feedConnected, feedGaps, feedLag, feedUpdates } from '../../server/platform/metrics.js';
+import { writeUsage, type WriteOutcome } from '../../server/services/usage/store.js';
 
 export const FEED_CHANNEL = 'mailpanel_usage_feed';
 
@@ -27,7 +27,13 @@ export class UsageFeed {
 
   constructor(private readonly o: UsageFeedOptions) {
     this.#listener = new ChannelListener(
-      { databaseUrl: o.databaseUrl, channel: FEED_CHANNEL, applicationName: 'mailpanel-feed', backoffMs: o.backoffMs ?? { initial: 200, max: 5000 }, pingIntervalMs: o.pingIntervalMs },
+      {
+        databaseUrl: o.databaseUrl,
+        channel: FEED_CHANNEL,
+        applicationName: 'mailpanel-feed',
+        backoffMs: o.backoffMs ?? { initial: 200, max: 5000 },
+        pingIntervalMs: o.pingIntervalMs,
+      },
       {
         catchUp: async (_client, failures) => {
           // Whatever Dovecot wrote while nobody listened.
@@ -62,7 +68,15 @@ export class UsageFeed {
     if (rows.length === 0) return 0;
     const outcome = await writeUsage(
       this.o.db,
-      rows.map((r) => ({ mailboxId: r.mailboxId, bytes: r.bytes, messages: r.messages, scannedAt: r.at, state: null, full: false, source: 'dovecot' as const })),
+      rows.map((r) => ({
+        mailboxId: r.mailboxId,
+        bytes: r.bytes,
+        messages: r.messages,
+        scannedAt: r.at,
+        state: null,
+        full: false,
+        source: 'dovecot' as const,
+      })),
     );
     const now = Date.now();
     for (const r of rows) feedLag.observe(Math.max(0, now - r.at.getTime()) / 1000);

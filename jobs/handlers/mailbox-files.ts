@@ -9,8 +9,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { getDeleted, removeDeleted, setDeletedState } from '../../db/repositories/deleted-mailboxes.js';
 import { restoreMailboxRow } from '../../db/repositories/mailboxes.js';
-import type { JobData } from '../registry.js';
-import { maildirComponents } from '../scan/maildir-path.js';
+import type { JobData } from '../queue/registry.js';
+import { maildirComponents } from '../../server/core/maildir/maildir-path.js';
 
 export interface FilesContext {
   db: Db;
@@ -22,7 +22,11 @@ export interface FilesContext {
 /** Where a deleted mailbox's files wait: a dot directory, which no domain name can be. */
 export const TRASH_DIR = '.deleted';
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 function pathsOf(ctx: FilesContext, rec: { id: number; maildir: string; node: string }) {
   if (rec.node !== ctx.node) throw new UnrecoverableError(`deleted mailbox ${rec.id} lives on node ${rec.node}, not ${ctx.node}`);
@@ -43,7 +47,7 @@ export function mailboxFilesHandlers(ctx: FilesContext) {
     /** After a deletion: the Maildir leaves the live tree (a mailbox that never got mail has none). */
     'mailbox-trash': async (job: Job<JobData['mailbox-trash']>) => {
       const rec = await getDeleted(ctx.db, job.data.deletedId);
-      if (!rec || rec.state !== 'moving') return { skipped: rec ? rec.state : 'gone' };
+      if (rec?.state !== 'moving') return { skipped: rec ? rec.state : 'gone' };
       const { live, trash } = pathsOf(ctx, rec);
       const moved = (await exists(trash)) || (await move(live, trash));
       await setDeletedState(ctx.db, rec.id, ['moving'], 'kept');
@@ -53,7 +57,7 @@ export function mailboxFilesHandlers(ctx: FilesContext) {
     /** A restore: the files go back first, then the mailbox row, so no delivery can find an empty Maildir. */
     'mailbox-restore': async (job: Job<JobData['mailbox-restore']>) => {
       const rec = await getDeleted(ctx.db, job.data.deletedId);
-      if (!rec || rec.state !== 'restoring') return { skipped: rec ? rec.state : 'gone' };
+      if (rec?.state !== 'restoring') return { skipped: rec ? rec.state : 'gone' };
       const { live, trash } = pathsOf(ctx, rec);
       if (await exists(trash)) {
         if (await exists(live)) throw new UnrecoverableError(`cannot restore mailbox ${rec.id}: ${live} exists`);
@@ -73,7 +77,7 @@ export function mailboxFilesHandlers(ctx: FilesContext) {
     /** The retention has ended: the files are removed for good, then the record. */
     'mailbox-purge': async (job: Job<JobData['mailbox-purge']>) => {
       const rec = await getDeleted(ctx.db, job.data.deletedId);
-      if (!rec || rec.state !== 'purging') return { skipped: rec ? rec.state : 'gone' };
+      if (rec?.state !== 'purging') return { skipped: rec ? rec.state : 'gone' };
       const { trash } = pathsOf(ctx, rec);
       await rm(trash, { recursive: true, force: true });
       await removeDeleted(ctx.db, rec.id);

@@ -4,8 +4,8 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { recordDovecotCount } from '../../db/repositories/usage-feed.js';
-import { quotaRecalcs } from '../../server/metrics.js';
-import type { JobData } from '../registry.js';
+import { quotaRecalcs } from '../../server/platform/metrics.js';
+import type { JobData } from '../queue/registry.js';
 import { readDovecotCount } from '../feed/maildirsize.js';
 
 const run = promisify(execFile);

@@ -2,10 +2,10 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { scanItemsOfChunk } from '../../db/repositories/usage-feed.js';
-import { scanDuration } from '../../server/metrics.js';
-import type { JobData } from '../registry.js';
+import { scanDuration } from '../../server/platform/metrics.js';
+import type { JobData } from '../queue/registry.js';
 import type { ScanItem, ScanPool } from '../scan/index.js';
-import { databaseNow, recordVerified, writeUsage, type UsageResult, type WriteOutcome } from '../usage-store.js';
+import { databaseNow, recordVerified, writeUsage, type UsageResult, type WriteOutcome } from '../../server/services/usage/store.js';
 
 export interface ChunkContext {
   db: Db;
@@ -64,7 +64,12 @@ export function scanChunkHandler(ctx: ChunkContext) {
         if (!r.changed) unchanged.push(id);
         else results.push({ mailboxId: id, bytes: r.bytes, messages: r.messages, scannedAt: now, state: r.state, full: full.has(id) });
       }
-      await recordVerified(ctx.db, unchanged, unchanged.filter((id) => full.has(id)), now);
+      await recordVerified(
+        ctx.db,
+        unchanged,
+        unchanged.filter((id) => full.has(id)),
+        now,
+      );
       const outcome = await writeUsage(ctx.db, results, { driftBytes: ctx.driftBytes });
       if (outcome.written.length || outcome.drifted.length) await ctx.onWritten(outcome);
       measured += results.length + unchanged.length;

@@ -1,10 +1,10 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
-import type { BatchWriter } from '../batch-writer.js';
-import { databaseNow } from '../usage-store.js';
-import type { JobData } from '../registry.js';
-import { scanDuration } from '../../server/metrics.js';
+import type { BatchWriter } from '../../server/services/usage/batch-writer.js';
+import { databaseNow } from '../../server/services/usage/store.js';
+import type { JobData } from '../queue/registry.js';
+import { scanDuration } from '../../server/platform/metrics.js';
 import { ScanError, scanMailbox } from '../scan/index.js';
 
 export interface ScanContext {

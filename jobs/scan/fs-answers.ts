@@ -1,7 +1,7 @@
 // Turns Node's fs results and errors into the answers the walk expects; shared by both drivers.
 import fs, { type Stats } from 'node:fs';
-import { ScanError } from './scan-error.js';
-import type { NodeInfo } from './walk.js';
+import { ScanError } from '../../server/core/maildir/scan-error.js';
+import type { NodeInfo } from '../../server/core/maildir/walk.js';
 
 /** Entries per answer to a `read` of a big directory. */
 export const DIR_SLICE = 1024;

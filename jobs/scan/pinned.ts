@@ -6,7 +6,7 @@
 // open directory itself, so resolving below it cannot leave it.)
 import fs from 'node:fs';
 import path from 'node:path';
-import { ScanError } from './scan-error.js';
+import { ScanError } from '../../server/core/maildir/scan-error.js';
 
 const PROC = '/proc/self/fd';
 const NO_FOLLOW_DIR = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;

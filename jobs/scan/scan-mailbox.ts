@@ -1,13 +1,14 @@
-// One mailbox on the calling thread, with async fs: for a job that measures a single mailbox
-// (after a delivery or a purge), where starting worker threads would cost more than the scan.
+// One mailbox on the calling thread, with async fs: for the `scan-mailbox` job ("Scan now", a new
+// mailbox, a forced recount), where handing one mailbox to the thread pool would cost more than the
+// scan. Deliveries and expunges reach the usage through Dovecot's feed, not through a scan.
 import type { Dir } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DIR_SLICE, MISSING, checkMailRoot, ioError, isGone, nodeInfo } from './fs-answers.js';
 import { PinnedDirs } from './pinned.js';
-import { DEFAULT_SETTLE_MS, parseState } from './scan-state.js';
-import { usageOf, type MailboxUsage } from './scan-result.js';
-import { walkMaildir, type DirEntry, type NodeInfo, type Walk } from './walk.js';
+import { DEFAULT_SETTLE_MS, parseState } from '../../server/core/maildir/scan-state.js';
+import { usageOf, type MailboxUsage } from '../../server/core/maildir/scan-result.js';
+import { walkMaildir, type DirEntry, type NodeInfo, type Walk } from '../../server/core/maildir/walk.js';
 
 export interface ScanMailboxOptions {
   /** Ignore `previous` and read every directory. */

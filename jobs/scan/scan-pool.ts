@@ -6,8 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { checkMailRoot } from './fs-answers.js';
-import { DEFAULT_SETTLE_MS } from './scan-state.js';
-import { fromWire, type ScanItem, type ScanResult, type ScanTask, type WireResult, type WorkerMessage } from './scan-result.js';
+import { DEFAULT_SETTLE_MS } from '../../server/core/maildir/scan-state.js';
+import { fromWire, type ScanItem, type ScanResult, type ScanTask, type WireResult, type WorkerMessage } from '../../server/core/maildir/scan-result.js';
 
 export interface ScanPoolOptions {
   /** Threads to scan with; default: the available cores, at most 4 (beyond that the disk is the limit). */
@@ -111,15 +111,17 @@ export class ScanPool {
           }
           if (chunk.length === 0) break;
           const task: ScanTask = { run, task: this.#nextTask++, mailRoot: root, options: wire, items: chunk };
-          const p: Promise<void> = this.#submit(task).then(
-            (results) => {
-              // A thread answers in item order.
-              for (let i = 0; i < results.length; i++) done.push(fromWire(results[i], chunk[i]));
-            },
-            (err: Error) => {
-              failure ??= err;
-            },
-          ).finally(() => inFlight.delete(p));
+          const p: Promise<void> = this.#submit(task)
+            .then(
+              (results) => {
+                // A thread answers in item order.
+                for (let i = 0; i < results.length; i++) done.push(fromWire(results[i], chunk[i]));
+              },
+              (err: Error) => {
+                failure ??= err;
+              },
+            )
+            .finally(() => inFlight.delete(p));
           inFlight.add(p);
         }
         if (failure) throw failure;
@@ -176,7 +178,14 @@ export class ScanPool {
     const worker = new Worker(bootstrap(), { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     let markReady!: () => void;
     let failStart!: (err: Error) => void;
-    const slot: Slot = { worker, jobs: new Map(), ready: new Promise((res, rej) => ((markReady = res), (failStart = rej))) };
+    const slot: Slot = {
+      worker,
+      jobs: new Map(),
+      ready: new Promise((res, rej) => {
+        markReady = res;
+        failStart = rej;
+      }),
+    };
     // Never rejected unobserved: start() may not be awaited.
     slot.ready.catch(() => {});
     // Referenced while starting or busy, so that awaiting start() or a scan keeps the process up;

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PinnedDirs } from './pinned.js';
 import { DIR_SLICE, MISSING, ioError, isGone, nodeInfo } from './fs-answers.js';
-import { parseState } from './scan-state.js';
-import { usageOf, type MailboxUsage } from './scan-result.js';
-import { walkMaildir, type DirEntry, type NodeInfo, type Walk, type WalkOptions } from './walk.js';
+import { parseState } from '../../server/core/maildir/scan-state.js';
+import { usageOf, type MailboxUsage } from '../../server/core/maildir/scan-result.js';
+import { walkMaildir, type DirEntry, type NodeInfo, type Walk, type WalkOptions } from '../../server/core/maildir/walk.js';
 
 /** Answers of `shared` lstats (the domain directories), kept for one scan run. */
 export type SharedCache = Map<string, NodeInfo>;

@@ -1,8 +1,8 @@
 // Entry of a scan thread (see scan-pool.ts): measures the mailboxes of each task synchronously and
 // posts the results back. Blocking is the point here; the main thread's event loop stays free.
 import { parentPort } from 'node:worker_threads';
-import { ScanError } from './scan-error.js';
-import type { ScanTask, WireResult, WorkerMessage } from './scan-result.js';
+import { ScanError } from '../../server/core/maildir/scan-error.js';
+import type { ScanTask, WireResult, WorkerMessage } from '../../server/core/maildir/scan-result.js';
 import { scanMaildirSync, type SharedCache } from './scan-sync.js';
 import { ioError } from './fs-answers.js';
 

@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateAndQueue } from '../../jobs/alerts/queue.js';
-import { Queues } from '../../jobs/queues.js';
-import { progressLine, scanNode, summaryTable } from '../../jobs/scan-command.js';
-import { createRedis } from '../redis.js';
+import { evaluateAndQueue } from '../services/alerts/evaluate.js';
+import { Queues } from '../../jobs/queue/queues.js';
+import { progressLine, scanNode, summaryTable } from './scan.js';
+import { createRedis } from '../platform/redis.js';
 import { createDb, type Db } from '../../db/database.js';
 import { countOperators, findUserByEmail, insertUser } from '../../db/repositories/users.js';
-import { hashPassword, passwordProblem } from '../auth/passwords.js';
-import { OPERATOR_SYSTEM } from '../auth/principal.js';
-import { loadConfigOrExit, redactUrl, type Config } from '../config.js';
-import { checkContactEmail } from '../domain/text.js';
-import { AppError } from '../errors.js';
-import { createApiKey } from '../resources/api-keys/service.js';
-import { createReseller } from '../resources/resellers/service.js';
+import { hashPassword, passwordProblem } from '../platform/passwords.js';
+import { OPERATOR_SYSTEM } from '../services/auth/principal.js';
+import { loadConfigOrExit, redactUrl, type Config } from '../platform/config.js';
+import { checkContactEmail } from '../core/text.js';
+import { AppError } from '../platform/errors.js';
+import { createApiKey } from '../services/api-keys/service.js';
+import { createReseller } from '../services/resellers/service.js';
 import { prepareDatabase } from '../startup.js';
 
 interface Command {
@@ -27,7 +27,9 @@ const cliPrincipal = { ...OPERATOR_SYSTEM, actor: { ...OPERATOR_SYSTEM.actor, la
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 const commands: Record<string, Command> = {
@@ -53,31 +55,39 @@ const commands: Record<string, Command> = {
   },
   scan: {
     usage: 'scan [--node NAME] [--full] [--mail-root DIR]',
-    summary: "measure every mailbox of a node now, in the foreground",
+    summary: 'measure every mailbox of a node now, in the foreground',
     options: { node: { type: 'string' }, full: { type: 'boolean' }, 'mail-root': { type: 'string' } },
     async run({ db, config, values }) {
       const node = values.node ? String(values.node) : config.node;
       const mailRoot = values['mail-root'] ? path.resolve(String(values['mail-root'])) : config.mailRoot;
-      const { n: total } = await db.selectFrom('mailboxes').where('node', '=', node).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const { n: total } = await db
+        .selectFrom('mailboxes')
+        .where('node', '=', node)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       const tty = process.stdout.isTTY;
       let lastPrint = 0;
       // What this scan finds decides quota warnings too, as a worker's scan would.
       const redis = createRedis(config.redisUrl, { name: 'mailpanel-cli' });
       await redis.connect();
       const queues = new Queues(redis, config.redisPrefix);
-      const summary = await scanNode(db, { node, mailRoot, fullScanHours: config.fullScanHours }, {
-        onWritten: (ids) => evaluateAndQueue(db, queues, ids),
-        full: !!values.full,
-        total,
-        progress: (s) => {
-          if (tty) process.stdout.write(`\r${progressLine(s, total)}`);
-          else if (Date.now() - lastPrint > 1000 || s.mailboxes === total) {
-            lastPrint = Date.now();
-            console.log(progressLine(s, total));
-          }
+      const summary = await scanNode(
+        db,
+        { node, mailRoot, fullScanHours: config.fullScanHours },
+        {
+          onWritten: (ids) => evaluateAndQueue(db, queues, ids),
+          full: !!values.full,
+          total,
+          progress: (s) => {
+            if (tty) process.stdout.write(`\r${progressLine(s, total)}`);
+            else if (Date.now() - lastPrint > 1000 || s.mailboxes === total) {
+              lastPrint = Date.now();
+              console.log(progressLine(s, total));
+            }
+          },
+          onRefused: (id, code) => console.error(`mailbox ${id}: maildir path refused (${code})`),
         },
-        onRefused: (id, code) => console.error(`mailbox ${id}: maildir path refused (${code})`),
-      });
+      );
       if (tty) process.stdout.write('\n');
       await queues.close();
       redis.disconnect();
@@ -96,7 +106,7 @@ const commands: Record<string, Command> = {
       if (weak) throw new AppError('validation', weak);
       if (await findUserByEmail(db, email.value)) throw new AppError('conflict', 'A login with this email address already exists.');
       await insertUser(db, { email: email.value, password_hash: await hashPassword(password), role: 'operator', reseller_id: null, customer_id: null });
-      console.log(`operator ${email.value} created (${(await countOperators(db))} operator(s) in all)`);
+      console.log(`operator ${email.value} created (${await countOperators(db)} operator(s) in all)`);
     },
   },
 };

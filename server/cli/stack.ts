@@ -5,7 +5,7 @@ import { chown, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { MAIL_STACK_PACKAGES, mailStackInstalled, startMailStack } from '../../deploy/local-stack.js';
 import { DEFAULTS } from '../../deploy/render.js';
-import { loadConfigOrExit, redactUrl } from '../config.js';
+import { loadConfigOrExit, redactUrl } from '../platform/config.js';
 import { prepareDatabase } from '../startup.js';
 
 function port(name: string, fallback: number): number {
@@ -20,7 +20,12 @@ function port(name: string, fallback: number): number {
 
 async function main() {
   const config = loadConfigOrExit();
-  const ports = { smtp: port('STACK_SMTP_PORT', 2525), imap: port('STACK_IMAP_PORT', 1143), pop3: port('STACK_POP3_PORT', 1110), lmtpNotice: port('STACK_NOTICE_PORT', 2424) };
+  const ports = {
+    smtp: port('STACK_SMTP_PORT', 2525),
+    imap: port('STACK_IMAP_PORT', 1143),
+    pop3: port('STACK_POP3_PORT', 1110),
+    lmtpNotice: port('STACK_NOTICE_PORT', 2424),
+  };
   if (!mailStackInstalled()) {
     console.error(`Dovecot and Postfix are not installed. As root: apt-get install -y --no-install-recommends ${MAIL_STACK_PACKAGES.join(' ')}`);
     process.exit(1);
@@ -30,8 +35,14 @@ async function main() {
     process.exit(1);
   }
   const gid = Number(DEFAULTS.MAIL_GID);
-  if (!readFileSync('/etc/group', 'utf8').split('\n').some((l) => l.split(':')[2] === String(gid))) {
-    console.error(`No mail user yet. As root: groupadd -g ${gid} vmail && useradd -u ${DEFAULTS.MAIL_UID} -g ${gid} -M -d ${config.mailRoot} -s /usr/sbin/nologin vmail`);
+  if (
+    !readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .some((l) => l.split(':')[2] === String(gid))
+  ) {
+    console.error(
+      `No mail user yet. As root: groupadd -g ${gid} vmail && useradd -u ${DEFAULTS.MAIL_UID} -g ${gid} -M -d ${config.mailRoot} -s /usr/sbin/nologin vmail`,
+    );
     process.exit(1);
   }
   // The views Dovecot and Postfix read must exist: the same migration `npm start` runs.
@@ -42,7 +53,11 @@ async function main() {
   await mkdir(config.mailRoot, { recursive: true });
   await chown(config.mailRoot, Number(DEFAULTS.MAIL_UID), gid);
   const stack = await startMailStack({
-    databaseUrl: config.databaseUrl, policyPort: config.policyPort, policyHost: config.policyHost, mailRoot: config.mailRoot, ports,
+    databaseUrl: config.databaseUrl,
+    policyPort: config.policyPort,
+    policyHost: config.policyHost,
+    mailRoot: config.mailRoot,
+    ports,
     // Expunge events go to the worker of `npm start` (DOVECOT_EVENTS_PORT).
     ...(config.dovecotEventsPort !== null && { vars: { EVENTS_PORT: String(config.dovecotEventsPort) } }),
   });

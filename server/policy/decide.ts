@@ -1,4 +1,4 @@
-import { quotaLevel } from '../domain/quota.js';
+import { quotaLevel } from '../core/quota.js';
 import type { PolicyAttributes } from './protocol.js';
 import { mailboxAddressOf } from './recipient.js';
 

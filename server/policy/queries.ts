@@ -31,9 +31,7 @@ export function allMailboxes(db: Db): Compiled {
 }
 
 export function mailboxesByAddress(db: Db, addresses: readonly string[]): Compiled {
-  return selectQuotas(db)
-    .where(sql<boolean>`m.address = any(${addresses}::text[])`)
-    .compile();
+  return selectQuotas(db).where(sql<boolean>`m.address = any(${addresses}::text[])`).compile();
 }
 
 /** int8 arrives as a string unless db/database.ts's type parser is loaded in this process; accept both. */

@@ -27,7 +27,10 @@ export function mailboxAddressOf(recipient: string): string | null {
   const at = address.lastIndexOf('@');
   if (at <= 0 || at === address.length - 1) return null;
   let local = address.slice(0, at);
-  let domain = address.slice(at + 1).toLowerCase().replace(/\.+$/, '');
+  let domain = address
+    .slice(at + 1)
+    .toLowerCase()
+    .replace(/\.+$/, '');
   if (local.startsWith('"')) {
     const plain = unquote(local);
     if (plain === null) return null;

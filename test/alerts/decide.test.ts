@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideAlerts, type AlertSettings, type AlertState, type Decision } from '../../server/alerts/decide.js';
+import { decideAlerts, type AlertSettings, type AlertState, type Decision } from '../../server/core/alerts/decide.js';
 
 const MB = 1024 * 1024;
 const QUOTA = 500 * MB;
@@ -60,7 +60,11 @@ describe('decideAlerts: crossings', () => {
 
   it('a lowered quota warns at once (same usage, new quota)', () => {
     const used = 300 * MB;
-    const ds = run([{ used, quota: QUOTA }, { used, quota: 310 * MB }, { used, quota: 250 * MB }]);
+    const ds = run([
+      { used, quota: QUOTA },
+      { used, quota: 310 * MB },
+      { used, quota: 250 * MB },
+    ]);
     expect(sent(ds)).toEqual(['warning:95', 'full:full']);
   });
 
@@ -97,12 +101,21 @@ describe('decideAlerts: reminders', () => {
   });
 
   it('does not remind between 80 and 95 %', () => {
-    const ds = run([{ used: pct(91), now: T0 }, { used: pct(91), now: days(10) }]);
+    const ds = run([
+      { used: pct(91), now: T0 },
+      { used: pct(91), now: days(10) },
+    ]);
     expect(sent(ds)).toEqual(['warning:90']);
   });
 
   it('does not remind when reminderDays is 0', () => {
-    const ds = run([{ used: QUOTA, now: T0 }, { used: QUOTA, now: days(30) }], { ...DEFAULTS, reminderDays: 0 });
+    const ds = run(
+      [
+        { used: QUOTA, now: T0 },
+        { used: QUOTA, now: days(30) },
+      ],
+      { ...DEFAULTS, reminderDays: 0 },
+    );
     expect(sent(ds)).toEqual(['full:full']);
   });
 

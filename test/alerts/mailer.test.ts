@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifySmtpError, createMailer, retryDelay, type AlertMessage, type Mailer } from '../../server/alerts/mailer.js';
-import { renderAlertEmail } from '../../server/alerts/render.js';
+import { classifySmtpError, createMailer, retryDelay, type AlertMessage, type Mailer } from '../../server/platform/mailer.js';
+import { renderAlertEmail } from '../../server/services/alerts/render.js';
 
 interface Received {
   from: string;
@@ -17,7 +17,7 @@ async function startSink(rcptReply?: { code: number; text: string }) {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onRcptTo(address, _session, callback) {
+    onRcptTo(_address, _session, callback) {
       if (!rcptReply) return callback();
       const err = Object.assign(new Error(rcptReply.text), { responseCode: rcptReply.code });
       callback(err);
@@ -107,7 +107,10 @@ function headersOf(raw: string): Array<[string, string]> {
     return [line.slice(0, i).toLowerCase(), line.slice(i + 1).trim()];
   });
 }
-const header = (raw: string, name: string) => headersOf(raw).filter(([n]) => n === name.toLowerCase()).map(([, v]) => v);
+const header = (raw: string, name: string) =>
+  headersOf(raw)
+    .filter(([n]) => n === name.toLowerCase())
+    .map(([, v]) => v);
 
 async function failureOf(p: Promise<unknown>): Promise<unknown> {
   try {

@@ -1,15 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertKind } from '../../server/alerts/decide.js';
-import { formatPercent, formatSize, renderAlertEmail, type AlertEmailInput } from '../../server/alerts/render.js';
-import { oneLineSubject } from '../../server/alerts/subject.js';
-import { wrapText } from '../../server/alerts/wrap.js';
+import type { AlertKind } from '../../server/core/alerts/decide.js';
+import { formatPercent, formatSize, renderAlertEmail, type AlertEmailInput } from '../../server/services/alerts/render.js';
+import { oneLineSubject } from '../../server/core/alerts/subject.js';
+import { wrapText } from '../../server/core/alerts/wrap.js';
 
 const MB = 1024 * 1024;
 const QUOTA = 524_288_000;
 const PANEL = 'https://panel.example.com/mailboxes/42';
 
 const render = (over: Partial<AlertEmailInput> = {}) =>
-  renderAlertEmail({ kind: 'warning', level: '80', usedBytes: 412 * MB, quotaBytes: QUOTA, address: 'info@example.com', language: 'en', panelUrl: PANEL, ...over });
+  renderAlertEmail({
+    kind: 'warning',
+    level: '80',
+    usedBytes: 412 * MB,
+    quotaBytes: QUOTA,
+    address: 'info@example.com',
+    language: 'en',
+    panelUrl: PANEL,
+    ...over,
+  });
 /** Text content of the HTML part, tags removed and the common entities decoded, to compare wording. */
 const visible = (html: string) =>
   html

@@ -3,13 +3,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDomainByName } from '../../db/repositories/domains.js';
-import { OPERATOR_SYSTEM } from '../../server/auth/principal.js';
-import { createDomain } from '../../server/resources/domains/service.js';
-import { createMailbox } from '../../server/resources/mailboxes/service.js';
-import { deleteMailbox } from '../../server/resources/deleted-mailboxes/service.js';
+import { OPERATOR_SYSTEM } from '../../server/services/auth/principal.js';
+import { createDomain } from '../../server/services/domains/service.js';
+import { createMailbox } from '../../server/services/mailboxes/service.js';
+import { deleteMailbox } from '../../server/services/deleted-mailboxes/service.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
-import { Queues } from '../../jobs/queues.js';
-import { createRedis } from '../../server/redis.js';
+import { Queues } from '../../jobs/queue/queues.js';
+import { createRedis } from '../../server/platform/redis.js';
 import { PASSWORD, seedTenants, type Tenants } from '../support/fixtures.js';
 
 let t: TestDatabase;
@@ -43,7 +43,17 @@ describe("a domain's mailbox count", () => {
     expect(d.mailboxes).toBe(3);
     await t.db
       .insertInto('mailboxes')
-      .values(['x1', 'x2', 'x3', 'x4'].map((lp) => ({ domain_id: d.id, local_part: lp, address: `${lp}@${domain}`, password_hash: 'x', quota_bytes: 1, maildir: `${domain}/${lp}/Maildir`, node: 'local' })))
+      .values(
+        ['x1', 'x2', 'x3', 'x4'].map((lp) => ({
+          domain_id: d.id,
+          local_part: lp,
+          address: `${lp}@${domain}`,
+          password_hash: 'x',
+          quota_bytes: 1,
+          maildir: `${domain}/${lp}/Maildir`,
+          node: 'local',
+        })),
+      )
       .execute();
     expect((await getDomainByName(t.db, OPERATOR_SYSTEM, domain))!.mailboxes).toBe(7);
     await deleteMailbox(t.db, queues, OPERATOR_SYSTEM, `one@${domain}`);
@@ -54,7 +64,9 @@ describe("a domain's mailbox count", () => {
 
   it('is not fooled by a mailbox moved to another domain: that is refused', async () => {
     const other = await createDomain(t.db, OPERATOR_SYSTEM, w.A.customer.id, 'second-a.example');
-    await expect(t.db.updateTable('mailboxes').set({ domain_id: other.id }).where('address', '=', `two@${w.A.domain.name}`).execute()).rejects.toThrow(/cannot move/);
+    await expect(t.db.updateTable('mailboxes').set({ domain_id: other.id }).where('address', '=', `two@${w.A.domain.name}`).execute()).rejects.toThrow(
+      /cannot move/,
+    );
     expect(await mismatches()).toEqual([]);
   });
 
@@ -68,7 +80,11 @@ describe("a domain's mailbox count", () => {
     const [m] = await t.db.selectFrom('mailboxes').select('id').limit(1).execute();
     await t.db.insertInto('mailbox_usage').values({ mailbox_id: m.id, used_bytes: 5, messages: 1, scanned_at: new Date(), level: 'ok' }).execute();
     await sql`TRUNCATE mailbox_usage`.execute(t.db);
-    const copies = await t.db.selectFrom('mailboxes').select('id').where((eb) => eb.or([eb('used_bytes', 'is not', null), eb('usage_level', 'is not', null)])).execute();
+    const copies = await t.db
+      .selectFrom('mailboxes')
+      .select('id')
+      .where((eb) => eb.or([eb('used_bytes', 'is not', null), eb('usage_level', 'is not', null)]))
+      .execute();
     expect(copies).toEqual([]);
     await sql`TRUNCATE mailboxes CASCADE`.execute(t.db);
     expect(await mismatches()).toEqual([]);

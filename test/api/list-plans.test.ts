@@ -51,7 +51,9 @@ async function plansOf(call: (db: Db) => Promise<unknown>) {
 }
 
 const noSeqScans = (plans: Awaited<ReturnType<typeof plansOf>>) =>
-  plans.flatMap((p) => p.scans.filter((s) => s.type === 'Seq Scan' && (s.relation === 'mailboxes' || s.relation === 'mailbox_usage')).map(() => describeScans(p.scans)));
+  plans.flatMap((p) =>
+    p.scans.filter((s) => s.type === 'Seq Scan' && (s.relation === 'mailboxes' || s.relation === 'mailbox_usage')).map(() => describeScans(p.scans)),
+  );
 const indexesOf = (plans: Awaited<ReturnType<typeof plansOf>>) => plans.flatMap((p) => p.scans.map((s) => s.index).filter(Boolean));
 
 describe('list and overview queries on 5,000 mailboxes', () => {
@@ -90,10 +92,23 @@ describe('list and overview queries on 5,000 mailboxes', () => {
     const second = await tdb.db.insertInto('domains').values({ customer_id: 1, name: 'second.example' }).returning('id').executeTakeFirstOrThrow();
     const added = await tdb.db
       .insertInto('mailboxes')
-      .values(Array.from({ length: 30 }, (_, i) => ({ domain_id: second.id, local_part: `m${i}`, address: `m${i}@second.example`, password_hash: 'x', quota_bytes: 1000, maildir: `second.example/m${i}/Maildir`, node: 'local' })))
+      .values(
+        Array.from({ length: 30 }, (_, i) => ({
+          domain_id: second.id,
+          local_part: `m${i}`,
+          address: `m${i}@second.example`,
+          password_hash: 'x',
+          quota_bytes: 1000,
+          maildir: `second.example/m${i}/Maildir`,
+          node: 'local',
+        })),
+      )
       .returning('id')
       .execute();
-    await tdb.db.insertInto('mailbox_usage').values(added.map((m, i) => ({ mailbox_id: m.id, used_bytes: i * 34, messages: 1, scanned_at: new Date(), level: 'ok' }))).execute();
+    await tdb.db
+      .insertInto('mailbox_usage')
+      .values(added.map((m, i) => ({ mailbox_id: m.id, used_bytes: i * 34, messages: 1, scanned_at: new Date(), level: 'ok' })))
+      .execute();
     await tdb.db.executeQuery(sql`ANALYZE mailboxes`.compile(tdb.db));
     const all = await tdb.db
       .selectFrom('mailboxes as m')
@@ -123,9 +138,7 @@ describe('list and overview queries on 5,000 mailboxes', () => {
       .execute();
     expect(all.some((r) => r.used_bytes === null)).toBe(true);
     const fullness = (r: (typeof all)[number]) => (r.used_bytes ?? 0) / r.quota_bytes;
-    const expected = all
-      .sort((a, b) => fullness(b) - fullness(a) || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-      .map((r) => r.address);
+    const expected = all.sort((a, b) => fullness(b) - fullness(a) || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)).map((r) => r.address);
     for (const offset of [0, 1000, 1980]) {
       const page = await listMailboxes(tdb.db, customer, { domainId: bigDomainId, sort: 'fullness', desc: true, limit: 50, offset });
       expect(page.total).toBe(2000);

@@ -74,7 +74,18 @@ describe('domains and mailboxes', () => {
     expect(row.password_hash).toMatch(/^\{ARGON2ID\}\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
 
     const usage = (await api('GET', `/mailboxes/${body.address}/usage`, w.A.key)).json();
-    expect(usage).toEqual({ usedBytes: null, messages: null, quotaBytes: 524288000, percent: null, level: null, scannedAt: null, source: null, diskBytes: null, diskScannedAt: null, drift: null });
+    expect(usage).toEqual({
+      usedBytes: null,
+      messages: null,
+      quotaBytes: 524288000,
+      percent: null,
+      level: null,
+      scannedAt: null,
+      source: null,
+      diskBytes: null,
+      diskScannedAt: null,
+      drift: null,
+    });
   });
 
   it('lets only the operator choose the storage node of a domain, which its mailboxes inherit', async () => {
@@ -131,17 +142,31 @@ describe('domains and mailboxes', () => {
 
   it('refuses quota 1e309 (Infinity after JSON parsing)', async () => {
     const res = await t.app.inject({
-      method: 'PATCH', url: `/api/v1/mailboxes/${w.A.mailbox.address}`, headers: { ...bearer(w.A.key), 'content-type': 'application/json' },
+      method: 'PATCH',
+      url: `/api/v1/mailboxes/${w.A.mailbox.address}`,
+      headers: { ...bearer(w.A.key), 'content-type': 'application/json' },
       payload: '{"quotaBytes": 1e309}',
     });
     expect(res.statusCode).toBe(400);
   });
 
   it('enforces the plan: largest quota, most mailboxes, total storage (422 naming the limit)', async () => {
-    const plan = await t.db.insertInto('plans').values({ reseller_id: w.A.reseller.id, name: 'Small', default_quota_bytes: 100 * 1024 * 1024, max_quota_bytes: 200 * 1024 * 1024, max_mailboxes: 3, max_storage_bytes: 350 * 1024 * 1024 }).returning('id').executeTakeFirstOrThrow();
+    const plan = await t.db
+      .insertInto('plans')
+      .values({
+        reseller_id: w.A.reseller.id,
+        name: 'Small',
+        default_quota_bytes: 100 * 1024 * 1024,
+        max_quota_bytes: 200 * 1024 * 1024,
+        max_mailboxes: 3,
+        max_storage_bytes: 350 * 1024 * 1024,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const c = (await api('POST', '/customers', w.A.key, { name: 'Planned', contactEmail: 'p@example.org', planId: plan.id })).json();
     await api('POST', `/customers/${c.id}/domains`, w.A.key, { name: 'planned.example' });
-    const mk = (localPart: string, quotaBytes?: number) => api('POST', '/domains/planned.example/mailboxes', w.A.key, { localPart, password: 'a long password', ...(quotaBytes && { quotaBytes }) });
+    const mk = (localPart: string, quotaBytes?: number) =>
+      api('POST', '/domains/planned.example/mailboxes', w.A.key, { localPart, password: 'a long password', ...(quotaBytes && { quotaBytes }) });
 
     expect((await mk('one')).json().quotaBytes).toBe(100 * 1024 * 1024);
     const tooBig = await mk('big', 201 * 1024 * 1024);
@@ -158,16 +183,23 @@ describe('domains and mailboxes', () => {
   });
 
   it('keeps the plan limits under concurrent creation', async () => {
-    const plan = await t.db.insertInto('plans').values({ reseller_id: w.A.reseller.id, name: 'Two', default_quota_bytes: 1024 * 1024, max_mailboxes: 2 }).returning('id').executeTakeFirstOrThrow();
+    const plan = await t.db
+      .insertInto('plans')
+      .values({ reseller_id: w.A.reseller.id, name: 'Two', default_quota_bytes: 1024 * 1024, max_mailboxes: 2 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const c = (await api('POST', '/customers', w.A.key, { name: 'Racer', contactEmail: 'r@example.org', planId: plan.id })).json();
     await api('POST', `/customers/${c.id}/domains`, w.A.key, { name: 'race.example' });
-    const results = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((l) => api('POST', '/domains/race.example/mailboxes', w.A.key, { localPart: l, password: 'a long password' })));
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((l) => api('POST', '/domains/race.example/mailboxes', w.A.key, { localPart: l, password: 'a long password' })),
+    );
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(2);
     expect(results.filter((r) => r.statusCode === 422)).toHaveLength(3);
   });
 
   it('paginates, searches and sorts by allow-listed columns only', async () => {
-    for (let i = 0; i < 12; i++) await api('POST', `/domains/${w.B.domain.name}/mailboxes`, w.B.key, { localPart: `user${String(i).padStart(2, '0')}`, password: 'a long password' });
+    for (let i = 0; i < 12; i++)
+      await api('POST', `/domains/${w.B.domain.name}/mailboxes`, w.B.key, { localPart: `user${String(i).padStart(2, '0')}`, password: 'a long password' });
     const page = (await api('GET', `/domains/${w.B.domain.name}/mailboxes?limit=5&offset=5&sort=address`, w.B.key)).json();
     expect(page.total).toBe(13);
     expect(page.items.map((m: { localPart: string }) => m.localPart)).toEqual(['user04', 'user05', 'user06', 'user07', 'user08']);
@@ -190,7 +222,8 @@ describe('domains and mailboxes', () => {
   it('records every change in the audit log without secrets', async () => {
     const rows = await t.db.selectFrom('audit_log').selectAll().execute();
     const actions = new Set(rows.map((r) => r.action));
-    for (const a of ['customer.create', 'customer.update', 'customer.delete', 'domain.create', 'domain.delete', 'mailbox.create', 'mailbox.update']) expect(actions).toContain(a);
+    for (const a of ['customer.create', 'customer.update', 'customer.delete', 'domain.create', 'domain.delete', 'mailbox.create', 'mailbox.update'])
+      expect(actions).toContain(a);
     const update = rows.find((r) => r.action === 'mailbox.update' && (r.after as { passwordChanged?: boolean }).passwordChanged);
     expect(update?.actor).toMatch(/^api-key:/);
     expect(JSON.stringify(rows)).not.toMatch(/argon2|a long password|another long one/);
@@ -198,7 +231,9 @@ describe('domains and mailboxes', () => {
 
   it('answers 401 without a valid key and never accepts a session cookie', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/customers' })).statusCode).toBe(401);
-    expect((await t.app.inject({ method: 'GET', url: '/api/v1/customers', headers: { authorization: 'Bearer mp_000000000000_' + 'x'.repeat(43) } })).statusCode).toBe(401);
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/customers', headers: { authorization: 'Bearer mp_000000000000_' + 'x'.repeat(43) } })).statusCode,
+    ).toBe(401);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/customers', headers: { cookie: '__Host-mailpanel=whatever' } })).statusCode).toBe(401);
   });
 
@@ -206,7 +241,15 @@ describe('domains and mailboxes', () => {
     const res = await t.app.inject({ method: 'GET', url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     const paths = Object.keys(res.json().paths);
-    for (const p of ['/api/v1/customers', '/api/v1/customers/{id}', '/api/v1/customers/{id}/domains', '/api/v1/domains/{domain}', '/api/v1/domains/{domain}/mailboxes', '/api/v1/mailboxes/{address}', '/api/v1/mailboxes/{address}/usage']) {
+    for (const p of [
+      '/api/v1/customers',
+      '/api/v1/customers/{id}',
+      '/api/v1/customers/{id}/domains',
+      '/api/v1/domains/{domain}',
+      '/api/v1/domains/{domain}/mailboxes',
+      '/api/v1/mailboxes/{address}',
+      '/api/v1/mailboxes/{address}/usage',
+    ]) {
       expect(paths).toContain(p);
     }
   });

@@ -25,21 +25,22 @@ const snapshot = async () =>
 
 describe("a reseller's key never reaches another reseller's objects", () => {
   // Every route of the API, aimed at reseller B's objects; A's key must get 404 and change nothing.
-  const foreign = () => [
-    ['GET', `/customers/${w.B.customer.id}`],
-    ['PATCH', `/customers/${w.B.customer.id}`, { name: 'pwned' }],
-    ['DELETE', `/customers/${w.B.customer.id}`],
-    ['GET', `/customers/${w.B.customer.id}/domains`],
-    ['POST', `/customers/${w.B.customer.id}/domains`, { name: 'stolen.example' }],
-    ['GET', `/domains/${w.B.domain.name}`],
-    ['DELETE', `/domains/${w.B.domain.name}`],
-    ['GET', `/domains/${w.B.domain.name}/mailboxes`],
-    ['POST', `/domains/${w.B.domain.name}/mailboxes`, { localPart: 'evil', password: 'a long password' }],
-    ['GET', `/mailboxes/${w.B.mailbox.address}`],
-    ['PATCH', `/mailboxes/${w.B.mailbox.address}`, { password: 'taken over!!' }],
-    ['DELETE', `/mailboxes/${w.B.mailbox.address}`],
-    ['GET', `/mailboxes/${w.B.mailbox.address}/usage`],
-  ] as const;
+  const foreign = () =>
+    [
+      ['GET', `/customers/${w.B.customer.id}`],
+      ['PATCH', `/customers/${w.B.customer.id}`, { name: 'pwned' }],
+      ['DELETE', `/customers/${w.B.customer.id}`],
+      ['GET', `/customers/${w.B.customer.id}/domains`],
+      ['POST', `/customers/${w.B.customer.id}/domains`, { name: 'stolen.example' }],
+      ['GET', `/domains/${w.B.domain.name}`],
+      ['DELETE', `/domains/${w.B.domain.name}`],
+      ['GET', `/domains/${w.B.domain.name}/mailboxes`],
+      ['POST', `/domains/${w.B.domain.name}/mailboxes`, { localPart: 'evil', password: 'a long password' }],
+      ['GET', `/mailboxes/${w.B.mailbox.address}`],
+      ['PATCH', `/mailboxes/${w.B.mailbox.address}`, { password: 'taken over!!' }],
+      ['DELETE', `/mailboxes/${w.B.mailbox.address}`],
+      ['GET', `/mailboxes/${w.B.mailbox.address}/usage`],
+    ] as const;
 
   it('answers 404 on every route and method, for full and domain-narrowed keys', async () => {
     const before = await snapshot();

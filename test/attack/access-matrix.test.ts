@@ -14,13 +14,22 @@ afterAll(() => t.close());
 
 /** Every row that a tenant could own, to prove a refused request changed nothing. */
 async function snapshot() {
-  const tables = ['resellers', 'plans', 'customers', 'domains', 'mailboxes', 'users', 'api_keys'] as const;
-  const rows = await Promise.all(tables.map((tbl) => t.db.selectFrom(tbl).selectAll().orderBy('id' as never).execute()));
+  const tables = ['resellers', 'plans', 'customers', 'domains', 'mailboxes', 'users', 'api_keys', 'mailbox_imports', 'deleted_mailboxes'] as const;
+  const rows = await Promise.all(
+    tables.map((tbl) =>
+      t.db
+        .selectFrom(tbl)
+        .selectAll()
+        .orderBy('id' as never)
+        .execute(),
+    ),
+  );
   // last_used_at moves with every authenticated request; it is not tenant data.
   return JSON.stringify(rows, (k, v) => (k === 'last_used_at' || k === 'last_login_at' ? undefined : v));
 }
 
-const counts = { api: 0, panel: 0 };
+/** Requests made, and requests planned (routes × principals): every planned case must have run. */
+const counts = { api: 0, panel: 0, apiPlanned: 0, panelPlanned: 0 };
 
 describe('access matrix: every API route × every principal × another tenant', () => {
   it('answers 404 (403 for a read-only key writing) and changes nothing', async () => {
@@ -34,6 +43,7 @@ describe('access matrix: every API route × every principal × another tenant', 
       ['read-only key of A', w.A.readOnlyKey, w.B],
       ['key narrowed to the domain of A1', w.A.domainKey, w.B],
     ] as const;
+    counts.apiPlanned = routes.length * principals.length;
     const before = await snapshot();
     for (const route of routes) {
       for (const [who, key, victim] of principals) {
@@ -48,18 +58,25 @@ describe('access matrix: every API route × every principal × another tenant', 
     if (after !== before) {
       const a = JSON.parse(before) as unknown[][];
       const b = JSON.parse(after) as unknown[][];
-      a.forEach((rows, i) => expect(b[i], `table ${i}`).toEqual(rows));
+      for (const [i, rows] of a.entries()) expect(b[i], `table ${i}`).toEqual(rows);
     }
   });
 
   it('a narrowed key reaches no sibling object of its own reseller either', async () => {
-    const other = await t.app.inject({ method: 'POST', url: `/api/v1/customers/${w.A.customer.id}/domains`, headers: bearer(w.A.key), payload: { name: 'sibling-a.example' } });
+    const other = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/customers/${w.A.customer.id}/domains`,
+      headers: bearer(w.A.key),
+      payload: { name: 'sibling-a.example' },
+    });
     expect(other.statusCode).toBe(201);
     for (const url of ['/api/v1/domains/sibling-a.example', '/api/v1/domains/sibling-a.example/mailboxes']) {
       expect((await t.app.inject({ method: 'GET', url, headers: bearer(w.A.domainKey) })).statusCode).toBe(404);
     }
     for (const key of [w.A.customerKey, w.A.domainKey]) {
-      expect((await t.app.inject({ method: 'GET', url: '/api/v1/customers', headers: bearer(key) })).json().items.map((c: { id: number }) => c.id)).toEqual([w.A.customer.id]);
+      expect((await t.app.inject({ method: 'GET', url: '/api/v1/customers', headers: bearer(key) })).json().items.map((c: { id: number }) => c.id)).toEqual([
+        w.A.customer.id,
+      ]);
     }
   });
 });
@@ -74,6 +91,10 @@ describe('access matrix: every panel route naming an object × every panel user 
       ['customer A1', w.A.customerUser.email, w.B],
       ['customer B1', w.B.customerUser.email, w.A],
     ] as const;
+    counts.panelPlanned = routes.length * users.length;
+    // Routes over plans and imports are probed with real objects of the other tenant (fixtures.ts).
+    expect(routes.some((r) => r.url.startsWith('/plans/:id'))).toBe(true);
+    expect(routes.some((r) => r.url.startsWith('/imports/:id'))).toBe(true);
     const before = await snapshot();
     for (const [who, email, victim] of users) {
       const client = new PanelClient(t.app);
@@ -91,6 +112,8 @@ describe('access matrix: every panel route naming an object × every panel user 
 
   it('covered so many cases', () => {
     console.log(`access matrix: ${counts.api} API cases, ${counts.panel} panel cases`);
-    expect(counts.api).toBeGreaterThan(0);
+    expect(counts.apiPlanned).toBeGreaterThanOrEqual(12 * 6);
+    expect(counts.panelPlanned).toBeGreaterThanOrEqual(15 * 4);
+    expect(counts).toMatchObject({ api: counts.apiPlanned, panel: counts.panelPlanned });
   });
 });

@@ -19,9 +19,22 @@ afterAll(() => t.close());
 
 const BAD = ['\u0000', '\u0001', '\u001b[31m', '\u007f'];
 type Props = Record<string, { type?: string; anyOf?: unknown[] }>;
-const stringFields = (props: Props | undefined) => Object.entries(props ?? {}).filter(([k, v]) => k !== '_csrf' && (v.type === 'string' || v.type === undefined)).map(([k]) => k);
+const stringFields = (props: Props | undefined) =>
+  Object.entries(props ?? {})
+    .filter(([k, v]) => k !== '_csrf' && (v.type === 'string' || v.type === undefined))
+    .map(([k]) => k);
 const querySchema = (r: RouteInfo) => (r.schema as { querystring?: { properties?: Props } } | undefined)?.querystring?.properties;
-const snapshot = async () => JSON.stringify(await Promise.all(['customers', 'domains', 'mailboxes', 'plans'].map((tb) => t.db.selectFrom(tb as 'customers').selectAll().execute())));
+const snapshot = async () =>
+  JSON.stringify(
+    await Promise.all(
+      ['customers', 'domains', 'mailboxes', 'plans'].map((tb) =>
+        t.db
+          .selectFrom(tb as 'customers')
+          .selectAll()
+          .execute(),
+      ),
+    ),
+  );
 
 describe('control characters in every string field', () => {
   it('the API answers 400 for each, and stores nothing', async () => {
@@ -31,7 +44,11 @@ describe('control characters in every string field', () => {
       const url = urlFor(route, w.A);
       for (const field of stringFields(querySchema(route))) {
         for (const bad of BAD) {
-          const res = await t.app.inject({ method: route.method as 'GET', url: `${url}${url.includes('?') ? '&' : '?'}${field}=${encodeURIComponent(`a${bad}b`)}`, headers: bearer(w.operatorKey) });
+          const res = await t.app.inject({
+            method: route.method as 'GET',
+            url: `${url}${url.includes('?') ? '&' : '?'}${field}=${encodeURIComponent(`a${bad}b`)}`,
+            headers: bearer(w.operatorKey),
+          });
           expect(res.statusCode, `${route.method} ${route.url}?${field} ${JSON.stringify(bad)}`).toBe(400);
           cases++;
         }
@@ -53,7 +70,14 @@ describe('control characters in every string field', () => {
   it('the panel answers 400 for each form field and search, and stores nothing', async () => {
     const before = await snapshot();
     let cases = 0;
-    const routes = (t.app.routeTable as RouteInfo[]).filter((r) => !r.url.startsWith('/api/') && !r.url.startsWith('/docs') && !r.url.startsWith('/admin/queues') && !r.url.startsWith('/static') && !r.url.startsWith('/vendor'));
+    const routes = (t.app.routeTable as RouteInfo[]).filter(
+      (r) =>
+        !r.url.startsWith('/api/') &&
+        !r.url.startsWith('/docs') &&
+        !r.url.startsWith('/admin/queues') &&
+        !r.url.startsWith('/static') &&
+        !r.url.startsWith('/vendor'),
+    );
     for (const route of routes) {
       const url = urlFor(route, w.A).replace(/:[a-z]+/gi, 'x');
       for (const field of stringFields(querySchema(route))) {

@@ -1,6 +1,6 @@
 // Findings of the outside test that are one request each: each reproduced as it was reported.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskUrl } from '../../server/logging.js';
+import { maskUrl } from '../../server/platform/logging.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const api = (method: string, url: string, key: string, payload?: object) => t.app.inject({ method: method as 'POST', url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
+const api = (method: string, url: string, key: string, payload?: object) =>
+  t.app.inject({ method: method as 'POST', url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
 
 describe('domains of other tenants', () => {
   it("a reseller cannot claim a subdomain (or a parent) of another tenant's domain; its own customer can add its subdomain", async () => {
@@ -26,17 +27,32 @@ describe('domains of other tenants', () => {
     // The parent of a domain someone else has: refused too.
     const parent = w.B.domain.name.split('.').slice(1).join('.');
     if (parent.includes('.')) expect((await api('POST', `/customers/${w.A.customer.id}/domains`, w.A.key, { name: parent })).statusCode).toBe(409);
-    expect((await t.db.selectFrom('domains').select('name').where('customer_id', '=', w.B.customer.id).execute()).map((d) => d.name)).toEqual([w.B.domain.name]);
+    expect((await t.db.selectFrom('domains').select('name').where('customer_id', '=', w.B.customer.id).execute()).map((d) => d.name)).toEqual([
+      w.B.domain.name,
+    ]);
   });
 });
 
 describe('what a customer sees of alerts', () => {
   it("shows neither the reseller's contact address nor the relay's raw error", async () => {
-    const alert = await t.db.insertInto('alerts').values({ mailbox_id: w.A.mailbox.id, episode: 1, kind: 'warning', level: '80', used_bytes: 1, quota_bytes: 2, created_at: new Date() }).returning('id').executeTakeFirstOrThrow();
-    await t.db.insertInto('alert_deliveries').values([
-      { alert_id: alert.id, recipient: 'reseller', address: 'reseller-a@example.net', status: 'failed', last_error: '550 5.1.1 relay.internal.example: user unknown' },
-      { alert_id: alert.id, recipient: 'mailbox', address: w.A.mailbox.address, status: 'failed', last_error: '421 4.7.0 mx7.internal.example too busy' },
-    ]).execute();
+    const alert = await t.db
+      .insertInto('alerts')
+      .values({ mailbox_id: w.A.mailbox.id, episode: 1, kind: 'warning', level: '80', used_bytes: 1, quota_bytes: 2, created_at: new Date() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await t.db
+      .insertInto('alert_deliveries')
+      .values([
+        {
+          alert_id: alert.id,
+          recipient: 'reseller',
+          address: 'reseller-a@example.net',
+          status: 'failed',
+          last_error: '550 5.1.1 relay.internal.example: user unknown',
+        },
+        { alert_id: alert.id, recipient: 'mailbox', address: w.A.mailbox.address, status: 'failed', last_error: '421 4.7.0 mx7.internal.example too busy' },
+      ])
+      .execute();
     const customer = new PanelClient(t.app);
     await customer.login(w.A.customerUser.email);
     const page = await customer.get(`/mailboxes/${w.A.mailbox.address}`);
@@ -66,7 +82,9 @@ describe('small holes', () => {
   });
 
   it('request logs keep no query values but harmless ones, and no tokens in paths', () => {
-    expect(maskUrl('/api/v1/domains/a.example/mailboxes?q=alice&page=2&token=abc')).toBe('/api/v1/domains/a.example/mailboxes?q=[redacted]&page=2&token=[redacted]');
+    expect(maskUrl('/api/v1/domains/a.example/mailboxes?q=alice&page=2&token=abc')).toBe(
+      '/api/v1/domains/a.example/mailboxes?q=[redacted]&page=2&token=[redacted]',
+    );
     expect(maskUrl('/setup/SECRETTOKEN1234?x=1')).toBe('/setup/[redacted]?x=[redacted]');
     expect(maskUrl('/reset/SECRETTOKEN1234')).toBe('/reset/[redacted]');
   });

@@ -14,12 +14,31 @@ afterAll(() => t.close());
 
 const api = (method: string, url: string, payload?: unknown, key = w.A.key) =>
   t.app.inject({ method: method as 'POST', url, headers: bearer(key), ...(payload !== undefined && { payload: payload as object }) });
-const mailboxCount = async () => (await t.db.selectFrom('mailboxes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+const mailboxCount = async () =>
+  (
+    await t.db
+      .selectFrom('mailboxes')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n;
 const counts: Record<string, number> = {};
 const count = (group: string) => (counts[group] = (counts[group] ?? 0) + 1);
 
 describe('mass assignment', () => {
-  const FORBIDDEN = ['resellerId', 'customerId', 'passwordHash', 'password_hash', 'usedBytes', 'id', 'maildir', 'node', 'domainId', 'createdAt', '__proto__', 'constructor'];
+  const FORBIDDEN = [
+    'resellerId',
+    'customerId',
+    'passwordHash',
+    'password_hash',
+    'usedBytes',
+    'id',
+    'maildir',
+    'node',
+    'domainId',
+    'createdAt',
+    '__proto__',
+    'constructor',
+  ];
   it('every API route with a body refuses unknown or forbidden fields with 400', async () => {
     const routes = apiRoutes(t.app).filter((r) => r.schema?.body);
     expect(routes.length).toBeGreaterThanOrEqual(5);
@@ -28,7 +47,12 @@ describe('mass assignment', () => {
         if (route.url === '/api/v1/customers' && route.method === 'POST' && field === 'resellerId') continue; // operator-only field, refused for resellers below
         const body = JSON.parse(JSON.stringify(sampleBody(route)));
         const raw = JSON.stringify(body).replace(/^\{/, `{${JSON.stringify(field)}:1,`);
-        const res = await t.app.inject({ method: route.method as 'POST', url: urlFor(route, w.A), headers: { ...bearer(w.A.key), 'content-type': 'application/json' }, payload: raw });
+        const res = await t.app.inject({
+          method: route.method as 'POST',
+          url: urlFor(route, w.A),
+          headers: { ...bearer(w.A.key), 'content-type': 'application/json' },
+          payload: raw,
+        });
         expect(res.statusCode, `${route.method} ${route.url} with ${field}`).toBe(400);
         count('mass assignment');
       }
@@ -97,7 +121,12 @@ describe('bad input at the limits', () => {
   ])('quota %s → 400 and nothing stored', async (_label, quota) => {
     const before = await t.db.selectFrom('mailboxes').select('quota_bytes').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow();
     const payload = quota === '1e309' ? '{"quotaBytes": 1e309}' : JSON.stringify({ quotaBytes: quota });
-    const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/mailboxes/${w.A.mailbox.address}`, headers: { ...bearer(w.A.key), 'content-type': 'application/json' }, payload });
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/mailboxes/${w.A.mailbox.address}`,
+      headers: { ...bearer(w.A.key), 'content-type': 'application/json' },
+      payload,
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toBeTruthy();
     const after = await t.db.selectFrom('mailboxes').select('quota_bytes').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow();
@@ -106,7 +135,13 @@ describe('bad input at the limits', () => {
   });
 
   it('path-like addresses in URLs are simply not found', async () => {
-    for (const url of ['/api/v1/mailboxes/..%2f..%2fetc', '/api/v1/mailboxes/%2e%2e', '/api/v1/domains/..', '/api/v1/domains/%2e%2e%2f', `/api/v1/mailboxes/info%00@${w.A.domain.name}`]) {
+    for (const url of [
+      '/api/v1/mailboxes/..%2f..%2fetc',
+      '/api/v1/mailboxes/%2e%2e',
+      '/api/v1/domains/..',
+      '/api/v1/domains/%2e%2e%2f',
+      `/api/v1/mailboxes/info%00@${w.A.domain.name}`,
+    ]) {
       expect([400, 404], url).toContain((await api('GET', url)).statusCode);
       count('limits');
     }
@@ -146,8 +181,16 @@ describe('stored XSS and header injection', () => {
     expect((await operator.post('/resellers', { name: XSS })).statusCode).toBe(303);
     const xssCustomer = await t.db.selectFrom('customers').select('id').where('name', '=', XSS).executeTakeFirstOrThrow();
     const pages: [PanelClient, string][] = [
-      [reseller, '/customers'], [reseller, `/customers/${xssCustomer.id}`], [reseller, '/plans'], [reseller, '/api-keys'], [reseller, '/audit'], [reseller, '/domains'],
-      [operator, '/resellers'], [operator, '/customers'], [operator, '/audit'], [operator, '/api-keys'],
+      [reseller, '/customers'],
+      [reseller, `/customers/${xssCustomer.id}`],
+      [reseller, '/plans'],
+      [reseller, '/api-keys'],
+      [reseller, '/audit'],
+      [reseller, '/domains'],
+      [operator, '/resellers'],
+      [operator, '/customers'],
+      [operator, '/audit'],
+      [operator, '/api-keys'],
     ];
     for (const [client, page] of pages) {
       const res = await client.get(page);
@@ -183,7 +226,12 @@ describe('no secret ever leaves', () => {
     ]);
     const hashes = (await t.db.selectFrom('mailboxes').select('password_hash').execute()).map((r) => r.password_hash);
     const keyHashes = (await t.db.selectFrom('api_keys').select('secret_hash').execute()).map((r) => r.secret_hash);
-    const everything = [res.body, ...reads.map((r) => r.body), t.logs.join('\n'), JSON.stringify(await t.db.selectFrom('audit_log').selectAll().execute())].join('\n');
+    const everything = [
+      res.body,
+      ...reads.map((r) => r.body),
+      t.logs.join('\n'),
+      JSON.stringify(await t.db.selectFrom('audit_log').selectAll().execute()),
+    ].join('\n');
     for (const secret of ['hunter2-hunter2-hunter2', 'hunter3-hunter3-hunter3', PASSWORD, w.A.key, w.B.key, w.operatorKey, ...hashes, ...keyHashes]) {
       expect(everything.includes(secret), `leaked ${secret.slice(0, 12)}…`).toBe(false);
       count('secrets');

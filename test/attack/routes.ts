@@ -1,4 +1,4 @@
-import type { App } from '../../server/app.js';
+import type { App } from '../../server/web/app.js';
 import type { Tenants } from '../support/fixtures.js';
 
 export interface RouteInfo {
@@ -15,7 +15,14 @@ export function apiRoutes(app: App): RouteInfo[] {
 }
 
 export function panelObjectRoutes(app: App): RouteInfo[] {
-  return (app.routeTable as RouteInfo[]).filter((r) => !r.url.startsWith('/api/') && !r.url.startsWith('/docs') && !r.url.startsWith('/static') && !r.url.startsWith('/vendor') && /:(id|domain|address)\b/.test(r.url));
+  return (app.routeTable as RouteInfo[]).filter(
+    (r) =>
+      !r.url.startsWith('/api/') &&
+      !r.url.startsWith('/docs') &&
+      !r.url.startsWith('/static') &&
+      !r.url.startsWith('/vendor') &&
+      /:(id|domain|address)\b/.test(r.url),
+  );
 }
 
 type Tenant = Tenants['A'];
@@ -23,11 +30,18 @@ type Tenant = Tenants['A'];
 /** Fills a route's parameters with the objects of `victim`. */
 export function urlFor(route: RouteInfo, victim: Tenant): string {
   // What ":id" names depends on the resource the route belongs to.
-  const id = route.url.startsWith('/resellers/') ? victim.reseller.id : route.url.startsWith('/api-keys/') ? victim.keyId : route.url.includes('/deleted-mailboxes/') ? victim.deletedId : victim.customer.id;
-  return route.url
-    .replace(':id', String(id))
-    .replace(':domain', victim.domain.name)
-    .replace(':address', victim.mailbox.address);
+  const id = route.url.startsWith('/resellers/')
+    ? victim.reseller.id
+    : route.url.startsWith('/api-keys/')
+      ? victim.keyId
+      : route.url.includes('/deleted-mailboxes/')
+        ? victim.deletedId
+        : route.url.startsWith('/plans/')
+          ? victim.planId
+          : route.url.startsWith('/imports/')
+            ? victim.importId
+            : victim.customer.id;
+  return route.url.replace(':id', String(id)).replace(':domain', victim.domain.name).replace(':address', victim.mailbox.address);
 }
 
 // Plausible values by field name, so a request passes validation and reaches the permission check.

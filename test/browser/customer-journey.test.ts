@@ -52,7 +52,11 @@ describe('a customer in a real browser', () => {
     // The switch posts with htmx and swaps its row in place, without a page load.
     await row.getByRole('button', { name: /^POP3 .*: on\./ }).click();
     await expect.poll(() => row.getByRole('button', { name: /^POP3 .*: off\./ }).isVisible()).toBe(true);
-    const stored = await t.db.selectFrom('mailboxes').select(['pop3_enabled', 'imap_enabled', 'quota_bytes']).where('address', '=', address).executeTakeFirstOrThrow();
+    const stored = await t.db
+      .selectFrom('mailboxes')
+      .select(['pop3_enabled', 'imap_enabled', 'quota_bytes'])
+      .where('address', '=', address)
+      .executeTakeFirstOrThrow();
     expect(stored).toEqual({ pop3_enabled: false, imap_enabled: true, quota_bytes: 200 * 1024 * 1024 });
     await screenshot(page, 'customer-pop3-off');
 

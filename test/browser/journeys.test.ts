@@ -10,8 +10,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../jobs/worker.js';
 import { insertUser } from '../../db/repositories/users.js';
-import { hashPassword } from '../../server/auth/passwords.js';
-import { loadConfig } from '../../server/config.js';
+import { hashPassword } from '../../server/platform/passwords.js';
+import { loadConfig } from '../../server/platform/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { accessibilityProblems, launchBrowser, screenshot, watchPage } from '../support/browser.js';
 import { PASSWORD } from '../support/fixtures.js';
@@ -29,7 +29,19 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mp-journeys-'));
   const config = loadConfig({ DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, MAIL_ROOT: tmp });
-  const workers = await startWorkers(config, t.db, pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } })), { maintenance: true });
+  const workers = await startWorkers(
+    config,
+    t.db,
+    pino(
+      { level: 'silent' },
+      new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+    ),
+    { maintenance: true },
+  );
   stops.push(workers.stop);
   browser = await launchBrowser();
 }, 60_000);
@@ -129,7 +141,10 @@ describe('journeys in a real browser', () => {
     await shot(page, 'customer-domain');
 
     const csv = path.join(tmp, 'mailboxes.csv');
-    writeFileSync(csv, 'address,password,quota,imap,pop3\nanna,a long password,500 MB,yes,no\nbernd,,1 GB,yes,yes\nbad..name,a long password,,yes,yes\ninfo,a long password,,yes,yes\n');
+    writeFileSync(
+      csv,
+      'address,password,quota,imap,pop3\nanna,a long password,500 MB,yes,no\nbernd,,1 GB,yes,yes\nbad..name,a long password,,yes,yes\ninfo,a long password,,yes,yes\n',
+    );
     await page.getByRole('link', { name: 'Import CSV' }).click();
     await page.locator('input[type=file]').setInputFiles(csv);
     await page.getByLabel(/Dry run/).check();
@@ -146,12 +161,31 @@ describe('journeys in a real browser', () => {
     await shot(page, 'customer-import-done');
 
     // History: the scanner's samples of the last weeks, drawn on the server as SVG.
-    const mb = await t.db.selectFrom('mailboxes').select(['id', 'address']).where('local_part', '=', 'info').where('address', 'like', '%xn--%').executeTakeFirstOrThrow();
+    const mb = await t.db
+      .selectFrom('mailboxes')
+      .select(['id', 'address'])
+      .where('local_part', '=', 'info')
+      .where('address', 'like', '%xn--%')
+      .executeTakeFirstOrThrow();
     const days = 14;
-    await t.db.insertInto('usage_samples').values(Array.from({ length: days }, (_, i) => ({ mailbox_id: mb.id, at: new Date(Date.now() - (days - i) * 86400_000), used_bytes: (400 + i * 40) * 1024 * 1024, messages: 100 + i }))).execute();
+    await t.db
+      .insertInto('usage_samples')
+      .values(
+        Array.from({ length: days }, (_, i) => ({
+          mailbox_id: mb.id,
+          at: new Date(Date.now() - (days - i) * 86400_000),
+          used_bytes: (400 + i * 40) * 1024 * 1024,
+          messages: 100 + i,
+        })),
+      )
+      .execute();
     // (The new mailbox was measured at once, empty: this figure replaces that one.)
     const usage = { used_bytes: (400 + 13 * 40) * 1024 * 1024, messages: 113, scanned_at: new Date(), level: '80' };
-    await t.db.insertInto('mailbox_usage').values({ mailbox_id: mb.id, ...usage }).onConflict((oc) => oc.column('mailbox_id').doUpdateSet(usage)).execute();
+    await t.db
+      .insertInto('mailbox_usage')
+      .values({ mailbox_id: mb.id, ...usage })
+      .onConflict((oc) => oc.column('mailbox_id').doUpdateSet(usage))
+      .execute();
     await page.goto(`${base}/mailboxes/${mb.address}`);
     await expect.poll(() => page.locator('svg.chart').isVisible()).toBe(true);
     await expect.poll(() => page.getByText(/full in about \d+ days/).isVisible()).toBe(true);

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeUsage } from '../../jobs/usage-store.js';
+import { writeUsage } from '../../server/services/usage/store.js';
 import { PolicyClient } from '../../server/policy/client.js';
 import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -14,7 +14,14 @@ let t: TestApp;
 let w: Tenants;
 let stack: MailStack;
 let policy: Awaited<ReturnType<typeof startPolicyServer>>;
-const logger = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
+const logger = pino(
+  { level: 'silent' },
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  }),
+);
 
 beforeAll(async () => {
   t = await createTestApp();

@@ -65,7 +65,12 @@ describe('deploy templates', () => {
     const names = ['smtpd_recipient_restrictions', 'smtpd_policy_service_default_action', 'virtual_transport', 'virtual_mailbox_maps'];
     const { stdout, stderr } = await run('postconf', ['-c', etc, ...names]);
     expect(stderr).toBe('');
-    const cf = Object.fromEntries(stdout.trim().split('\n').map((l) => l.split(/ = /, 2) as [string, string]));
+    const cf = Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/ = /, 2) as [string, string]),
+    );
     const restrictions = cf.smtpd_recipient_restrictions.split(/,\s*/);
     expect(restrictions.indexOf('reject_unauth_destination')).toBeGreaterThanOrEqual(0);
     expect(restrictions.indexOf('reject_unauth_destination')).toBeLessThan(restrictions.indexOf('reject_unlisted_recipient'));

@@ -26,7 +26,8 @@ beforeAll(async () => {
   const role = await client.query(`SELECT 1 FROM pg_roles WHERE rolname = 'mailpanel_mail'`);
   if (role.rowCount) await client.query('SET ROLE mailpanel_mail');
   const pick = async (like: string) =>
-    (await client.query<{ address: string }>(`SELECT address FROM mail_accounts WHERE imap AND pop3 AND address LIKE $1 ORDER BY address LIMIT 1`, [like])).rows[0].address;
+    (await client.query<{ address: string }>(`SELECT address FROM mail_accounts WHERE imap AND pop3 AND address LIKE $1 ORDER BY address LIMIT 1`, [like]))
+      .rows[0].address;
   small = await pick('%@d%.example.net');
   big = await pick(`%@${seeded.bigDomains[0]}`);
 }, 120_000);

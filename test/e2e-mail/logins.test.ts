@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_SYSTEM } from '../../server/auth/principal.js';
-import { createMailbox, updateMailbox } from '../../server/resources/mailboxes/service.js';
+import { OPERATOR_SYSTEM } from '../../server/services/auth/principal.js';
+import { createMailbox, updateMailbox } from '../../server/services/mailboxes/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { LineClient, type MailStack, type PolicyStub, makeMessage, pop3Login, sendMail, startMailStack, startPolicyStub } from '../support/mail-stack.js';
 
@@ -23,7 +23,9 @@ const policyAnswers = new Map<string, string>();
 async function tenant(domain: string): Promise<number> {
   const r = await sql<{ id: number }>`INSERT INTO resellers (name) VALUES (${`reseller of ${domain}`}) RETURNING id`.execute(tdb.db);
   const c = await sql<{ id: number }>`
-    INSERT INTO customers (reseller_id, name, contact_email) VALUES (${r.rows[0].id}, ${`customer of ${domain}`}, 'owner@outside.test') RETURNING id`.execute(tdb.db);
+    INSERT INTO customers (reseller_id, name, contact_email) VALUES (${r.rows[0].id}, ${`customer of ${domain}`}, 'owner@outside.test') RETURNING id`.execute(
+    tdb.db,
+  );
   await sql`INSERT INTO domains (customer_id, name) VALUES (${c.rows[0].id}, ${domain})`.execute(tdb.db);
   return c.rows[0].id;
 }
@@ -132,7 +134,12 @@ describe('logins follow the panel', () => {
     await sql`UPDATE customers SET active = false WHERE name = 'customer of beta.test'`.execute(tdb.db);
     expect(await imapLogin('carol@beta.test')).toBe(false);
     expect(await pop3('carol@beta.test')).toBe(false);
-    const smtp = await sendMail({ port: stack.ports.smtp, from: SENDER, to: ['carol@beta.test'], message: makeMessage({ from: SENDER, to: 'carol@beta.test', subject: 'to a suspended customer' }) });
+    const smtp = await sendMail({
+      port: stack.ports.smtp,
+      from: SENDER,
+      to: ['carol@beta.test'],
+      message: makeMessage({ from: SENDER, to: 'carol@beta.test', subject: 'to a suspended customer' }),
+    });
     expect(smtp.rcpt.map(code)).toEqual([554]); // mail_domains no longer lists beta.test: relay access denied
   });
 });
@@ -165,7 +172,12 @@ describe('mail flow', () => {
   it('a policy service answer rejects at RCPT time', async () => {
     policyAnswers.set('alice@alpha.test', '552 5.2.2 Mailbox is full');
     try {
-      const r = await sendMail({ port: stack.ports.smtp, from: SENDER, to: ['alice@alpha.test'], message: makeMessage({ from: SENDER, to: 'alice@alpha.test', subject: 'refused' }) });
+      const r = await sendMail({
+        port: stack.ports.smtp,
+        from: SENDER,
+        to: ['alice@alpha.test'],
+        message: makeMessage({ from: SENDER, to: 'alice@alpha.test', subject: 'refused' }),
+      });
       expect(r.rcpt.map((x) => `${x.code} ${x.text}`)).toEqual([expect.stringMatching(/^552 5\.2\.2 .*Mailbox is full/)]);
     } finally {
       policyAnswers.clear();
@@ -187,7 +199,12 @@ describe('quota', () => {
     expect(third.rcpt.map(code)).toEqual([250]);
     expect(third.data.map((r) => `${r.code} ${r.text}`)).toEqual([expect.stringMatching(/^552 5\.2\.2 /)]);
 
-    const append = await withImap(full, (c) => c.append('INBOX', makeMessage({ from: SENDER, to: full, subject: 'appended', padTo: 8000 })).then(() => null, (e: Error & { serverResponseCode?: string; responseText?: string }) => e));
+    const append = await withImap(full, (c) =>
+      c.append('INBOX', makeMessage({ from: SENDER, to: full, subject: 'appended', padTo: 8000 })).then(
+        () => null,
+        (e: Error & { serverResponseCode?: string; responseText?: string }) => e,
+      ),
+    );
     expect(append).not.toBeNull();
     expect(`${append?.serverResponseCode} ${append?.responseText}`).toMatch(/OVERQUOTA|[Qq]uota/);
 
@@ -210,7 +227,7 @@ describe('quota', () => {
     expect((await lmtp(full, 'after the notice', 0)).rcpt.map(code)).toEqual([552]);
     // the notice counts towards the usage like any message (IMAP reports whole kB)
     const quota = await withImap(full, (c) => c.getQuota('INBOX'));
-    const storage = (quota && quota.storage) || {};
+    const storage = (quota ? quota.storage : undefined) ?? {};
     expect(storage.limit).toBeGreaterThan(9 * 1024); // the panel's 10,000 bytes
     expect(storage.limit).toBeLessThanOrEqual(10 * 1024);
     expect(storage.usage).toBeGreaterThanOrEqual(18 * 1024);
@@ -221,7 +238,12 @@ describe('when the policy service is down', () => {
   it('Postfix applies smtpd_policy_service_default_action (DUNNO): mail is accepted and delivered', async () => {
     await policy.close();
     const subject = `policy down ${Date.now()}`;
-    const r = await sendMail({ port: stack.ports.smtp, from: SENDER, to: ['bob@alpha.test'], message: makeMessage({ from: SENDER, to: 'bob@alpha.test', subject }) });
+    const r = await sendMail({
+      port: stack.ports.smtp,
+      from: SENDER,
+      to: ['bob@alpha.test'],
+      message: makeMessage({ from: SENDER, to: 'bob@alpha.test', subject }),
+    });
     expect(r.rcpt.map(code)).toEqual([250]);
     await waitForMaildir('bob@alpha.test', subject);
   });

@@ -5,7 +5,7 @@ import { ImapFlow } from 'imapflow';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../jobs/worker.js';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../server/platform/config.js';
 import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
@@ -17,7 +17,14 @@ let w: Tenants;
 let stack: MailStack;
 let policy: Awaited<ReturnType<typeof startPolicyServer>>;
 const stops: (() => Promise<void>)[] = [];
-const logger = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
+const logger = pino(
+  { level: 'silent' },
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  }),
+);
 
 let user: string;
 let owner: string;
@@ -38,16 +45,27 @@ async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
 async function scanned(address: string) {
   const before = (await api('GET', `/mailboxes/${address}/usage`)).json().scannedAt;
   expect((await api('POST', `/mailboxes/${address}/scan`)).statusCode).toBe(202);
-  return until('scan result', async () => (await api('GET', `/mailboxes/${address}/usage`)).json(), (u) => u.scannedAt !== null && u.scannedAt !== before);
+  return until(
+    'scan result',
+    async () => (await api('GET', `/mailboxes/${address}/usage`)).json(),
+    (u) => u.scannedAt !== null && u.scannedAt !== before,
+  );
 }
 
 async function inboxCount(c: ImapFlow): Promise<number> {
   const status = await c.status('INBOX', { messages: true });
-  return (status && status.messages) || 0;
+  return status ? (status.messages ?? 0) : 0;
 }
 
 async function withImap<T>(address: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({ host: '127.0.0.1', port: stack.ports.imap, secure: false, doSTARTTLS: false, auth: { user: address, pass: PASSWORD }, logger: false });
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: stack.ports.imap,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: address, pass: PASSWORD },
+    logger: false,
+  });
   client.on('error', () => {});
   await client.connect();
   try {
@@ -59,7 +77,13 @@ async function withImap<T>(address: string, fn: (c: ImapFlow) => Promise<T>): Pr
 
 /** One message through Postfix; ok when the recipient and the data were both accepted. */
 async function send(to: string, subject: string, padTo: number, size?: number) {
-  const r = await sendMail({ port: stack.ports.smtp, from: 'sender@outside.test', to: [to], message: makeMessage({ from: 'sender@outside.test', to, subject, padTo }), size });
+  const r = await sendMail({
+    port: stack.ports.smtp,
+    from: 'sender@outside.test',
+    to: [to],
+    message: makeMessage({ from: 'sender@outside.test', to, subject, padTo }),
+    size,
+  });
   return { ok: r.rcpt[0]?.code === 250 && r.data[0]?.code === 250, rcpt: r.rcpt[0], text: `${r.rcpt[0]?.code} ${r.rcpt[0]?.text}` };
 }
 
@@ -71,8 +95,14 @@ beforeAll(async () => {
   stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port });
   stops.push(() => stack.stop());
   const config = loadConfig({
-    DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, MAIL_ROOT: stack.mailRoot, SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
-    NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`, ALERT_RETRY_BASE_MS: '100', ALERT_FROM: 'Panel <postmaster@outside.test>', PUBLIC_URL: 'https://panel.example.net',
+    DATABASE_URL: t.database.url,
+    REDIS_PREFIX: t.config.redisPrefix,
+    MAIL_ROOT: stack.mailRoot,
+    SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
+    NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`,
+    ALERT_RETRY_BASE_MS: '100',
+    ALERT_FROM: 'Panel <postmaster@outside.test>',
+    PUBLIC_URL: 'https://panel.example.net',
   });
   const workers = await startWorkers(config, t.db, logger, { maintenance: true });
   stops.unshift(workers.stop);
@@ -94,43 +124,76 @@ describe('mail, the scanner and the policy service together', () => {
   it('mail sent through Postfix lands in the Maildir, the scanner counts it, IMAP shows it', async () => {
     const r = await send(user, 'first', 20_000);
     expect(r.ok).toBe(true);
-    const usage = await until('delivery counted', () => scanned(user), (u) => u.messages === 1);
+    const usage = await until(
+      'delivery counted',
+      () => scanned(user),
+      (u) => u.messages === 1,
+    );
     expect(usage.usedBytes).toBeGreaterThan(20_000);
     expect(await withImap(user, async (c) => inboxCount(c))).toBe(1);
   });
 
   it('a full mailbox gets 552 from our policy service at RCPT; after deleting over IMAP and a rescan, mail is accepted again', async () => {
     await send(user, 'second', 20_000);
-    await until('second counted', () => scanned(user), (u) => u.messages === 2);
+    await until(
+      'second counted',
+      () => scanned(user),
+      (u) => u.messages === 2,
+    );
     // A lower quota makes the mailbox full at once (no rescan), and the policy service hears of it.
     expect((await api('PATCH', `/mailboxes/${user}`, { quotaBytes: 30_000 })).json().usage.level).toBe('full');
-    const refused = await until('policy refusal', () => send(user, 'refused', 1_000), (res) => !res.ok);
+    const refused = await until(
+      'policy refusal',
+      () => send(user, 'refused', 1_000),
+      (res) => !res.ok,
+    );
     expect(refused.rcpt.code).toBe(552);
     expect(refused.text).toContain('Mailbox full');
     expect(policy.counters.reject).toBeGreaterThan(0);
 
     // The full notice still reaches the mailbox (through the quota-exempt path) and the contact.
-    const notice = await until('full notice in the full mailbox', () => withImap(user, async (c) => {
-      await c.mailboxOpen('INBOX');
-      const found = [];
-      for await (const m of c.fetch('1:*', { headers: ['x-mailpanel-alert', 'subject'] })) found.push(m.headers?.toString() ?? '');
-      return found.filter((h) => /X-Mailpanel-Alert: full/i.test(h));
-    }), (list) => list.length === 1);
+    const notice = await until(
+      'full notice in the full mailbox',
+      () =>
+        withImap(user, async (c) => {
+          await c.mailboxOpen('INBOX');
+          const found = [];
+          for await (const m of c.fetch('1:*', { headers: ['x-mailpanel-alert', 'subject'] })) found.push(m.headers?.toString() ?? '');
+          return found.filter((h) => /X-Mailpanel-Alert: full/i.test(h));
+        }),
+      (list) => list.length === 1,
+    );
     expect(notice[0]).toMatch(/Subject:/);
-    await until('full notice for the contact', () => withImap(owner, inboxCount), (n) => n >= 1);
+    await until(
+      'full notice for the contact',
+      () => withImap(owner, inboxCount),
+      (n) => n >= 1,
+    );
 
     await withImap(user, async (c) => {
       await c.mailboxOpen('INBOX');
       await c.messageDelete('1:*');
     });
-    const after = await until('emptied and rescanned', () => scanned(user), (u) => u.messages === 0);
+    const after = await until(
+      'emptied and rescanned',
+      () => scanned(user),
+      (u) => u.messages === 0,
+    );
     expect(after.level).toBe('ok');
-    const accepted = await until('accepted again', () => send(user, 'welcome back', 1_000), (res) => res.ok);
+    const accepted = await until(
+      'accepted again',
+      () => send(user, 'welcome back', 1_000),
+      (res) => res.ok,
+    );
     expect(accepted.ok).toBe(true);
   });
 
   it('the policy service counts the declared SIZE against what is left', async () => {
-    await until('small mail counted', () => scanned(user), (u) => u.usedBytes !== null && u.usedBytes < 30_000);
+    await until(
+      'small mail counted',
+      () => scanned(user),
+      (u) => u.usedBytes !== null && u.usedBytes < 30_000,
+    );
     const big = await send(user, 'too big for what is left', 100, 50_000);
     expect(big.ok).toBe(false);
     expect(big.text).toMatch(/^552 .*Mailbox full/);

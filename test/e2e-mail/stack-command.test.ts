@@ -31,9 +31,18 @@ async function banner(port: number) {
 describe('npm run stack', () => {
   it('serves SMTP, IMAP and POP3 on the ports asked for and stops both daemons on SIGTERM', async () => {
     const [smtp, imap, pop3, notice] = await freePorts(4);
-    const stack = startScript('server/cli/stack.ts', {
-      DATABASE_URL: database.url, MAIL_ROOT: mailRoot, STACK_SMTP_PORT: String(smtp), STACK_IMAP_PORT: String(imap), STACK_POP3_PORT: String(pop3), STACK_NOTICE_PORT: String(notice),
-    }, /mail stack up/);
+    const stack = startScript(
+      'server/cli/stack.ts',
+      {
+        DATABASE_URL: database.url,
+        MAIL_ROOT: mailRoot,
+        STACK_SMTP_PORT: String(smtp),
+        STACK_IMAP_PORT: String(imap),
+        STACK_POP3_PORT: String(pop3),
+        STACK_NOTICE_PORT: String(notice),
+      },
+      /mail stack up/,
+    );
     await stack.started;
     expect(await banner(smtp)).toMatch(/^220 /);
     expect(await banner(imap)).toMatch(/^\* OK/);

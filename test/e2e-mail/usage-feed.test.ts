@@ -8,8 +8,8 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../jobs/worker.js';
-import { loadConfig } from '../../server/config.js';
-import { registry } from '../../server/metrics.js';
+import { loadConfig } from '../../server/platform/config.js';
+import { registry } from '../../server/platform/metrics.js';
 import { PolicyClient } from '../../server/policy/client.js';
 import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -24,7 +24,14 @@ let w: Tenants;
 let stack: MailStack;
 let policy: Awaited<ReturnType<typeof startPolicyServer>>;
 const stops: (() => Promise<void>)[] = [];
-const logger = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
+const logger = pino(
+  { level: 'silent' },
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  }),
+);
 let user: string;
 let firstSize = 0;
 
@@ -43,13 +50,23 @@ async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
 }
 
 async function send(subject: string, padTo: number, size?: number) {
-  const r = await sendMail({ port: stack.ports.smtp, from: 'sender@outside.test', to: [user], size, message: makeMessage({ from: 'sender@outside.test', to: user, subject, padTo }) });
+  const r = await sendMail({
+    port: stack.ports.smtp,
+    from: 'sender@outside.test',
+    to: [user],
+    size,
+    message: makeMessage({ from: 'sender@outside.test', to: user, subject, padTo }),
+  });
   return { ok: r.rcpt[0]?.code === 250 && r.data[0]?.code === 250, code: r.rcpt[0]?.code, text: `${r.rcpt[0]?.code} ${r.rcpt[0]?.text}` };
 }
 
 /** Postfix queues and then delivers: the delivery has ended when Dovecot's file is in new/. */
 async function delivered(count: number) {
-  return until('delivered', () => readdir(join(stack.maildirOf(user), 'new')).catch(() => []), (l) => l.length >= count);
+  return until(
+    'delivered',
+    () => readdir(join(stack.maildirOf(user), 'new')).catch(() => []),
+    (l) => l.length >= count,
+  );
 }
 
 /**
@@ -59,7 +76,8 @@ async function delivered(count: number) {
  */
 async function settled() {
   const state = async () => {
-    const pending = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_deliveries WHERE address = ${user} AND status <> 'sent'`.execute(t.db)).rows[0].n;
+    const pending = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_deliveries WHERE address = ${user} AND status <> 'sent'`.execute(t.db))
+      .rows[0].n;
     const [u, d] = [await usage(), await dovecotRow()];
     return { pending, used: u.usedBytes as number, dovecot: d.bytes };
   };
@@ -73,7 +91,8 @@ async function settled() {
   return usage();
 }
 
-const dovecotRow = async () => (await sql<{ bytes: number; messages: number }>`SELECT bytes::int, messages::int FROM dovecot_quota WHERE username = ${user}`.execute(t.db)).rows[0];
+const dovecotRow = async () =>
+  (await sql<{ bytes: number; messages: number }>`SELECT bytes::int, messages::int FROM dovecot_quota WHERE username = ${user}`.execute(t.db)).rows[0];
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -84,9 +103,16 @@ beforeAll(async () => {
   stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port, vars: { EVENTS_PORT: String(eventsPort) } });
   stops.push(() => stack.stop());
   const config = loadConfig({
-    DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, MAIL_ROOT: stack.mailRoot, SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
-    NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`, ALERT_FROM: 'Panel <postmaster@outside.test>', PUBLIC_URL: 'https://panel.example.net',
-    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`, DRIFT_THRESHOLD_BYTES: '10000', DOVECOT_EVENTS_PORT: String(eventsPort),
+    DATABASE_URL: t.database.url,
+    REDIS_PREFIX: t.config.redisPrefix,
+    MAIL_ROOT: stack.mailRoot,
+    SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
+    NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`,
+    ALERT_FROM: 'Panel <postmaster@outside.test>',
+    PUBLIC_URL: 'https://panel.example.net',
+    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`,
+    DRIFT_THRESHOLD_BYTES: '10000',
+    DOVECOT_EVENTS_PORT: String(eventsPort),
   });
   const workers = await startWorkers(config, t.db, logger, { maintenance: true });
   stops.unshift(workers.stop);
@@ -124,9 +150,21 @@ describe("Dovecot's change feed", () => {
     expect((await send('to 80', 0.85 * QUOTA - before)).ok).toBe(true);
     const since = Date.now();
     await delivered(4);
-    const { ms } = await until('warning queued', async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM alerts a JOIN mailboxes m ON m.id = a.mailbox_id WHERE m.address = ${user} AND a.kind = 'warning'`.execute(t.db)).rows[0].n, (n) => n >= 1, since);
+    const { ms } = await until(
+      'warning queued',
+      async () =>
+        (
+          await sql<{
+            n: number;
+          }>`SELECT count(*)::int AS n FROM alerts a JOIN mailboxes m ON m.id = a.mailbox_id WHERE m.address = ${user} AND a.kind = 'warning'`.execute(t.db)
+        ).rows[0].n,
+      (n) => n >= 1,
+      since,
+    );
     expect(ms).toBeLessThan(1000 + 500); // delivery wait included
-    const scans = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM usage_samples s JOIN mailboxes m ON m.id = s.mailbox_id WHERE m.address = ${user}`.execute(t.db)).rows[0].n;
+    const scans = (
+      await sql<{ n: number }>`SELECT count(*)::int AS n FROM usage_samples s JOIN mailboxes m ON m.id = s.mailbox_id WHERE m.address = ${user}`.execute(t.db)
+    ).rows[0].n;
     expect(scans).toBeLessThanOrEqual(1); // history is rate-limited: one sample for all four deliveries
   });
 
@@ -139,7 +177,12 @@ describe("Dovecot's change feed", () => {
     const since = Date.now();
     // Asked as Postfix asks it at RCPT; senders declare the SIZE (RFC 1870), and what would not fit is refused.
     const asked = await PolicyClient.connect('127.0.0.1', policy.port);
-    const { ms } = await until('policy refuses', () => asked.request({ request: 'smtpd_access_policy', protocol_state: 'RCPT', recipient: user, size: 30_000 }), (a) => a.startsWith('552'), since);
+    const { ms } = await until(
+      'policy refuses',
+      () => asked.request({ request: 'smtpd_access_policy', protocol_state: 'RCPT', recipient: user, size: 30_000 }),
+      (a) => a.startsWith('552'),
+      since,
+    );
     asked.close();
     expect(ms).toBeLessThan(1000);
     const refused = await send('one more', 30_000, 30_000);
@@ -161,12 +204,21 @@ describe("Dovecot's change feed", () => {
     const { value, ms } = await until('expunge applied', usage, (u) => u.messages <= 1 && u.usedBytes < 20_000, since);
     expect(ms).toBeLessThan(1000);
     expect(value.level).toBe('ok');
-    await until('recovery recorded', async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM alerts a JOIN mailboxes m ON m.id = a.mailbox_id WHERE m.address = ${user} AND a.kind = 'recovered'`.execute(t.db)).rows[0].n, (n) => n >= 1);
+    await until(
+      'recovery recorded',
+      async () =>
+        (
+          await sql<{
+            n: number;
+          }>`SELECT count(*)::int AS n FROM alerts a JOIN mailboxes m ON m.id = a.mailbox_id WHERE m.address = ${user} AND a.kind = 'recovered'`.execute(t.db)
+        ).rows[0].n,
+      (n) => n >= 1,
+    );
     // Every notice delivered before the next test looks at the disk.
     await settled();
   });
 
-  it('an expunge in an IMAP session that stays open is visible within a second too (Dovecot\'s event, not the 10 s flush)', async () => {
+  it("an expunge in an IMAP session that stays open is visible within a second too (Dovecot's event, not the 10 s flush)", async () => {
     expect((await send('keep one', 20_000)).ok).toBe(true);
     const before = await settled();
     const client = new ImapFlow({ host: '127.0.0.1', port: stack.ports.imap, secure: false, doSTARTTLS: false, auth: { user, pass: PASSWORD }, logger: false });
@@ -185,7 +237,7 @@ describe("Dovecot's change feed", () => {
     }
   });
 
-  it('a file copied into cur/ behind Dovecot\'s back: the scan reports the drift and Dovecot recounts', async () => {
+  it("a file copied into cur/ behind Dovecot's back: the scan reports the drift and Dovecot recounts", async () => {
     const cur = join(stack.maildirOf(user), 'cur');
     const file = join(cur, `1700000000.M1P1.restored,S=40000:2,S`);
     await writeFile(file, `Subject: restored\r\n\r\n${'r'.repeat(40000 - 21)}`);
@@ -208,7 +260,11 @@ describe("Dovecot's change feed", () => {
       const files = (await readdir(join(stack.maildirOf(user), 'new'))).length;
       const driftsBefore = Number(/mailpanel_usage_drift_total (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
       expect((await send('while down', 20_000)).ok).toBe(true);
-      await until('delivered while down', () => readdir(join(stack.maildirOf(user), 'new')), (l) => l.length === files + 1);
+      await until(
+        'delivered while down',
+        () => readdir(join(stack.maildirOf(user), 'new')),
+        (l) => l.length === files + 1,
+      );
       expect((await api('POST', `/mailboxes/${user}/scan`)).statusCode).toBe(202);
       const { value } = await until('scan counted it', usage, (u) => u.messages === before.messages + 1);
       expect(value.source).toBe('scan');
@@ -216,7 +272,11 @@ describe("Dovecot's change feed", () => {
       // The gap shows: the disk is ahead of what Dovecot could report, as drift in the usage and in /metrics.
       expect(value.drift?.bytes).toBeGreaterThan(10_000);
       // (Counted right after the row commits.)
-      await until('drift counted', async () => Number(/mailpanel_usage_drift_total (\d+)/.exec(await registry.metrics())?.[1]), (n) => n > driftsBefore);
+      await until(
+        'drift counted',
+        async () => Number(/mailpanel_usage_drift_total (\d+)/.exec(await registry.metrics())?.[1]),
+        (n) => n > driftsBefore,
+      );
     } finally {
       await sql`GRANT INSERT, UPDATE ON dovecot_quota TO mailpanel_mail`.execute(t.db);
     }

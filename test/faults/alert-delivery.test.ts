@@ -2,10 +2,11 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALERTS_QUEUE, evaluateAndQueue } from '../../jobs/alerts/queue.js';
-import { writeUsage } from '../../jobs/usage-store.js';
+import { ALERTS_QUEUE } from '../../jobs/queue/registry.js';
+import { evaluateAndQueue } from '../../server/services/alerts/evaluate.js';
+import { writeUsage } from '../../server/services/usage/store.js';
 import { startWorkers } from '../../jobs/worker.js';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../server/platform/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { startScript } from '../support/process.js';
@@ -14,7 +15,14 @@ import { startSink } from '../support/smtp-sink.js';
 let t: TestApp;
 let w: Tenants;
 const MB = 1024 * 1024;
-const silent = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
+const silent = pino(
+  { level: 'silent' },
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  }),
+);
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -42,12 +50,19 @@ describe('alert delivery under faults', () => {
     const probe = await startSink();
     const relayPort = probe.port;
     await probe.close();
-    const config = loadConfig({ DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, SMTP_URL: `smtp://127.0.0.1:${relayPort}`, ALERT_RETRY_BASE_MS: '200' });
+    const config = loadConfig({
+      DATABASE_URL: t.database.url,
+      REDIS_PREFIX: t.config.redisPrefix,
+      SMTP_URL: `smtp://127.0.0.1:${relayPort}`,
+      ALERT_RETRY_BASE_MS: '200',
+    });
     const workers = await startWorkers(config, t.db, silent, { maintenance: true });
     try {
       const ids = await crossing(w.A.mailbox.address, 85);
       expect(ids).toHaveLength(2);
-      await until(async () => (await t.db.selectFrom('alert_deliveries').select('last_error').where('id', 'in', ids).execute()).every((r) => r.last_error !== null));
+      await until(async () =>
+        (await t.db.selectFrom('alert_deliveries').select('last_error').where('id', 'in', ids).execute()).every((r) => r.last_error !== null),
+      );
       expect(await statuses(ids)).toEqual(['pending', 'pending']);
       const relay = await startSink(relayPort);
       await until(async () => (await statuses(ids)).every((s) => s === 'sent'));
@@ -60,10 +75,21 @@ describe('alert delivery under faults', () => {
 
   it('the worker is SIGKILLed mid-send: the next worker sends it, exactly once, and logs the window', async () => {
     let hold = true;
-    const relay = await startSink(0, () => null, async () => {
-      while (hold) await new Promise((r) => setTimeout(r, 50));
-    });
-    const env = { DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, SMTP_URL: `smtp://127.0.0.1:${relay.port}`, STALLED_MS: '1000', ALERT_RETRY_BASE_MS: '200', MAIL_ROOT: '/nonexistent' };
+    const relay = await startSink(
+      0,
+      () => null,
+      async () => {
+        while (hold) await new Promise((r) => setTimeout(r, 50));
+      },
+    );
+    const env = {
+      DATABASE_URL: t.database.url,
+      REDIS_PREFIX: t.config.redisPrefix,
+      SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
+      STALLED_MS: '1000',
+      ALERT_RETRY_BASE_MS: '200',
+      MAIL_ROOT: '/nonexistent',
+    };
     const first = startScript('jobs/main.ts', env, /workers started/, 30_000, ['--maintenance']);
     await first.started;
     const ids = await crossing(w.B.mailbox.address, 92);

@@ -3,14 +3,14 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeUsage } from '../../jobs/usage-store.js';
-import { buildApp, type App } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
+import { writeUsage } from '../../server/services/usage/store.js';
+import { buildApp, type App } from '../../server/web/app.js';
+import { loadConfig } from '../../server/platform/config.js';
 import { createDb, type Db } from '../../db/database.js';
 import { ensureDatabase, migrateToLatest } from '../../db/migrate.js';
 import { PolicyClient } from '../../server/policy/client.js';
 import { startPolicyServer } from '../../server/policy/server.js';
-import { createRedis } from '../../server/redis.js';
+import { createRedis } from '../../server/platform/redis.js';
 import { testRedisPrefix } from '../support/database.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { startPostgres } from '../support/pg-server.js';
@@ -21,7 +21,14 @@ let app: App;
 let w: Tenants;
 let policy: Awaited<ReturnType<typeof startPolicyServer>>;
 const redis = createRedis('redis://127.0.0.1:6379');
-const silent = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
+const silent = pino(
+  { level: 'silent' },
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  }),
+);
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -68,7 +75,10 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000
 describe('PostgreSQL restarts', () => {
   it('answers normally before', async () => {
     expect((await get()).statusCode).toBe(200);
-    await until(() => rcpt(w.A.mailbox.address), (a) => a.startsWith('552'));
+    await until(
+      () => rcpt(w.A.mailbox.address),
+      (a) => a.startsWith('552'),
+    );
   });
 
   it('while it is down: the web answers 503, the policy service DEFER_IF_PERMIT, never 5xx', { timeout: 60_000 }, async () => {
@@ -76,7 +86,10 @@ describe('PostgreSQL restarts', () => {
     const res = await get();
     expect(res.statusCode).toBe(503);
     expect(res.json().error).toBe('unavailable');
-    const answer = await until(() => rcpt(w.A.mailbox.address), (a) => !a.startsWith('552'));
+    const answer = await until(
+      () => rcpt(w.A.mailbox.address),
+      (a) => !a.startsWith('552'),
+    );
     expect(answer).toMatch(/^DEFER_IF_PERMIT/);
     for (const r of [w.A.mailbox.address, w.B.mailbox.address, 'nobody@nowhere.example']) expect(await rcpt(r)).not.toMatch(/^5/);
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503);
@@ -85,7 +98,10 @@ describe('PostgreSQL restarts', () => {
   it('after it is back: both recover by themselves', { timeout: 60_000 }, async () => {
     await pg.start();
     await until(get, (r) => r.statusCode === 200);
-    await until(() => rcpt(w.A.mailbox.address), (a) => a.startsWith('552'));
+    await until(
+      () => rcpt(w.A.mailbox.address),
+      (a) => a.startsWith('552'),
+    );
     expect(await rcpt(w.B.mailbox.address)).toBe('DUNNO');
   });
 });

@@ -4,20 +4,27 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateAndQueue } from '../../jobs/alerts/queue.js';
-import { evaluateAlerts } from '../../jobs/alerts/evaluate.js';
-import { sweepAlerts } from '../../jobs/alerts/sweep.js';
-import { scanJob, scanQueueName, Queues } from '../../jobs/queues.js';
-import { writeUsage } from '../../jobs/usage-store.js';
+import { evaluateAndQueue } from '../../server/services/alerts/evaluate.js';
+import { evaluateAlerts } from '../../server/services/alerts/evaluate.js';
+import { sweepAlerts } from '../../server/services/alerts/sweep.js';
+import { Queues, scanQueueName } from '../../jobs/queue/queues.js';
+import { writeUsage } from '../../server/services/usage/store.js';
 import { startWorkers } from '../../jobs/worker.js';
-import { loadConfig } from '../../server/config.js';
-import { createRedis } from '../../server/redis.js';
+import { loadConfig } from '../../server/platform/config.js';
+import { createRedis } from '../../server/platform/redis.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { startRedis } from '../support/redis-server.js';
 import { startSink } from '../support/smtp-sink.js';
 
-const silent = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
+const silent = pino(
+  { level: 'silent' },
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  }),
+);
 let t: TestDatabase;
 let w: Tenants;
 let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -47,8 +54,7 @@ describe('Redis restarts and quota warnings', () => {
   it('with persistence: jobs queued before the restart are still there after it', async () => {
     const p = await producer();
     const { id } = await t.db.selectFrom('mailboxes').select('id').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow();
-    const job = scanJob(id);
-    await p.queues.add(scanQueueName('elsewhere'), job.name, job.data, job.opts);
+    await p.queues.enqueue('scan-mailbox', { mailboxId: id }, { node: 'elsewhere' });
     await p.queues.close();
     p.conn.disconnect();
     await redis.kill();
@@ -62,9 +68,19 @@ describe('Redis restarts and quota warnings', () => {
   });
 
   it('without its data: what was sent is not sent again, what was pending is sent once', { timeout: 60_000 }, async () => {
-    const config = loadConfig({ DATABASE_URL: t.url, REDIS_URL: redis.url, REDIS_PREFIX: prefix, SMTP_URL: `smtp://127.0.0.1:${sink.port}`, ALERT_RETRY_BASE_MS: '100' });
+    const config = loadConfig({
+      DATABASE_URL: t.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: prefix,
+      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      ALERT_RETRY_BASE_MS: '100',
+    });
     let workers = await startWorkers(config, t.db, silent, { maintenance: true });
-    const ids = await Promise.all([w.A.mailbox.address, w.B.mailbox.address].map(async (a) => (await t.db.selectFrom('mailboxes').select('id').where('address', '=', a).executeTakeFirstOrThrow()).id));
+    const ids = await Promise.all(
+      [w.A.mailbox.address, w.B.mailbox.address].map(
+        async (a) => (await t.db.selectFrom('mailboxes').select('id').where('address', '=', a).executeTakeFirstOrThrow()).id,
+      ),
+    );
     await writeUsage(t.db, [{ mailboxId: ids[0], bytes: 450 * 1024 * 1024, messages: 1, scannedAt: new Date(), state: null, full: true }]);
     await evaluateAndQueue(t.db, workers.queues, [ids[0]]);
     const sentBefore = async () => (await t.db.selectFrom('alert_deliveries').select('status').execute()).filter((d) => d.status === 'sent').length;

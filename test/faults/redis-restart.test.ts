@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAINTENANCE_QUEUE } from '../../jobs/queues.js';
-import { createRedis } from '../../server/redis.js';
+import { MAINTENANCE_QUEUE } from '../../jobs/queue/queues.js';
+import { createRedis } from '../../server/platform/redis.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { writeMessage } from '../support/maildir.js';
@@ -25,7 +25,13 @@ beforeAll(async () => {
   w = await seedTenants(t.db);
   root = mkdtempSync(path.join(os.tmpdir(), 'mp-redis-restart-'));
   writeMessage(root, `${w.A.domain.name}/info`, 1234);
-  worker = startScript('jobs/main.ts', { DATABASE_URL: t.database.url, REDIS_URL: redis.url, REDIS_PREFIX: t.config.redisPrefix, MAIL_ROOT: root, STALLED_MS: '1000' }, /workers started/, 30_000, ['--maintenance']);
+  worker = startScript(
+    'jobs/main.ts',
+    { DATABASE_URL: t.database.url, REDIS_URL: redis.url, REDIS_PREFIX: t.config.redisPrefix, MAIL_ROOT: root, STALLED_MS: '1000' },
+    /workers started/,
+    30_000,
+    ['--maintenance'],
+  );
   await worker.started;
 }, 60_000);
 afterAll(async () => {
@@ -77,7 +83,10 @@ describe('Redis restarts', () => {
     redis = await startRedis({ port: redis.port, persistent: false, dir: redis.dir });
     await until(schedulers, (s) => s.length === 3);
     const before = (await usage()).scannedAt;
-    const res = await until(() => t.app.inject({ method: 'POST', url: `/api/v1/mailboxes/${w.A.mailbox.address}/scan`, headers: bearer(w.A.key) }), (r) => r.statusCode === 202);
+    const res = await until(
+      () => t.app.inject({ method: 'POST', url: `/api/v1/mailboxes/${w.A.mailbox.address}/scan`, headers: bearer(w.A.key) }),
+      (r) => r.statusCode === 202,
+    );
     expect(res.statusCode).toBe(202);
     const after = await until(usage, (u) => u.scannedAt !== null && u.scannedAt !== before);
     expect(after.usedBytes).toBe(1234);

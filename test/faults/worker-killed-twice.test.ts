@@ -7,8 +7,8 @@ import { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanFanoutHandler } from '../../jobs/handlers/scan-fanout.js';
-import { Queues, scanJob, scanQueueName } from '../../jobs/queues.js';
-import { createRedis } from '../../server/redis.js';
+import { Queues, jobOf, scanQueueName } from '../../jobs/queue/queues.js';
+import { createRedis } from '../../server/platform/redis.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
 import { startScript } from '../support/process.js';
 
@@ -26,8 +26,10 @@ beforeAll(async () => {
   await sql`INSERT INTO resellers (name) VALUES ('r')`.execute(t.db);
   await sql`INSERT INTO customers (reseller_id, name, contact_email) VALUES (1, 'c', 'c@example.org')`.execute(t.db);
   await sql`INSERT INTO domains (customer_id, name) VALUES (1, 'twice.example')`.execute(t.db);
-  mailboxId = (await sql<{ id: number }>`INSERT INTO mailboxes (domain_id, local_part, address, password_hash, quota_bytes, maildir)
-    VALUES (1, 'big', 'big@twice.example', 'x', 1000000000, 'twice.example/big') RETURNING id`.execute(t.db)).rows[0].id;
+  mailboxId = (
+    await sql<{ id: number }>`INSERT INTO mailboxes (domain_id, local_part, address, password_hash, quota_bytes, maildir)
+    VALUES (1, 'big', 'big@twice.example', 'x', 1000000000, 'twice.example/big') RETURNING id`.execute(t.db)
+  ).rows[0].id;
   const cur = path.join(root, 'twice.example/big/Maildir/cur');
   mkdirSync(cur, { recursive: true });
   for (let i = 0; i < FILES; i++) writeFileSync(path.join(cur, `17000000${i}.M${i}P1.twice,S=100:2,S`), '');
@@ -42,7 +44,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const worker = () => startScript('jobs/main.ts', { DATABASE_URL: t.url, REDIS_PREFIX: prefix, MAIL_ROOT: root, STALLED_MS: '1000', SCAN_CONCURRENCY: '1' }, /workers started/);
+const worker = () =>
+  startScript('jobs/main.ts', { DATABASE_URL: t.url, REDIS_PREFIX: prefix, MAIL_ROOT: root, STALLED_MS: '1000', SCAN_CONCURRENCY: '1' }, /workers started/);
 
 /**
  * Freezes the worker the moment it starts the job (SIGSTOP keeps the job active and unfinished),
@@ -66,7 +69,7 @@ async function killWhileRunning(w: ReturnType<typeof worker>, jobId: string) {
 
 describe('a job whose worker dies twice', () => {
   it('fails after the second stall, and the next fan-out measures the mailbox', { timeout: 120_000 }, async () => {
-    const j = scanJob(mailboxId);
+    const j = jobOf('scan-mailbox', { mailboxId });
     const job = await queue.add(j.name, j.data, j.opts);
 
     const first = worker();

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanJob, scanQueueName } from '../../jobs/queues.js';
-import { createRedis } from '../../server/redis.js';
+import { jobOf, scanQueueName } from '../../jobs/queue/queues.js';
+import { createRedis } from '../../server/platform/redis.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
 import { writeMessage } from '../support/maildir.js';
 import { startScript } from '../support/process.js';
@@ -49,10 +49,14 @@ afterAll(async () => {
 });
 
 const worker = () =>
-  startScript('jobs/main.ts', { DATABASE_URL: t.url, REDIS_PREFIX: prefix, MAIL_ROOT: root, STALLED_MS: '1000', SCAN_CONCURRENCY: '4', LOG_LEVEL: 'info' }, /workers started/);
+  startScript(
+    'jobs/main.ts',
+    { DATABASE_URL: t.url, REDIS_PREFIX: prefix, MAIL_ROOT: root, STALLED_MS: '1000', SCAN_CONCURRENCY: '4', LOG_LEVEL: 'info' },
+    /workers started/,
+  );
 const enqueueAll = async () => {
   const ids = [...expected.keys()];
-  await queue.addBulk(ids.map((id) => scanJob(id)));
+  await queue.addBulk(ids.map((mailboxId) => jobOf('scan-mailbox', { mailboxId })));
 };
 const measured = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM mailbox_usage`.execute(t.db)).rows[0].n);
 async function waitFor(what: string, fn: () => Promise<boolean>, ms = 60_000) {
@@ -83,7 +87,10 @@ describe('a worker process under faults', () => {
     });
     const rows = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'used_bytes']).execute();
     for (const r of rows) expect(r.used_bytes, `mailbox ${r.mailbox_id}`).toBe(expected.get(r.mailbox_id));
-    const samples = await sql<{ mailbox_id: number; n: string }>`SELECT mailbox_id, count(*) AS n FROM usage_samples GROUP BY mailbox_id HAVING count(*) > 1`.execute(t.db);
+    const samples = await sql<{
+      mailbox_id: number;
+      n: string;
+    }>`SELECT mailbox_id, count(*) AS n FROM usage_samples GROUP BY mailbox_id HAVING count(*) > 1`.execute(t.db);
     expect(samples.rows).toEqual([]);
     expect((await queue.getJobCounts('failed')).failed).toBe(0);
     expect(await second.stop()).toBe(0);
@@ -96,7 +103,7 @@ describe('a worker process under faults', () => {
     await w.started;
     await waitFor('some scans', async () => (await measured()) > 20);
     expect(await w.stop()).toBe(0);
-    expect(w.output()).toContain('worker shutting down');
+    expect(w.output()).toContain('shutting down');
     const counts = await queue.getJobCounts('active', 'waiting', 'failed');
     expect(counts.active).toBe(0);
     expect(counts.failed).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, decodeCsv, detectDelimiter, parseCsv, toCsv } from '../../server/resources/imports/csv.js';
+import { csvCell, decodeCsv, detectDelimiter, parseCsv, toCsv } from '../../server/core/imports/csv.js';
 
 const cells = (text: string) => {
   const r = parseCsv(text);
@@ -9,7 +9,12 @@ const cells = (text: string) => {
 
 describe('parseCsv', () => {
   it('reads plain rows with CRLF, LF and CR line ends', () => {
-    expect(cells('a,b\r\nc,d\ne,f\rg,h')).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f'], ['g', 'h']]);
+    expect(cells('a,b\r\nc,d\ne,f\rg,h')).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'f'],
+      ['g', 'h'],
+    ]);
   });
 
   it('reads quoted fields with commas, doubled quotes and line breaks inside', () => {
@@ -21,7 +26,11 @@ describe('parseCsv', () => {
 
   it('counts lines as an editor does, across quoted line breaks and skipped blank lines', () => {
     const r = parseCsv('h1,h2\n"a\nb",c\n\n,,\nd,e\n');
-    expect(r.ok && r.records.map((x) => [x.line, x.cells[0]])).toEqual([[1, 'h1'], [2, 'a\nb'], [6, 'd']]);
+    expect(r.ok && r.records.map((x) => [x.line, x.cells[0]])).toEqual([
+      [1, 'h1'],
+      [2, 'a\nb'],
+      [6, 'd'],
+    ]);
   });
 
   it('drops a byte order mark and keeps empty trailing cells', () => {
@@ -38,7 +47,10 @@ describe('parseCsv', () => {
     expect(detectDelimiter('address;password;"a,b"\nx;y;z')).toBe(';');
     expect(detectDelimiter('address\tquota')).toBe('\t');
     expect(detectDelimiter('address')).toBe(',');
-    expect(cells('address;quota\r\ninfo;"500 MB"')).toEqual([['address', 'quota'], ['info', '500 MB']]);
+    expect(cells('address;quota\r\ninfo;"500 MB"')).toEqual([
+      ['address', 'quota'],
+      ['info', '500 MB'],
+    ]);
   });
 
   it('limits rows and size', () => {
@@ -72,7 +84,11 @@ describe('writing CSV', () => {
   });
 
   it('round-trips through the parser', () => {
-    const rows = [['address', 'note'], ['a@x.example', 'line\nbreak, "quoted"'], ['b@x.example', '']];
+    const rows = [
+      ['address', 'note'],
+      ['a@x.example', 'line\nbreak, "quoted"'],
+      ['b@x.example', ''],
+    ];
     expect(cells(toCsv(rows))).toEqual(rows);
   });
 });

@@ -1,4 +1,4 @@
-import type { App } from '../../server/app.js';
+import type { App } from '../../server/web/app.js';
 import type { PanelClient } from '../support/panel.js';
 
 /** A multipart/form-data body as a browser sends it (built by the platform's own FormData). */
@@ -24,5 +24,10 @@ export async function upload(
   if (opts.csrf !== null) fields._csrf = opts.csrf ?? client.csrf;
   if (opts.dryRun) fields.dryRun = 'on';
   const { payload, contentType } = await multipart(fields, csv === null ? [] : [{ name: opts.filename ?? 'mailboxes.csv', content: csv }]);
-  return app.inject({ method: 'POST', url: `/domains/${domain}/import`, headers: { cookie: cookieHeader(client), 'content-type': contentType, ...opts.headers }, payload });
+  return app.inject({
+    method: 'POST',
+    url: `/domains/${domain}/import`,
+    headers: { cookie: cookieHeader(client), 'content-type': contentType, ...opts.headers },
+    payload,
+  });
 }

@@ -2,18 +2,18 @@ import { Writable } from 'node:stream';
 import { type Job, Worker } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queues } from '../../jobs/queues.js';
-import { verifyPassword } from '../../server/auth/passwords.js';
-import { principalFromSession } from '../../server/auth/sessions.js';
-import { createRedis } from '../../server/redis.js';
-import { parseCsv } from '../../server/resources/imports/csv.js';
-import { IMPORTS_QUEUE, type ImportJobData, type ImportProgress, importMailboxesHandler } from '../../server/resources/imports/job.js';
-import { prepareImport, startImport } from '../../server/resources/imports/service.js';
+import { Queues } from '../../jobs/queue/queues.js';
+import { verifyPassword } from '../../server/platform/passwords.js';
+import { principalFromSession } from '../../server/services/auth/sessions.js';
+import { createRedis } from '../../server/platform/redis.js';
+import { parseCsv } from '../../server/core/imports/csv.js';
+import { IMPORTS_QUEUE } from '../../jobs/queue/registry.js';
+import { type ImportJobData, type ImportProgress, importMailboxesHandler } from '../../jobs/handlers/import-mailboxes.js';
+import { prepareImport, startImport } from '../../server/services/imports/service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
 import { upload } from './helpers.js';
-
 
 let t: TestApp;
 let w: Tenants;
@@ -31,7 +31,15 @@ beforeAll(async () => {
   customer = new PanelClient(t.app);
   await customer.login(w.A.customerUser.email);
   // The worker jobs/worker.ts will run for the imports queue, started here on this file's Redis prefix.
-  const logger = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { workerLogs.push(String(c)); cb(); } }));
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(c, _e, cb) {
+        workerLogs.push(String(c));
+        cb();
+      },
+    }),
+  );
   const handler = importMailboxesHandler({ db: t.db, minPasswordLength: t.config.minPasswordLength, logger, progressEvery: 10 });
   workerRedis = createRedis(t.config.redisUrl, { forWorker: true });
   worker = new Worker(IMPORTS_QUEUE, (job: Job<ImportJobData>) => handler(job), { connection: workerRedis, prefix: t.config.redisPrefix, concurrency: 1 });
@@ -47,17 +55,32 @@ afterAll(async () => {
 });
 
 const imports = () => t.db.selectFrom('mailbox_imports');
-const mailboxesOf = (domainId: number) => t.db.selectFrom('mailboxes').select(['address', 'quota_bytes', 'imap_enabled', 'pop3_enabled', 'password_hash']).where('domain_id', '=', domainId).orderBy('address').execute();
-const status = async (id: number) => (await imports().select(['status', 'done', 'created', 'failed', 'total']).where('id', '=', id).executeTakeFirstOrThrow());
+const mailboxesOf = (domainId: number) =>
+  t.db
+    .selectFrom('mailboxes')
+    .select(['address', 'quota_bytes', 'imap_enabled', 'pop3_enabled', 'password_hash'])
+    .where('domain_id', '=', domainId)
+    .orderBy('address')
+    .execute();
+const status = async (id: number) => await imports().select(['status', 'done', 'created', 'failed', 'total']).where('id', '=', id).executeTakeFirstOrThrow();
 
 /** A job as BullMQ hands it to the handler, for runs driven by the test itself. */
 function fakeJob(importId: number, opts: { attemptsMade?: number; onProgress?: (p: ImportProgress) => void } = {}) {
-  return { data: { importId }, attemptsMade: opts.attemptsMade ?? 0, opts: { attempts: 3 }, updateProgress: async (p: ImportProgress) => opts.onProgress?.(p) } as unknown as Job<ImportJobData>;
+  return {
+    data: { importId },
+    attemptsMade: opts.attemptsMade ?? 0,
+    opts: { attempts: 3 },
+    updateProgress: async (p: ImportProgress) => opts.onProgress?.(p),
+  } as unknown as Job<ImportJobData>;
 }
 
 /** Stores an import of the customer's domain without a worker picking it up. */
 async function storeImport(csv: string, domain = w.A.domain.name) {
-  const session = (await t.db.selectFrom('users').select(['id as user_id', 'email', 'role', 'reseller_id', 'customer_id']).where('id', '=', w.A.customerUser.id).executeTakeFirstOrThrow());
+  const session = await t.db
+    .selectFrom('users')
+    .select(['id as user_id', 'email', 'role', 'reseller_id', 'customer_id'])
+    .where('id', '=', w.A.customerUser.id)
+    .executeTakeFirstOrThrow();
   const p = principalFromSession({ ...session, acting_customer_id: null } as never, '127.0.0.1');
   const prepared = await prepareImport(t.db, p, domain, new TextEncoder().encode(csv), t.config.minPasswordLength);
   return startImport(t.db, idle, p, prepared);
@@ -99,7 +122,10 @@ describe('a real import', () => {
     }
     expect(partial.trim()).toMatch(/^<div id="import-status">/);
     expect(partial).not.toContain('<html');
-    expect(seen.some((v) => v > 2 && v < 302), `progress values seen: ${[...new Set(seen)].join(',')}`).toBe(true);
+    expect(
+      seen.some((v) => v > 2 && v < 302),
+      `progress values seen: ${[...new Set(seen)].join(',')}`,
+    ).toBe(true);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(progress.length).toBeGreaterThanOrEqual(25);
     expect(progress.at(-1)).toEqual({ done: 302, total: 302, created: 300, failed: 2 });
@@ -108,7 +134,10 @@ describe('a real import', () => {
     const stored = await imports().select(['rows', 'report', 'finished_at']).where('id', '=', id).executeTakeFirstOrThrow();
     expect(stored.rows).toBeNull();
     expect(stored.finished_at).toBeInstanceOf(Date);
-    expect(stored.report.filter((e) => e.status === 'failed').map((e) => [e.line, e.problems![0].field])).toEqual([[302, 'address'], [303, 'address']]);
+    expect(stored.report.filter((e) => e.status === 'failed').map((e) => [e.line, e.problems![0].field])).toEqual([
+      [302, 'address'],
+      [303, 'address'],
+    ]);
 
     const made = (await mailboxesOf(w.A.domain.id)).filter((m) => m.address.startsWith('user'));
     expect(made).toHaveLength(300);
@@ -118,16 +147,19 @@ describe('a real import', () => {
 
     const done = await customer.get(url);
     expect(done.body).toContain('Import finished.');
-    expect(done.body).toContain(`href="/imports/${id}/passwords.csv"`);
+    expect(done.body).toContain(`<form method="post" action="/imports/${id}/passwords.csv">`);
+    // A GET hands out (and deletes) nothing: there is no such route.
+    expect((await customer.get(`${url}/passwords.csv`)).statusCode).toBe(404);
 
     // Only the user who ran it gets them, and only from the panel itself.
     const reseller = new PanelClient(t.app);
     await reseller.login(w.A.resellerUser.email);
     expect((await reseller.get(url)).body).toContain('only the user who ran the import can download them');
-    expect((await reseller.get(`${url}/passwords.csv`)).statusCode).toBe(403);
-    expect((await customer.get(`${url}/passwords.csv`, { 'sec-fetch-site': 'cross-site' })).statusCode).toBe(403);
+    expect((await reseller.post(`${url}/passwords.csv`, {})).statusCode).toBe(403);
+    expect((await customer.post(`${url}/passwords.csv`, {}, { headers: { 'sec-fetch-site': 'cross-site' } })).statusCode).toBe(403);
+    expect((await customer.post(`${url}/passwords.csv`, {}, { csrf: null })).statusCode).toBe(403);
 
-    const csv = await customer.get(`${url}/passwords.csv`, { 'sec-fetch-site': 'same-origin' });
+    const csv = await customer.post(`${url}/passwords.csv`, {}, { headers: { 'sec-fetch-site': 'same-origin' } });
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(csv.headers['content-disposition']).toBe(`attachment; filename="import-${id}-passwords.csv"`);
@@ -139,7 +171,7 @@ describe('a real import', () => {
     const [addr, password] = handed.find(([a]) => a === `user001@${w.A.domain.name}`)!;
     expect(await verifyPassword(made.find((m) => m.address === addr)!.password_hash, password)).toBe(true);
 
-    const again = await customer.get(`${url}/passwords.csv`);
+    const again = await customer.post(`${url}/passwords.csv`, {});
     expect(again.statusCode).toBe(410);
     expect(again.body).not.toContain(password);
     expect((await imports().select('generated_passwords').where('id', '=', id).executeTakeFirstOrThrow()).generated_passwords).toBeNull();
@@ -166,7 +198,11 @@ describe('retries', () => {
     const handler = importMailboxesHandler({ db: t.db, minPasswordLength: t.config.minPasswordLength, progressEvery: 5 });
     // The process dies after 20 mailboxes: the second progress report never returns.
     let reports = 0;
-    const crash = fakeJob(id, { onProgress: () => { if (++reports === 4) throw new Error('worker killed'); } });
+    const crash = fakeJob(id, {
+      onProgress: () => {
+        if (++reports === 4) throw new Error('worker killed');
+      },
+    });
     await expect(handler(crash)).rejects.toThrow('worker killed');
     expect(await status(id)).toMatchObject({ status: 'running', created: 20 });
     expect((await imports().select('rows').where('id', '=', id).executeTakeFirstOrThrow()).rows).toHaveLength(40);
@@ -175,7 +211,12 @@ describe('retries', () => {
     expect(result).toEqual({ status: 'done', done: 40, created: 40, failed: 0 });
     const made = (await mailboxesOf(w.A.domain.id)).filter((m) => m.address.startsWith('retry'));
     expect(made).toHaveLength(40);
-    const creations = await t.db.selectFrom('audit_log').select('object_id').where('action', '=', 'mailbox.create').where('object_id', 'like', 'retry%').execute();
+    const creations = await t.db
+      .selectFrom('audit_log')
+      .select('object_id')
+      .where('action', '=', 'mailbox.create')
+      .where('object_id', 'like', 'retry%')
+      .execute();
     expect(creations).toHaveLength(40);
     // All 40 passwords were generated; each created mailbox's is handed out, whichever run made it.
     const stored = await imports().select(['generated_passwords', 'rows']).where('id', '=', id).executeTakeFirstOrThrow();
@@ -200,9 +241,17 @@ describe('retries', () => {
   it('after the last attempt the import ends as failed, passwords wiped but those of created mailboxes kept', async () => {
     const id = await storeImport(['address', ...Array.from({ length: 10 }, (_, i) => `last${i}`)].join('\n'));
     const handler = importMailboxesHandler({ db: t.db, minPasswordLength: t.config.minPasswordLength, progressEvery: 4 });
-    const job = fakeJob(id, { attemptsMade: 2, onProgress: () => { throw new Error('redis gone'); } });
+    const job = fakeJob(id, {
+      attemptsMade: 2,
+      onProgress: () => {
+        throw new Error('redis gone');
+      },
+    });
     await expect(handler(job)).rejects.toThrow('redis gone');
-    const stored = await imports().select(['status', 'rows', 'generated_passwords', 'created', 'failed', 'error']).where('id', '=', id).executeTakeFirstOrThrow();
+    const stored = await imports()
+      .select(['status', 'rows', 'generated_passwords', 'created', 'failed', 'error'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ status: 'failed', rows: null, created: 4, failed: 6, error: expect.stringContaining('stopped after an internal error') });
     expect(stored.generated_passwords!.map((g) => g.address)).toEqual([0, 1, 2, 3].map((i) => `last${i}@${w.A.domain.name}`));
   });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../server/resources/imports/csv.js';
+import { parseCsv } from '../../server/core/imports/csv.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD, seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
 import { cookieHeader, multipart, upload } from './helpers.js';
-
 
 let t: TestApp;
 let w: Tenants;
@@ -45,7 +44,11 @@ describe('the import form', () => {
 
 describe('a dry run', () => {
   it('reports every row, naming line, address and the column at fault, and changes nothing', async () => {
-    const plan = await t.db.insertInto('plans').values({ reseller_id: w.A.reseller.id, name: 'small', default_quota_bytes: 100 * MB, max_quota_bytes: 1024 * MB, max_mailboxes: 3 }).returning('id').executeTakeFirstOrThrow();
+    const plan = await t.db
+      .insertInto('plans')
+      .values({ reseller_id: w.A.reseller.id, name: 'small', default_quota_bytes: 100 * MB, max_quota_bytes: 1024 * MB, max_mailboxes: 3 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await t.db.updateTable('customers').set({ plan_id: plan.id }).where('id', '=', w.A.customer.id).execute();
     const csv = [
       'Address;Password;Quota;IMAP;POP3',
@@ -64,7 +67,11 @@ describe('a dry run', () => {
     const res = await upload(t.app, customer, domain, '\uFEFF' + csv, { dryRun: true });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('2 of 10 rows can be imported; 8 have problems. Nothing was changed.');
-    const problems = [...res.body.matchAll(/<tr class="import-failed"><td>(\d+)<\/td><td>([^<]*)<\/td><td>([\s\S]*?)<\/td><\/tr>/g)].map((m) => [Number(m[1]), m[2], m[3].replace(/<[^>]+>/g, '')]);
+    const problems = [...res.body.matchAll(/<tr class="import-failed"><td>(\d+)<\/td><td>([^<]*)<\/td><td>([\s\S]*?)<\/td><\/tr>/g)].map((m) => [
+      Number(m[1]),
+      m[2],
+      m[3].replace(/<[^>]+>/g, ''),
+    ]);
     expect(problems).toEqual([
       [3, `info@${domain}`, `address: The mailbox info@${domain} already exists.`],
       [4, 'bad..name', 'address: The local part may not contain two dots in a row.'],
@@ -72,7 +79,11 @@ describe('a dry run', () => {
       [6, `support@${domain}`, 'quota: The plan allows at most 1 GB per mailbox.'],
       [7, `sales@${domain}`, 'address: The address is already on line 2 of this file.'],
       [8, `team@${domain}`, 'password: The password must be at least 10 characters long.'],
-      [9, 'multi\nline', 'address: The local part may contain only letters a-z, digits, &quot;.&quot;, &quot;-&quot; and &quot;_&quot;.imap: &quot;maybe&quot; is not yes or no.'],
+      [
+        9,
+        'multi\nline',
+        'address: The local part may contain only letters a-z, digits, &quot;.&quot;, &quot;-&quot; and &quot;_&quot;.imap: &quot;maybe&quot; is not yes or no.',
+      ],
       [12, `extra@${domain}`, 'address: The plan allows at most 3 mailboxes.'],
     ]);
     expect(res.body).toMatch(/<tr class="import-ok"><td>2<\/td><td>sales@/);
@@ -112,7 +123,10 @@ describe('uploads that cannot be read', () => {
   });
 
   it('takes a file of the maximum number of rows (larger than the global body limit), and refuses one more', async () => {
-    const rows = Array.from({ length: 20_000 }, (_, i) => `some-rather-long-mailbox-name-${String(i).padStart(5, '0')},a long enough password ${i},1 GB,yes,no`);
+    const rows = Array.from(
+      { length: 20_000 },
+      (_, i) => `some-rather-long-mailbox-name-${String(i).padStart(5, '0')},a long enough password ${i},1 GB,yes,no`,
+    );
     const csv = ['address,password,quota,imap,pop3', ...rows].join('\r\n');
     expect(csv.length).toBeGreaterThan(1.2 * MB);
     const res = await upload(t.app, customer, domain, csv, { dryRun: true });
@@ -123,13 +137,26 @@ describe('uploads that cannot be read', () => {
     expect(over.statusCode).toBe(400);
     expect(over.body).toContain('more than 20000 rows');
     // A url-encoded body keeps the panel's usual limit.
-    const form = await t.app.inject({ method: 'POST', url: `/domains/${domain}/import`, headers: { cookie: cookieHeader(customer), 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${customer.csrf}&file=${'x'.repeat(2 * MB)}` });
+    const form = await t.app.inject({
+      method: 'POST',
+      url: `/domains/${domain}/import`,
+      headers: { cookie: cookieHeader(customer), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `_csrf=${customer.csrf}&file=${'x'.repeat(2 * MB)}`,
+    });
     expect(form.statusCode).toBe(413);
   });
 
   it('refuses a second file and an upload without the CSRF token', async () => {
-    const { payload, contentType } = await multipart({ _csrf: customer.csrf, dryRun: 'on' }, [{ name: 'a.csv', content: 'a' }, { name: 'b.csv', content: 'b' }]);
-    const two = await t.app.inject({ method: 'POST', url: `/domains/${domain}/import`, headers: { cookie: cookieHeader(customer), 'content-type': contentType }, payload });
+    const { payload, contentType } = await multipart({ _csrf: customer.csrf, dryRun: 'on' }, [
+      { name: 'a.csv', content: 'a' },
+      { name: 'b.csv', content: 'b' },
+    ]);
+    const two = await t.app.inject({
+      method: 'POST',
+      url: `/domains/${domain}/import`,
+      headers: { cookie: cookieHeader(customer), 'content-type': contentType },
+      payload,
+    });
     expect(two.statusCode).toBe(400);
     expect(two.body).toContain('Upload one file at a time.');
     const before = await snapshot();
@@ -143,13 +170,35 @@ describe('uploads that cannot be read', () => {
 
 describe('tenancy', () => {
   it("another tenant's domain and imports are not found, even before a large upload is read", async () => {
-    const id = (await t.db.insertInto('mailbox_imports').values({ domain_id: w.B.domain.id, created_by: w.B.customerUser.id, total: 1, status: 'done', report: '[]', generated_passwords: JSON.stringify([{ address: `x@${w.B.domain.name}`, password: 'secret-of-b' }]) }).returning('id').executeTakeFirstOrThrow()).id;
+    const id = (
+      await t.db
+        .insertInto('mailbox_imports')
+        .values({
+          domain_id: w.B.domain.id,
+          created_by: w.B.customerUser.id,
+          total: 1,
+          status: 'done',
+          report: '[]',
+          generated_passwords: JSON.stringify([{ address: `x@${w.B.domain.name}`, password: 'secret-of-b' }]),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
     const before = await snapshot();
-    for (const url of [`/domains/${w.B.domain.name}/import`, `/domains/${w.B.domain.name}/export.csv`, `/imports/${id}`, `/imports/${id}/report.csv`, `/imports/${id}/passwords.csv`, '/domains/nowhere.example/import']) {
+    for (const url of [
+      `/domains/${w.B.domain.name}/import`,
+      `/domains/${w.B.domain.name}/export.csv`,
+      `/imports/${id}`,
+      `/imports/${id}/report.csv`,
+      '/domains/nowhere.example/import',
+    ]) {
       const res = await customer.get(url);
       expect(res.statusCode, url).toBe(404);
       expect(res.body).not.toContain('secret-of-b');
     }
+    const take = await customer.post(`/imports/${id}/passwords.csv`, {});
+    expect(take.statusCode).toBe(404);
+    expect(take.body).not.toContain('secret-of-b');
     const big = await upload(t.app, customer, w.B.domain.name, 'x'.repeat(5 * MB + 100 * 1024));
     expect(big.statusCode).toBe(404);
     const res = await upload(t.app, customer, w.B.domain.name, 'address\r\nintruder\r\n');
@@ -174,27 +223,63 @@ describe('export', () => {
     const d = w.A.domain;
     const many = Array.from({ length: 2500 }, (_, i) => {
       const local = `bulk${String(i).padStart(4, '0')}`;
-      return { domain_id: d.id, local_part: local, address: `${local}@${d.name}`, password_hash: 'x', quota_bytes: MB * (1 + (i % 7)), maildir: `${d.name}/${local}`, imap_enabled: i % 2 === 0 };
+      return {
+        domain_id: d.id,
+        local_part: local,
+        address: `${local}@${d.name}`,
+        password_hash: 'x',
+        quota_bytes: MB * (1 + (i % 7)),
+        maildir: `${d.name}/${local}`,
+        imap_enabled: i % 2 === 0,
+      };
     });
     await t.db.insertInto('mailboxes').values(many).execute();
     // Rows that only a direct database write (or an older version) could have made.
-    await t.db.insertInto('mailboxes').values([
-      { domain_id: d.id, local_part: '=hyperlink("http://x")', address: `=hyperlink("http://x")@${d.name}`, password_hash: 'x', quota_bytes: MB, maildir: 'x/1' },
-      { domain_id: d.id, local_part: '-2+3', address: `-2+3@${d.name}`, password_hash: 'x', quota_bytes: MB, maildir: 'x/2', pop3_enabled: false, active: false },
-    ]).execute();
+    await t.db
+      .insertInto('mailboxes')
+      .values([
+        {
+          domain_id: d.id,
+          local_part: '=hyperlink("http://x")',
+          address: `=hyperlink("http://x")@${d.name}`,
+          password_hash: 'x',
+          quota_bytes: MB,
+          maildir: 'x/1',
+        },
+        {
+          domain_id: d.id,
+          local_part: '-2+3',
+          address: `-2+3@${d.name}`,
+          password_hash: 'x',
+          quota_bytes: MB,
+          maildir: 'x/2',
+          pop3_enabled: false,
+          active: false,
+        },
+      ])
+      .execute();
     const info = await t.db.selectFrom('mailboxes').select('id').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow();
     const scannedAt = new Date('2026-11-20T10:00:00Z');
-    await t.db.insertInto('mailbox_usage').values({ mailbox_id: info.id, used_bytes: 450 * MB, messages: 321, scanned_at: scannedAt, level: '80' }).execute();
+    await t.db
+      .insertInto('mailbox_usage')
+      .values({ mailbox_id: info.id, used_bytes: 450 * MB, messages: 321, scanned_at: scannedAt, level: '80' })
+      .execute();
 
     const res = await customer.get(`/domains/${d.name}/export.csv`);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
-    expect(res.headers['content-disposition']).toMatch(new RegExp(`^attachment; filename="mailboxes-${d.name.replace(/\./g, '\\.')}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`));
+    expect(res.headers['content-disposition']).toMatch(
+      new RegExp(`^attachment; filename="mailboxes-${d.name.replace(/\./g, '\\.')}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`),
+    );
     const lines = res.body.split('\r\n');
     expect(lines[0]).toBe('address,quota_bytes,imap,pop3,active,used_bytes,messages,level,scanned_at');
     const parsed = parseCsv(res.body);
     if (!parsed.ok) throw new Error(parsed.message);
-    const count = await t.db.selectFrom('mailboxes').where('domain_id', '=', d.id).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const count = await t.db
+      .selectFrom('mailboxes')
+      .where('domain_id', '=', d.id)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(parsed.records.length - 1).toBe(count.n);
     const addresses = parsed.records.slice(1).map((r) => r.cells[0]);
     expect(new Set(addresses).size).toBe(addresses.length);

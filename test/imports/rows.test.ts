@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../server/resources/imports/csv.js';
-import { checkAgainstDomain } from '../../server/resources/imports/limits.js';
-import { checkRows, detectLayout, parseQuota, parseSwitch } from '../../server/resources/imports/rows.js';
+import { parseCsv } from '../../server/core/imports/csv.js';
+import { checkAgainstDomain } from '../../server/services/imports/limits.js';
+import { checkRows, detectLayout, parseQuota, parseSwitch } from '../../server/services/imports/rows.js';
 
 const DOMAIN = 'example.com';
 const MB = 1024 * 1024;
@@ -20,7 +20,9 @@ function rowsOf(csv: string) {
 describe('the header line', () => {
   it('is recognised in its variants, in any order, with unknown columns ignored', () => {
     expect(detectLayout(['E-Mail', 'Quota Bytes', 'POP3', 'used_bytes', 'Passwort'])).toEqual({
-      hasHeader: true, index: { address: 0, quota: 1, pop3: 2, password: 4 }, ignored: ['used_bytes'],
+      hasHeader: true,
+      index: { address: 0, quota: 1, pop3: 2, password: 4 },
+      ignored: ['used_bytes'],
     });
     expect(detectLayout(['address'])).toMatchObject({ hasHeader: true, index: { address: 0 } });
     expect(detectLayout(['local_part', 'password'])).toMatchObject({ hasHeader: true, index: { address: 0, password: 1 } });
@@ -39,9 +41,20 @@ describe('the header line', () => {
   });
 
   it('an export of ours reads back: bytes, yes/no, extra columns ignored', () => {
-    const r = check('address,quota_bytes,imap,pop3,active,used_bytes,messages,level,scanned_at\r\ninfo@example.com,524288000,yes,no,yes,1234,5,ok,2026-01-01T00:00:00.000Z\r\n');
+    const r = check(
+      'address,quota_bytes,imap,pop3,active,used_bytes,messages,level,scanned_at\r\ninfo@example.com,524288000,yes,no,yes,1234,5,ok,2026-01-01T00:00:00.000Z\r\n',
+    );
     expect(r).toMatchObject({ ok: true, layout: { ignored: ['active', 'used_bytes', 'messages', 'level', 'scanned_at'] } });
-    expect(r.ok && r.rows[0]).toEqual({ ok: true, line: 2, localPart: 'info', address: 'info@example.com', password: null, quotaBytes: 524288000, imap: true, pop3: false });
+    expect(r.ok && r.rows[0]).toEqual({
+      ok: true,
+      line: 2,
+      localPart: 'info',
+      address: 'info@example.com',
+      password: null,
+      quotaBytes: 524288000,
+      imap: true,
+      pop3: false,
+    });
   });
 });
 

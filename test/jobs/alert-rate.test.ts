@@ -3,9 +3,9 @@ import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateAndQueue } from '../../jobs/alerts/queue.js';
+import { evaluateAndQueue } from '../../server/services/alerts/evaluate.js';
 import { startWorkers } from '../../jobs/worker.js';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../server/platform/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { seedTenants } from '../support/fixtures.js';
 import { startSink } from '../support/smtp-sink.js';
@@ -19,16 +19,39 @@ let stop: () => Promise<void>;
 beforeAll(async () => {
   t = await createTestApp();
   const w = await seedTenants(t.db);
-  const plan = await t.db.insertInto('plans').values({ reseller_id: w.A.reseller.id, name: 'contact only', alert_recipients: ['contact'] }).returning('id').executeTakeFirstOrThrow();
+  const plan = await t.db
+    .insertInto('plans')
+    .values({ reseller_id: w.A.reseller.id, name: 'contact only', alert_recipients: ['contact'] })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   await t.db.updateTable('customers').set({ plan_id: plan.id }).where('id', '=', w.A.customer.id).execute();
   const d = await t.db.selectFrom('domains').select('id').where('name', '=', w.A.domain.name).executeTakeFirstOrThrow();
   await sql`INSERT INTO mailboxes (domain_id, local_part, address, password_hash, quota_bytes, maildir, node)
-            SELECT ${d.id}, 'm' || i, 'm' || i || '@' || ${w.A.domain.name}, 'x', 1000000, ${w.A.domain.name} || '/m' || i, 'elsewhere' FROM generate_series(1, ${CROSSINGS}) i`.execute(t.db);
+            SELECT ${d.id}, 'm' || i, 'm' || i || '@' || ${w.A.domain.name}, 'x', 1000000, ${w.A.domain.name} || '/m' || i, 'elsewhere' FROM generate_series(1, ${CROSSINGS}) i`.execute(
+    t.db,
+  );
   await sql`INSERT INTO mailbox_usage (mailbox_id, used_bytes, messages, scanned_at, level)
             SELECT id, 850000, 1, now(), '80' FROM mailboxes WHERE local_part LIKE 'm%'`.execute(t.db);
   sink = await startSink();
-  const config = loadConfig({ DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, SMTP_URL: `smtp://127.0.0.1:${sink.port}`, ALERT_RATE_PER_MINUTE: String(PER_MINUTE) });
-  const workers = await startWorkers(config, t.db, pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } })), { maintenance: true });
+  const config = loadConfig({
+    DATABASE_URL: t.database.url,
+    REDIS_PREFIX: t.config.redisPrefix,
+    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    ALERT_RATE_PER_MINUTE: String(PER_MINUTE),
+  });
+  const workers = await startWorkers(
+    config,
+    t.db,
+    pino(
+      { level: 'silent' },
+      new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+    ),
+    { maintenance: true },
+  );
   stop = workers.stop;
 }, 120_000);
 afterAll(async () => {

@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALERTS_QUEUE, evaluateAndQueue } from '../../jobs/alerts/queue.js';
-import { sweepAlerts } from '../../jobs/alerts/sweep.js';
-import { writeUsage } from '../../jobs/usage-store.js';
+import { ALERTS_QUEUE } from '../../jobs/queue/registry.js';
+import { evaluateAndQueue } from '../../server/services/alerts/evaluate.js';
+import { sweepAlerts } from '../../server/services/alerts/sweep.js';
+import { writeUsage } from '../../server/services/usage/store.js';
 import { startWorkers } from '../../jobs/worker.js';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../server/platform/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { startSink } from '../support/smtp-sink.js';
@@ -27,8 +28,22 @@ beforeAll(async () => {
   mailboxId = (await t.db.selectFrom('mailboxes').select('id').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow()).id;
   // The usage here is written by the test, as a scanner would: keep the real scheduled scans away from it.
   await t.db.updateTable('mailboxes').set({ node: 'elsewhere' }).execute();
-  const config = loadConfig({ DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, SMTP_URL: `smtp://127.0.0.1:${sink.port}`, ALERT_RETRY_BASE_MS: '50', ALERT_FROM: 'Panel <panel@example.net>', PUBLIC_URL: 'https://panel.example.net' });
-  const logger = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
+  const config = loadConfig({
+    DATABASE_URL: t.database.url,
+    REDIS_PREFIX: t.config.redisPrefix,
+    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    ALERT_RETRY_BASE_MS: '50',
+    ALERT_FROM: 'Panel <panel@example.net>',
+    PUBLIC_URL: 'https://panel.example.net',
+  });
+  const logger = pino(
+    { level: 'silent' },
+    new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    }),
+  );
   const workers = await startWorkers(config, t.db, logger, { maintenance: true, now: () => clock });
   stops.push(workers.stop);
 });
@@ -72,7 +87,12 @@ describe('quota warnings by email', () => {
 
   it('a quota lowered in the panel warns at once, without a rescan', async () => {
     const before = sink.received.length;
-    const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/mailboxes/${w.A.mailbox.address}`, headers: bearer(w.A.key), payload: { quotaBytes: 440 * MB } });
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/mailboxes/${w.A.mailbox.address}`,
+      headers: bearer(w.A.key),
+      payload: { quotaBytes: 440 * MB },
+    });
     expect(res.statusCode).toBe(200);
     await settled();
     expect((await kinds()).at(-1)).toEqual({ kind: 'warning', level: '95' });
@@ -111,7 +131,10 @@ describe('quota warnings by email', () => {
     const idB = (await t.db.selectFrom('mailboxes').select('id').where('address', '=', w.B.mailbox.address).executeTakeFirstOrThrow()).id;
     let tempFailures = 0;
     sinkReply = (rcpt) => {
-      if (rcpt === w.B.mailbox.address && tempFailures < 2) return tempFailures++, { code: 451, text: 'try again later' };
+      if (rcpt === w.B.mailbox.address && tempFailures < 2) {
+        tempFailures++;
+        return { code: 451, text: 'try again later' };
+      }
       if (rcpt === 'customer-b1@example.net') return { code: 550, text: 'no such user' };
       return null;
     };
@@ -119,13 +142,22 @@ describe('quota warnings by email', () => {
     await evaluateAndQueue(t.db, t.app.queues, [idB], clock);
     await settled();
     sinkReply = () => null;
-    const rows = await t.db.selectFrom('alert_deliveries as d').innerJoin('alerts as a', 'a.id', 'd.alert_id').select(['d.recipient', 'd.status', 'd.attempts', 'd.last_error']).where('a.mailbox_id', '=', idB).orderBy('d.recipient').execute();
+    const rows = await t.db
+      .selectFrom('alert_deliveries as d')
+      .innerJoin('alerts as a', 'a.id', 'd.alert_id')
+      .select(['d.recipient', 'd.status', 'd.attempts', 'd.last_error'])
+      .where('a.mailbox_id', '=', idB)
+      .orderBy('d.recipient')
+      .execute();
     expect(rows).toEqual([
       { recipient: 'contact', status: 'failed', attempts: 1, last_error: expect.stringContaining('550') },
       { recipient: 'mailbox', status: 'sent', attempts: 3, last_error: null },
     ]);
     const panel = await t.app.inject({ method: 'GET', url: `/api/v1/mailboxes/${w.B.mailbox.address}/alerts`, headers: bearer(w.B.key) });
-    expect(panel.json().items[0].deliveries.find((d: { recipient: string }) => d.recipient === 'contact')).toMatchObject({ status: 'failed', error: expect.stringContaining('no such user') });
+    expect(panel.json().items[0].deliveries.find((d: { recipient: string }) => d.recipient === 'contact')).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('no such user'),
+    });
   });
 
   it('keeps job data to ids only', async () => {

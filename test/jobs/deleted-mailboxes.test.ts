@@ -8,10 +8,10 @@ import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { housekeeping } from '../../jobs/housekeeping.js';
+import { housekeeping } from '../../jobs/handlers/housekeeping.js';
 import { TRASH_DIR } from '../../jobs/handlers/mailbox-files.js';
 import { startWorkers } from '../../jobs/worker.js';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../server/platform/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { writeMessage } from '../support/maildir.js';
@@ -28,8 +28,17 @@ beforeAll(async () => {
   t = await createTestApp();
   w = await seedTenants(t.db);
   root = mkdtempSync(path.join(os.tmpdir(), 'mp-deleted-'));
-  const logger = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
-  const workers = await startWorkers(loadConfig({ DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, MAIL_ROOT: root }), t.db, logger, { maintenance: false });
+  const logger = pino(
+    { level: 'silent' },
+    new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    }),
+  );
+  const workers = await startWorkers(loadConfig({ DATABASE_URL: t.database.url, REDIS_PREFIX: t.config.redisPrefix, MAIL_ROOT: root }), t.db, logger, {
+    maintenance: false,
+  });
   stops.push(workers.stop);
 });
 afterAll(async () => {
@@ -38,9 +47,19 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const api = (method: string, url: string, payload?: object, key = w.A.key) => t.app.inject({ method: method as 'POST', url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
-const deletedList = async (domain = w.A.domain.name, key = w.A.key) => (await api('GET', `/domains/${domain}/deleted-mailboxes`, undefined, key)).json().items as { id: number; address: string; state: string; purgeAfter: string; deletedAt: string; usedBytes: number | null }[];
-const canSignIn = async (address: string) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM mail_accounts WHERE address = ${address} AND enabled`.execute(t.db)).rows[0].n === 1;
+const api = (method: string, url: string, payload?: object, key = w.A.key) =>
+  t.app.inject({ method: method as 'POST', url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
+const deletedList = async (domain = w.A.domain.name, key = w.A.key) =>
+  (await api('GET', `/domains/${domain}/deleted-mailboxes`, undefined, key)).json().items as {
+    id: number;
+    address: string;
+    state: string;
+    purgeAfter: string;
+    deletedAt: string;
+    usedBytes: number | null;
+  }[];
+const canSignIn = async (address: string) =>
+  (await sql<{ n: number }>`SELECT count(*)::int AS n FROM mail_accounts WHERE address = ${address} AND enabled`.execute(t.db)).rows[0].n === 1;
 const usage = async (address: string) => (await api('GET', `/mailboxes/${address}/usage`)).json();
 
 describe('deleting a mailbox', () => {
@@ -51,13 +70,21 @@ describe('deleting a mailbox', () => {
     expect((await api('POST', `/domains/${domain()}/mailboxes`, { localPart: 'leaver', password: PASSWORD })).statusCode).toBe(201);
     writeMessage(root, `${domain()}/leaver`, 1_000_000);
     expect((await api('POST', `/mailboxes/${address()}/scan`)).statusCode).toBe(202);
-    await until('measured', () => usage(address()), (u) => u.usedBytes === 1_000_000);
+    await until(
+      'measured',
+      () => usage(address()),
+      (u) => u.usedBytes === 1_000_000,
+    );
     expect(await canSignIn(address())).toBe(true);
 
     expect((await api('DELETE', `/mailboxes/${address()}`)).statusCode).toBe(204);
     expect(await canSignIn(address())).toBe(false);
     expect((await api('GET', `/mailboxes/${address()}`)).statusCode).toBe(404);
-    const [rec] = await until('files moved', () => deletedList(), (l) => l[0]?.state === 'kept');
+    const [rec] = await until(
+      'files moved',
+      () => deletedList(),
+      (l) => l[0]?.state === 'kept',
+    );
     expect(rec).toMatchObject({ address: address(), usedBytes: 1_000_000 });
     const days = (Date.parse(rec.purgeAfter) - Date.parse(rec.deletedAt)) / 86_400_000;
     expect(Math.round(days)).toBe(30);
@@ -70,7 +97,15 @@ describe('deleting a mailbox', () => {
     expect(res.statusCode).toBe(201);
     const row = await t.db.selectFrom('mailboxes').select('maildir').where('address', '=', address()).executeTakeFirstOrThrow();
     expect(row.maildir).not.toBe(`${domain()}/leaver`);
-    expect((await until('new one measured', () => usage(address()), (u) => u.scannedAt !== null)).usedBytes).toBe(0);
+    expect(
+      (
+        await until(
+          'new one measured',
+          () => usage(address()),
+          (u) => u.scannedAt !== null,
+        )
+      ).usedBytes,
+    ).toBe(0);
     const [rec] = await deletedList();
     const refused = await api('POST', `/domains/${domain()}/deleted-mailboxes/${rec.id}/restore`);
     expect(refused.statusCode).toBe(409);
@@ -84,11 +119,23 @@ describe('deleting a mailbox', () => {
     const res = await api('POST', `/domains/${domain()}/deleted-mailboxes/${first.id}/restore`);
     expect(res.statusCode).toBe(202);
     expect(res.json().state).toBe('restoring');
-    await until('restored', async () => (await api('GET', `/mailboxes/${address()}`)).statusCode, (s) => s === 200);
+    await until(
+      'restored',
+      async () => (await api('GET', `/mailboxes/${address()}`)).statusCode,
+      (s) => s === 200,
+    );
     expect(await canSignIn(address())).toBe(true);
     expect(existsSync(path.join(root, domain(), 'leaver', 'Maildir', 'cur'))).toBe(true);
     await api('POST', `/mailboxes/${address()}/scan`);
-    expect((await until('old mail back', () => usage(address()), (u) => u.usedBytes === 1_000_000)).messages).toBe(1);
+    expect(
+      (
+        await until(
+          'old mail back',
+          () => usage(address()),
+          (u) => u.usedBytes === 1_000_000,
+        )
+      ).messages,
+    ).toBe(1);
     expect((await deletedList()).map((d) => d.id)).not.toContain(first.id);
   });
 
@@ -101,14 +148,26 @@ describe('deleting a mailbox', () => {
 
   it('after the retention the files and the record are removed for good', async () => {
     const [rec] = await deletedList();
-    await t.db.updateTable('deleted_mailboxes').set({ purge_after: new Date(Date.now() - 1000) }).where('id', '=', rec.id).execute();
+    await t.db
+      .updateTable('deleted_mailboxes')
+      .set({ purge_after: new Date(Date.now() - 1000) })
+      .where('id', '=', rec.id)
+      .execute();
     await housekeeping(t.db, t.config, t.app.queues);
-    await until('purged', () => deletedList(), (l) => !l.some((d) => d.id === rec.id));
+    await until(
+      'purged',
+      () => deletedList(),
+      (l) => !l.some((d) => d.id === rec.id),
+    );
     expect(existsSync(path.join(root, TRASH_DIR, String(rec.id)))).toBe(false);
   });
 
   it("the plan's retention applies, and the panel says what deleting does before it does it", async () => {
-    const plan = await t.db.insertInto('plans').values({ reseller_id: w.A.reseller.id, name: 'short keep', deleted_retention_days: 7 }).returning('id').executeTakeFirstOrThrow();
+    const plan = await t.db
+      .insertInto('plans')
+      .values({ reseller_id: w.A.reseller.id, name: 'short keep', deleted_retention_days: 7 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await t.db.updateTable('customers').set({ plan_id: plan.id }).where('id', '=', w.A.customer.id).execute();
     const panel = new PanelClient(t.app);
     await panel.login(w.A.customerUser.email);
@@ -129,7 +188,8 @@ describe('deleting a domain with mailboxes', () => {
   it('is refused without saying so, done with withMailboxes, and its mailboxes come back with the domain', async () => {
     const name = `gone-${w.B.domain.name}`;
     expect((await api('POST', `/customers/${w.B.customer.id}/domains`, { name }, w.B.key)).statusCode).toBe(201);
-    for (const local of ['a1', 'a2']) expect((await api('POST', `/domains/${name}/mailboxes`, { localPart: local, password: PASSWORD }, w.B.key)).statusCode).toBe(201);
+    for (const local of ['a1', 'a2'])
+      expect((await api('POST', `/domains/${name}/mailboxes`, { localPart: local, password: PASSWORD }, w.B.key)).statusCode).toBe(201);
     writeMessage(root, `${name}/a1`, 5_000);
     const refused = await api('DELETE', `/domains/${name}`, undefined, w.B.key);
     expect(refused.statusCode).toBe(409);
@@ -137,10 +197,18 @@ describe('deleting a domain with mailboxes', () => {
     expect(await canSignIn(`a1@${name}`)).toBe(false);
     expect((await api('GET', `/domains/${name}`, undefined, w.B.key)).statusCode).toBe(404);
     expect((await api('POST', `/customers/${w.B.customer.id}/domains`, { name }, w.B.key)).statusCode).toBe(201);
-    const list = await until('both listed, moved', () => deletedList(name, w.B.key), (l) => l.length === 2 && l.every((d) => d.state === 'kept'));
+    const list = await until(
+      'both listed, moved',
+      () => deletedList(name, w.B.key),
+      (l) => l.length === 2 && l.every((d) => d.state === 'kept'),
+    );
     const a1 = list.find((d) => d.address === `a1@${name}`)!;
     expect((await api('POST', `/domains/${name}/deleted-mailboxes/${a1.id}/restore`, undefined, w.B.key)).statusCode).toBe(202);
-    await until('a1 back', async () => (await api('GET', `/mailboxes/a1@${name}`, undefined, w.B.key)).statusCode, (s) => s === 200);
+    await until(
+      'a1 back',
+      async () => (await api('GET', `/mailboxes/a1@${name}`, undefined, w.B.key)).statusCode,
+      (s) => s === 200,
+    );
     expect(existsSync(path.join(root, name, 'a1', 'Maildir', 'cur'))).toBe(true);
   });
 });

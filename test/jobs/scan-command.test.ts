@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanNode, summaryTable } from '../../jobs/scan-command.js';
+import { scanNode, summaryTable } from '../../server/cli/scan.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { writeMessage } from '../support/maildir.js';
@@ -24,7 +24,17 @@ beforeAll(async () => {
   mkdirSync(root, { recursive: true });
   symlinkSync(path.join(outside, 'x'), path.join(root, 'linked.example'));
   const d = await t.db.selectFrom('domains').select('id').where('name', '=', w.A.domain.name).executeTakeFirstOrThrow();
-  await t.db.insertInto('mailboxes').values({ domain_id: d.id, local_part: 'linked', address: `linked@${w.A.domain.name}`, password_hash: 'x', quota_bytes: 10_000, maildir: 'linked.example/info' }).execute();
+  await t.db
+    .insertInto('mailboxes')
+    .values({
+      domain_id: d.id,
+      local_part: 'linked',
+      address: `linked@${w.A.domain.name}`,
+      password_hash: 'x',
+      quota_bytes: 10_000,
+      maildir: 'linked.example/info',
+    })
+    .execute();
 });
 afterAll(async () => {
   await t.drop();
@@ -34,10 +44,19 @@ afterAll(async () => {
 describe('the foreground scan command', () => {
   it('measures every mailbox of the node, writes the results and refuses a symlinked path', async () => {
     const refused: string[] = [];
-    const s = await scanNode(t.db, { node: 'local', mailRoot: root, fullScanHours: 24 }, { full: false, total: 3, onRefused: (_id, code) => refused.push(code) });
+    const s = await scanNode(
+      t.db,
+      { node: 'local', mailRoot: root, fullScanHours: 24 },
+      { full: false, total: 3, onRefused: (_id, code) => refused.push(code) },
+    );
     expect(s).toMatchObject({ mailboxes: 3, messages: 3, bytes: 7010, refused: 1, failed: 0 });
     expect(refused).toEqual(['symlink']);
-    const usage = await t.db.selectFrom('mailbox_usage as u').innerJoin('mailboxes as m', 'm.id', 'u.mailbox_id').select(['m.address', 'u.used_bytes', 'u.messages']).orderBy('m.address').execute();
+    const usage = await t.db
+      .selectFrom('mailbox_usage as u')
+      .innerJoin('mailboxes as m', 'm.id', 'u.mailbox_id')
+      .select(['m.address', 'u.used_bytes', 'u.messages'])
+      .orderBy('m.address')
+      .execute();
     expect(usage).toEqual([
       { address: w.A.mailbox.address, used_bytes: 7000, messages: 2 },
       { address: w.B.mailbox.address, used_bytes: 10, messages: 1 },

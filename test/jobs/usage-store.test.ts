@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeUsage } from '../../jobs/usage-store.js';
-import { checkHandlers } from '../../jobs/registry.js';
+import { writeUsage } from '../../server/services/usage/store.js';
+import { checkHandlers } from '../../jobs/queue/registry.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 
@@ -15,14 +15,26 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 const usage = () => t.db.selectFrom('mailbox_usage').selectAll().where('mailbox_id', '=', id).executeTakeFirst();
-const result = (bytes: number, at: string, full = false) => ({ mailboxId: id, bytes, messages: Math.round(bytes / 1000), scannedAt: new Date(at), state: { v: 1 }, full });
+const result = (bytes: number, at: string, full = false) => ({
+  mailboxId: id,
+  bytes,
+  messages: Math.round(bytes / 1000),
+  scannedAt: new Date(at),
+  state: { v: 1 },
+  full,
+});
 const MB = 1024 * 1024;
 
 describe('writing scan results', () => {
   it('stores bytes, messages, time and level, and reports the level change', async () => {
     const { changes } = await writeUsage(t.db, [result(420 * MB, '2026-11-26T10:00:00Z', true)]);
     expect(changes).toEqual([{ mailboxId: id, from: null, to: '80' }]);
-    expect(await usage()).toMatchObject({ used_bytes: 420 * MB, level: '80', scanned_at: new Date('2026-11-26T10:00:00Z'), full_scanned_at: new Date('2026-11-26T10:00:00Z') });
+    expect(await usage()).toMatchObject({
+      used_bytes: 420 * MB,
+      level: '80',
+      scanned_at: new Date('2026-11-26T10:00:00Z'),
+      full_scanned_at: new Date('2026-11-26T10:00:00Z'),
+    });
   });
 
   it('ignores a late result older than the stored one, and a repeat of the same one', async () => {
@@ -55,15 +67,30 @@ describe('writing scan results', () => {
 
   it('writes a whole batch in one call and skips mailboxes deleted meanwhile', async () => {
     const ids = (await t.db.selectFrom('mailboxes').select('id').execute()).map((r) => r.id);
-    const { changes } = await writeUsage(t.db, [...ids.map((m) => ({ ...result(1, '2026-11-26T12:00:00Z'), mailboxId: m })), { ...result(1, '2026-11-26T12:00:00Z'), mailboxId: 999_999 }]);
+    const { changes } = await writeUsage(t.db, [
+      ...ids.map((m) => ({ ...result(1, '2026-11-26T12:00:00Z'), mailboxId: m })),
+      { ...result(1, '2026-11-26T12:00:00Z'), mailboxId: 999_999 },
+    ]);
     expect(changes.map((c) => c.to)).toEqual(ids.map(() => 'ok'));
   });
 });
 
 describe('the job registry', () => {
   it('refuses to start with a job lacking its handler', () => {
-    const all = { 'scan-mailbox': async () => 1, 'scan-chunk': async () => 1, 'quota-recalc': async () => 1, 'mailbox-trash': async () => 1, 'mailbox-restore': async () => 1, 'mailbox-purge': async () => 1, 'scan-fanout': async () => 1, 'housekeeping': async () => 1, 'send-alert': async () => 1, 'alerts-sweep': async () => 1, 'import-mailboxes': async () => 1 };
-    const { 'housekeeping': _dropped, ...missingOne } = all;
+    const all = {
+      'scan-mailbox': async () => 1,
+      'scan-chunk': async () => 1,
+      'quota-recalc': async () => 1,
+      'mailbox-trash': async () => 1,
+      'mailbox-restore': async () => 1,
+      'mailbox-purge': async () => 1,
+      'scan-fanout': async () => 1,
+      housekeeping: async () => 1,
+      'send-alert': async () => 1,
+      'alerts-sweep': async () => 1,
+      'import-mailboxes': async () => 1,
+    };
+    const { housekeeping: _dropped, ...missingOne } = all;
     expect(() => checkHandlers(missingOne)).toThrow(/no handler for job\(s\) housekeeping/);
     expect(() => checkHandlers(all)).not.toThrow();
   });

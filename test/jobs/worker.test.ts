@@ -5,9 +5,9 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanFanoutHandler } from '../../jobs/handlers/scan-fanout.js';
-import { addScans, scanQueueName } from '../../jobs/queues.js';
+import { scanQueueName } from '../../jobs/queue/queues.js';
 import { startWorkers } from '../../jobs/worker.js';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../server/platform/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { writeMessage } from '../support/maildir.js';
@@ -29,7 +29,15 @@ beforeAll(async () => {
   w = await seedTenants(t.db);
   rootA = mkdtempSync(path.join(os.tmpdir(), 'mp-node-local-'));
   rootB = mkdtempSync(path.join(os.tmpdir(), 'mp-node-n2-'));
-  const logger = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { logs.push(String(c)); cb(); } }));
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(c, _e, cb) {
+        logs.push(String(c));
+        cb();
+      },
+    }),
+  );
   // Two scanners, one per storage node, each beside its own "disk".
   await t.db.updateTable('mailboxes').set({ node: 'n2' }).where('address', '=', w.B.mailbox.address).execute();
   const local = await startWorkers(workerConfig('local', rootA), t.db, logger, { maintenance: false });
@@ -45,7 +53,6 @@ afterAll(async () => {
 
 const api = (method: 'GET' | 'POST' | 'PATCH', url: string, key: string, payload?: object) =>
   t.app.inject({ method, url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
-
 
 async function usageWhen(address: string, key: string, done: (u: { usedBytes: number | null; scannedAt: string | null }) => boolean) {
   let u = (await api('GET', `/mailboxes/${address}/usage`, key)).json();
@@ -112,14 +119,22 @@ describe('the periodic verification round', () => {
     for (const local of ['c1', 'c2', 'c3']) {
       // Inserted directly: nothing measures them but the round.
       const address = `${local}@${w.A.domain.name}`;
-      await t.db.insertInto('mailboxes').values({ domain_id: d.id, local_part: local, address, password_hash: 'x', quota_bytes: 1_000_000, maildir: `${w.A.domain.name}/${local}` }).execute();
+      await t.db
+        .insertInto('mailboxes')
+        .values({ domain_id: d.id, local_part: local, address, password_hash: 'x', quota_bytes: 1_000_000, maildir: `${w.A.domain.name}/${local}` })
+        .execute();
       extra.push(address);
       writeMessage(rootA, `${w.A.domain.name}/${local}`, 1000 * extra.length);
       writeMessage(rootA, `${w.A.domain.name}/${local}`, 10, '.Trash');
     }
     const before = new Date();
     // A round has ended when its chunk jobs have (a chunk still active is not queued again by the next round).
-    const roundDone = () => until('round done', async () => t.app.queues.get(scanQueueName('local')).getJobCounts('waiting', 'active', 'delayed', 'prioritized'), (c) => Object.values(c).every((n) => n === 0));
+    const roundDone = () =>
+      until(
+        'round done',
+        async () => t.app.queues.get(scanQueueName('local')).getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+        (c) => Object.values(c).every((n) => n === 0),
+      );
     // Two mailboxes a chunk, so the round takes several chunk jobs.
     const fanout = scanFanoutHandler(t.db, t.app.queues, 2);
     const result = (await fanout({ data: {}, updateProgress: async () => {} } as never)) as { chunks: number; mailboxes: number };
@@ -135,20 +150,44 @@ describe('the periodic verification round', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const settled = await t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute();
     await fanout({ data: {}, updateProgress: async () => {} } as never);
-    await until('verified', async () => t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > settled[i].disk_at!));
+    await until(
+      'verified',
+      async () => t.db.selectFrom('mailbox_usage').select(['disk_at']).orderBy('mailbox_id').execute(),
+      (rows) => rows.every((r, i) => r.disk_at! > settled[i].disk_at!),
+    );
     await roundDone();
-    const samplesBefore = (await t.db.selectFrom('usage_samples').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+    const samplesBefore = (
+      await t.db
+        .selectFrom('usage_samples')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n;
     const figuresBefore = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute();
     await fanout({ data: {}, updateProgress: async () => {} } as never);
-    const verified = await until('verified', async () => t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute(), (rows) => rows.every((r, i) => r.disk_at! > figuresBefore[i].disk_at!));
+    const verified = await until(
+      'verified',
+      async () => t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at', 'disk_at']).orderBy('mailbox_id').execute(),
+      (rows) => rows.every((r, i) => r.disk_at! > figuresBefore[i].disk_at!),
+    );
     expect(verified.map((r) => r.scanned_at.getTime())).toEqual(figuresBefore.map((r) => r.scanned_at.getTime()));
-    expect((await t.db.selectFrom('usage_samples').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n).toBe(samplesBefore);
+    expect(
+      (
+        await t.db
+          .selectFrom('usage_samples')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(samplesBefore);
     await roundDone();
 
     // The chunk handler again (a retried job): the stored figures are not older, nothing is replaced.
     const stored = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at']).execute();
-    const chunk = await t.db.selectFrom('mailboxes').select(({ fn }) => [fn.min('id').as('fromId'), fn.max('id').as('toId')]).where('node', '=', 'local').executeTakeFirstOrThrow();
-    await t.app.queues.add(scanQueueName('local'), 'scan-chunk', { node: 'local', fromId: chunk.fromId, toId: chunk.toId }, { deduplication: { id: 'again' } });
+    const chunk = await t.db
+      .selectFrom('mailboxes')
+      .select(({ fn }) => [fn.min('id').as('fromId'), fn.max('id').as('toId')])
+      .where('node', '=', 'local')
+      .executeTakeFirstOrThrow();
+    await t.app.queues.enqueue('scan-chunk', { node: 'local', fromId: chunk.fromId, toId: chunk.toId }, { node: 'local' }, { deduplication: { id: 'again' } });
     await new Promise((r) => setTimeout(r, 1000));
     const after = await t.db.selectFrom('mailbox_usage').select(['mailbox_id', 'scanned_at']).execute();
     for (const a of after) {

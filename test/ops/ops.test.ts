@@ -27,7 +27,9 @@ describe('operations endpoints', () => {
     expect(local.body).toContain('mailpanel_policy_decisions_total');
     expect((await t.app.inject({ url: '/metrics', remoteAddress: '198.51.100.4' })).statusCode).toBe(403);
     expect((await t.app.inject({ url: '/metrics', remoteAddress: '198.51.100.4', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(403);
-    expect((await t.app.inject({ url: '/metrics', remoteAddress: '198.51.100.4', headers: { authorization: 'Bearer metrics-token-for-tests' } })).statusCode).toBe(200);
+    expect(
+      (await t.app.inject({ url: '/metrics', remoteAddress: '198.51.100.4', headers: { authorization: 'Bearer metrics-token-for-tests' } })).statusCode,
+    ).toBe(200);
   });
 
   it('the queue board is for signed-in operators only', async () => {
@@ -53,19 +55,38 @@ describe('operations endpoints', () => {
   it("the queue board's changes come only from its own pages: a cross-site form or fetch is refused", async () => {
     const operator = new PanelClient(t.app);
     await operator.login(w.operator.email);
-    const jobs = async () => (await t.app.queues.get('maintenance').getJobCounts('waiting', 'prioritized', 'delayed', 'completed', 'active')) as Record<string, number>;
+    const jobs = async () =>
+      (await t.app.queues.get('maintenance').getJobCounts('waiting', 'prioritized', 'delayed', 'completed', 'active')) as Record<string, number>;
     const before = JSON.stringify(await jobs());
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    for (const headers of [{ ...form }, { ...form, origin: 'https://evil.example' }, { ...form, 'sec-fetch-site': 'cross-site' }, { 'content-type': 'application/json', 'sec-fetch-site': 'same-site' }]) {
-      const add = await t.app.inject({ method: 'POST', url: '/admin/queues/api/queues/maintenance/add', headers: { cookie: operator.cookieHeader(), ...headers }, payload: headers['content-type'] === form['content-type'] ? 'name=housekeeping&data=%7B%7D' : JSON.stringify({ name: 'housekeeping', data: {} }) });
+    for (const headers of [
+      { ...form },
+      { ...form, origin: 'https://evil.example' },
+      { ...form, 'sec-fetch-site': 'cross-site' },
+      { 'content-type': 'application/json', 'sec-fetch-site': 'same-site' },
+    ]) {
+      const add = await t.app.inject({
+        method: 'POST',
+        url: '/admin/queues/api/queues/maintenance/add',
+        headers: { cookie: operator.cookieHeader(), ...headers },
+        payload: headers['content-type'] === form['content-type'] ? 'name=housekeeping&data=%7B%7D' : JSON.stringify({ name: 'housekeeping', data: {} }),
+      });
       expect(add.statusCode, JSON.stringify(headers)).toBe(403);
-      const pause = await t.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/maintenance/pause', headers: { cookie: operator.cookieHeader(), ...headers } });
+      const pause = await t.app.inject({
+        method: 'PUT',
+        url: '/admin/queues/api/queues/maintenance/pause',
+        headers: { cookie: operator.cookieHeader(), ...headers },
+      });
       expect(pause.statusCode, JSON.stringify(headers)).toBe(403);
     }
     expect(await t.app.queues.get('maintenance').isPaused()).toBe(false);
     expect(JSON.stringify(await jobs())).toBe(before);
     // The board's own page may.
-    const own = await t.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/maintenance/pause', headers: { cookie: operator.cookieHeader(), 'sec-fetch-site': 'same-origin' } });
+    const own = await t.app.inject({
+      method: 'PUT',
+      url: '/admin/queues/api/queues/maintenance/pause',
+      headers: { cookie: operator.cookieHeader(), 'sec-fetch-site': 'same-origin' },
+    });
     expect(own.statusCode).toBe(200);
     expect(await t.app.queues.get('maintenance').isPaused()).toBe(true);
     await t.app.queues.get('maintenance').resume();

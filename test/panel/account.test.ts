@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpAt } from '../../server/auth/totp.js';
+import { totpAt } from '../../server/core/totp.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD, bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
@@ -73,7 +73,8 @@ describe('every TOTP code check is throttled', () => {
     const started = await c.post('/account/totp/start', {});
     const secret = /<code id="totp-secret">([A-Z2-7]+)<\/code>/.exec(started.body)![1];
     const statuses: number[] = [];
-    for (let i = 0; i < 30; i++) statuses.push((await c.post('/account/totp/confirm', { code: String(100000 + i) }, { remoteAddress: '198.51.100.40' })).statusCode);
+    for (let i = 0; i < 30; i++)
+      statuses.push((await c.post('/account/totp/confirm', { code: String(100000 + i) }, { remoteAddress: '198.51.100.40' })).statusCode);
     expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
     expect(statuses).toContain(429);
     expect((await c.post('/account/totp/confirm', { code: codeFor(secret) }, { remoteAddress: '198.51.100.40' })).statusCode).toBe(429);
@@ -86,7 +87,8 @@ describe('every TOTP code check is throttled', () => {
     expect((await d.post('/login/totp', { code: codeFor(secret) }, { remoteAddress: '198.51.100.41' })).statusCode).toBe(303);
     await d.get('/account');
     const disable: number[] = [];
-    for (let i = 0; i < 150 && !disable.includes(429); i++) disable.push((await d.post('/account/totp/disable', { code: String(200000 + i) }, { remoteAddress: '198.51.100.41' })).statusCode);
+    for (let i = 0; i < 150 && !disable.includes(429); i++)
+      disable.push((await d.post('/account/totp/disable', { code: String(200000 + i) }, { remoteAddress: '198.51.100.41' })).statusCode);
     expect(disable).toContain(429);
     expect(disable.length).toBeLessThanOrEqual(20);
   });
@@ -131,7 +133,11 @@ describe('API key limits', () => {
     expect((await from('198.51.100.77')).statusCode).toBe(200);
     expect((await from('2001:db8::1')).statusCode).toBe(200);
     expect((await from('203.0.113.5')).statusCode).toBe(401);
-    await t.db.updateTable('api_keys').set({ expires_at: new Date(Date.now() - 1000) }).where('name', '=', 'office only').execute();
+    await t.db
+      .updateTable('api_keys')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('name', '=', 'office only')
+      .execute();
     expect((await from('198.51.100.77')).statusCode).toBe(401);
   });
 

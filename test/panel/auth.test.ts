@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_ADDRESS_LIMIT, ADDRESS_LIMIT, DEVICE_LIMIT, HARD_LIMIT, SOFT_LIMIT } from '../../server/auth/throttle.js';
+import { ACCOUNT_ADDRESS_LIMIT, ADDRESS_LIMIT, DEVICE_LIMIT, HARD_LIMIT, SOFT_LIMIT } from '../../server/services/auth/throttle.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD, seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
@@ -14,7 +14,11 @@ afterAll(() => t.close());
 
 describe('panel login', () => {
   it('signs each role in and sends it to its home page', async () => {
-    for (const [email, home] of [[w.operator.email, '/overview'], [w.A.resellerUser.email, '/overview'], [w.A.customerUser.email, '/overview']]) {
+    for (const [email, home] of [
+      [w.operator.email, '/overview'],
+      [w.A.resellerUser.email, '/overview'],
+      [w.A.customerUser.email, '/overview'],
+    ]) {
       const c = new PanelClient(t.app);
       const res = await c.login(email);
       expect(res.statusCode).toBe(303);
@@ -129,7 +133,8 @@ describe('panel login', () => {
     expect((await laptop.login(owner, PASSWORD, '198.51.100.5')).statusCode).toBe(303);
     await laptop.post('/logout', {});
     await laptop.get('/login');
-    for (let i = 0; i < DEVICE_LIMIT; i++) expect((await laptop.post('/login', { email: owner, password: `typo ${i}` }, { remoteAddress: '198.51.100.5' })).statusCode).toBe(401);
+    for (let i = 0; i < DEVICE_LIMIT; i++)
+      expect((await laptop.post('/login', { email: owner, password: `typo ${i}` }, { remoteAddress: '198.51.100.5' })).statusCode).toBe(401);
     expect((await laptop.post('/login', { email: owner, password: PASSWORD }, { remoteAddress: '198.51.100.5' })).statusCode).toBe(429);
   });
 

@@ -45,7 +45,7 @@ describe('compressed panel pages', () => {
     }
   });
 
-  it('refuse the bare token, a tampered mask and another session\'s mask', async () => {
+  it("refuse the bare token, a tampered mask and another session's mask", async () => {
     const session = await t.db.selectFrom('sessions').select('csrf_token').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
     const page = await c.get('/account');
     const masked = csrfOf(page.body);

@@ -35,7 +35,12 @@ describe('a customer created with its panel login', () => {
 describe('the overview', () => {
   it('shows staff the fullest mailboxes of their customers only, with counts per level', async () => {
     const ids = await t.db.selectFrom('mailboxes').select(['id', 'address']).execute();
-    await t.db.insertInto('mailbox_usage').values(ids.map((m, i) => ({ mailbox_id: m.id, used_bytes: (i + 1) * 200 * 1024 * 1024, messages: 1, scanned_at: new Date(), level: i === 0 ? '80' : '95' }))).execute();
+    await t.db
+      .insertInto('mailbox_usage')
+      .values(
+        ids.map((m, i) => ({ mailbox_id: m.id, used_bytes: (i + 1) * 200 * 1024 * 1024, messages: 1, scanned_at: new Date(), level: i === 0 ? '80' : '95' })),
+      )
+      .execute();
     const reseller = new PanelClient(t.app);
     await reseller.login(w.B.resellerUser.email);
     const page = await reseller.get('/overview');

@@ -46,7 +46,7 @@ describe('the customer list', () => {
     expect(last.body).not.toContain('rel="next"');
   });
 
-  it('finds customers by name or contact address, and never another reseller\'s', async () => {
+  it("finds customers by name or contact address, and never another reseller's", async () => {
     const byName = await reseller.get('/customers?q=shop%2012');
     expect(customerLinks(byName.body)).toEqual(Array.from({ length: 10 }, (_, i) => `Shop ${120 + i}`));
     const byEmail = await reseller.get('/customers?q=OWNER099%40');
@@ -64,7 +64,7 @@ describe('the customer list', () => {
 });
 
 describe('the domain list', () => {
-  it('pages and searches the reseller\'s domains, Unicode names too', async () => {
+  it("pages and searches the reseller's domains, Unicode names too", async () => {
     const first = await reseller.get('/domains');
     expect(first.body).toContain(`${N + 1} domains`);
     expect(domainLinks(first.body)).toHaveLength(50);
@@ -75,7 +75,7 @@ describe('the domain list', () => {
     expect(domainLinks((await reseller.get(`/domains?q=${encodeURIComponent(w.B.domain.name)}`)).body)).toEqual([]);
   });
 
-  it('offers no list of hundreds of customers to add a domain to, but the customer\'s own form', async () => {
+  it("offers no list of hundreds of customers to add a domain to, but the customer's own form", async () => {
     const all = await reseller.get('/domains');
     expect(all.body).not.toContain('<select id="customerId"');
     expect(all.body).toContain('open the customer it belongs to');

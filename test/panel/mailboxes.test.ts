@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeUsage } from '../../jobs/usage-store.js';
+import { writeUsage } from '../../server/services/usage/store.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
@@ -23,7 +23,10 @@ describe('a customer manages mailboxes in the panel', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain(w.A.mailbox.address);
     expect(page.body).toContain('not measured yet');
-    await t.db.insertInto('mailbox_usage').values({ mailbox_id: (await mailbox(w.A.mailbox.address))!.id, used_bytes: 123 * 1024 * 1024, messages: 42, scanned_at: new Date(), level: 'ok' }).execute();
+    await t.db
+      .insertInto('mailbox_usage')
+      .values({ mailbox_id: (await mailbox(w.A.mailbox.address))!.id, used_bytes: 123 * 1024 * 1024, messages: 42, scanned_at: new Date(), level: 'ok' })
+      .execute();
     const measured = await customer.get(`/domains/${w.A.domain.name}`);
     expect(measured.body).toContain('123 MB of 500 MB');
     expect(measured.body).toMatch(/<progress max="100" value="24\.6"/);
@@ -86,8 +89,12 @@ describe('a customer manages mailboxes in the panel', () => {
   it('searches and paginates a large domain', async () => {
     const d = await t.db.selectFrom('domains').select('id').where('name', '=', w.A.domain.name).executeTakeFirstOrThrow();
     const rows = Array.from({ length: 120 }, (_, i) => ({
-      domain_id: d.id, local_part: `bulk${String(i).padStart(3, '0')}`, address: `bulk${String(i).padStart(3, '0')}@${w.A.domain.name}`,
-      password_hash: 'x', quota_bytes: 1024 * 1024, maildir: `${w.A.domain.name}/bulk${i}`,
+      domain_id: d.id,
+      local_part: `bulk${String(i).padStart(3, '0')}`,
+      address: `bulk${String(i).padStart(3, '0')}@${w.A.domain.name}`,
+      password_hash: 'x',
+      quota_bytes: 1024 * 1024,
+      maildir: `${w.A.domain.name}/bulk${i}`,
     }));
     await t.db.insertInto('mailboxes').values(rows).execute();
     const page2 = await customer.get(`/domains/${w.A.domain.name}?page=2`);
@@ -115,7 +122,7 @@ describe('the panel keeps tenants apart', () => {
     expect(list.body).not.toContain(w.B.domain.name);
   });
 
-  it("a reseller sees its customers only; customers cannot open reseller pages", async () => {
+  it('a reseller sees its customers only; customers cannot open reseller pages', async () => {
     const reseller = new PanelClient(t.app);
     await reseller.login(w.B.resellerUser.email);
     const list = await reseller.get('/customers');

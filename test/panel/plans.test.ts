@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateAlerts } from '../../jobs/alerts/evaluate.js';
-import { writeUsage } from '../../jobs/usage-store.js';
+import { evaluateAlerts } from '../../server/services/alerts/evaluate.js';
+import { writeUsage } from '../../server/services/usage/store.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
@@ -23,7 +23,15 @@ describe('a plan decides when warnings go out, to whom and in which words', () =
     expect(created.statusCode).toBe(303);
     const url = created.headers.location as string;
     await reseller.get(url);
-    const bad = await reseller.post(`${url}/alerts`, { warnPercents: '80, 120', reminderDays: '3', recipients: 'mailbox', subject_en: '', text_en: '', subject_de: '', text_de: '' });
+    const bad = await reseller.post(`${url}/alerts`, {
+      warnPercents: '80, 120',
+      reminderDays: '3',
+      recipients: 'mailbox',
+      subject_en: '',
+      text_en: '',
+      subject_de: '',
+      text_de: '',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toMatch(/id="warnPercents-error">[^<]*1 to 99/);
     const none = await reseller.post(`${url}/alerts`, { warnPercents: '80', reminderDays: '3', subject_en: '', text_en: '', subject_de: '', text_de: '' });
@@ -40,8 +48,13 @@ describe('a plan decides when warnings go out, to whom and in which words', () =
     expect(bad.body).toMatch(/id="defaultQuota-error">[^<]*may not exceed/);
     const ok = await reseller.post(`/plans/${id}/limits`, { name: 'Warned', defaultQuota: '200 MB', maxQuota: '1 GB', maxMailboxes: '25', maxStorage: '' });
     expect(ok.statusCode).toBe(303);
-    expect(await t.db.selectFrom('plans').select(['default_quota_bytes', 'max_quota_bytes', 'max_mailboxes', 'max_storage_bytes']).where('id', '=', id).executeTakeFirstOrThrow())
-      .toEqual({ default_quota_bytes: 200 * 1024 * 1024, max_quota_bytes: 1024 ** 3, max_mailboxes: 25, max_storage_bytes: null });
+    expect(
+      await t.db
+        .selectFrom('plans')
+        .select(['default_quota_bytes', 'max_quota_bytes', 'max_mailboxes', 'max_storage_bytes'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ default_quota_bytes: 200 * 1024 * 1024, max_quota_bytes: 1024 ** 3, max_mailboxes: 25, max_storage_bytes: null });
     const other = new PanelClient(t.app);
     await other.login(w.B.resellerUser.email);
     expect((await other.post(`/plans/${id}/limits`, { name: 'x', defaultQuota: '1 MB' })).statusCode).toBe(404);
@@ -51,7 +64,14 @@ describe('a plan decides when warnings go out, to whom and in which words', () =
     const { id: planId } = await t.db.selectFrom('plans').select('id').where('name', '=', 'Warned').executeTakeFirstOrThrow();
     await reseller.get(`/plans/${planId}`);
     const ok = await reseller.post(`/plans/${planId}/alerts`, {
-      warnPercents: '70', minFree: '', reminderDays: '0', recipients: 'reseller', subject_en: 'Heads up: {address} at {percent}', text_en: 'Clean up please.', subject_de: '', text_de: '',
+      warnPercents: '70',
+      minFree: '',
+      reminderDays: '0',
+      recipients: 'reseller',
+      subject_en: 'Heads up: {address} at {percent}',
+      text_en: 'Clean up please.',
+      subject_de: '',
+      text_de: '',
     });
     expect(ok.statusCode).toBe(303);
     await t.db.updateTable('customers').set({ plan_id: planId }).where('id', '=', w.A.customer.id).execute();
@@ -59,7 +79,11 @@ describe('a plan decides when warnings go out, to whom and in which words', () =
     await writeUsage(t.db, [{ mailboxId: id, bytes: Math.round(524288000 * 0.72), messages: 1, scannedAt: new Date(), state: null, full: true }]);
     const deliveries = await evaluateAlerts(t.db, [id], new Date());
     expect(deliveries).toHaveLength(1);
-    const d = await t.db.selectFrom('alert_deliveries as d').innerJoin('alerts as a', 'a.id', 'd.alert_id').select(['a.level', 'd.recipient', 'd.address']).executeTakeFirstOrThrow();
+    const d = await t.db
+      .selectFrom('alert_deliveries as d')
+      .innerJoin('alerts as a', 'a.id', 'd.alert_id')
+      .select(['a.level', 'd.recipient', 'd.address'])
+      .executeTakeFirstOrThrow();
     expect(d).toEqual({ level: '70', recipient: 'reseller', address: 'reseller-a@example.net' });
     const page = await reseller.get(`/plans/${planId}`);
     expect(page.body).toContain('value="Heads up: {address} at {percent}"');

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkFullReply,
-  decide,
-  DEFAULT_FULL_REPLY,
-  DEFER,
-  DUNNO,
-  lookupAddress,
-  outcomeOf,
-  type MailboxQuota,
-} from '../../server/policy/decide.js';
+import { checkFullReply, decide, DEFAULT_FULL_REPLY, DEFER, DUNNO, lookupAddress, outcomeOf, type MailboxQuota } from '../../server/policy/decide.js';
 import { mailboxAddressOf } from '../../server/policy/recipient.js';
 
 const options = { fullReply: DEFAULT_FULL_REPLY };
@@ -111,7 +102,14 @@ describe('mailboxAddressOf', () => {
   });
 
   it('gives every spelling Postfix delivers to one mailbox that mailbox', () => {
-    for (const r of ['info@example.org.', 'INFO@Example.ORG..', '"info"@example.org', '"in\\fo"@example.org.', '@relay.example:info@example.org', '@a.example,@b.example:Info+x@example.org.']) {
+    for (const r of [
+      'info@example.org.',
+      'INFO@Example.ORG..',
+      '"info"@example.org',
+      '"in\\fo"@example.org.',
+      '@relay.example:info@example.org',
+      '@a.example,@b.example:Info+x@example.org.',
+    ]) {
       expect(mailboxAddressOf(r), r).toBe('info@example.org');
     }
     expect(mailboxAddressOf('info@bücher.example.')).toBe('info@xn--bcher-kva.example');

@@ -67,7 +67,9 @@ describe('database unreachable from the start', () => {
 
   it('defers pipelined requests together, each within the deadline and in order', async () => {
     const c = await PolicyClient.connect('127.0.0.1', service.port);
-    const { value, ms } = await timed(Promise.all([c.request(rcpt('a@example.test')), c.request(rcpt('b@example.test', 'DATA')), c.request(rcpt('c@example.test'))]));
+    const { value, ms } = await timed(
+      Promise.all([c.request(rcpt('a@example.test')), c.request(rcpt('b@example.test', 'DATA')), c.request(rcpt('c@example.test'))]),
+    );
     expect(value).toEqual([DEFER, 'DUNNO', DEFER]);
     expect(ms).toBeLessThan(DEADLINE + 400);
     c.close();
@@ -88,15 +90,32 @@ describe('database connection lost while serving', () => {
   beforeAll(async () => {
     t = await createTestDatabase();
     const reseller = await t.db.insertInto('resellers').values({ name: 'r', contact_email: null }).returning('id').executeTakeFirstOrThrow();
-    const customer = await t.db.insertInto('customers').values({ reseller_id: reseller.id, plan_id: null, name: 'c', contact_email: 'c@x.test' }).returning('id').executeTakeFirstOrThrow();
+    const customer = await t.db
+      .insertInto('customers')
+      .values({ reseller_id: reseller.id, plan_id: null, name: 'c', contact_email: 'c@x.test' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const domain = await t.db.insertInto('domains').values({ customer_id: customer.id, name: 'example.test' }).returning('id').executeTakeFirstOrThrow();
-    for (const [local, used] of [['full', 1000], ['later', 0]] as const) {
+    for (const [local, used] of [
+      ['full', 1000],
+      ['later', 0],
+    ] as const) {
       const m = await t.db
         .insertInto('mailboxes')
-        .values({ domain_id: domain.id, local_part: local, address: `${local}@example.test`, password_hash: 'x', quota_bytes: 1000, maildir: `example.test/${local}` })
+        .values({
+          domain_id: domain.id,
+          local_part: local,
+          address: `${local}@example.test`,
+          password_hash: 'x',
+          quota_bytes: 1000,
+          maildir: `example.test/${local}`,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await t.db.insertInto('mailbox_usage').values({ mailbox_id: m.id, used_bytes: used, messages: 1, scanned_at: new Date(), level: used >= 1000 ? 'full' : 'ok' }).execute();
+      await t.db
+        .insertInto('mailbox_usage')
+        .values({ mailbox_id: m.id, used_bytes: used, messages: 1, scanned_at: new Date(), level: used >= 1000 ? 'full' : 'ok' })
+        .execute();
     }
     service = await startPolicyServer({
       db: t.db,
@@ -123,7 +142,9 @@ describe('database connection lost while serving', () => {
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
     try {
-      const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'mailpanel-policy'`, [t.name]);
+      const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'mailpanel-policy'`, [
+        t.name,
+      ]);
       expect(killed.rowCount).toBe(1);
     } finally {
       await admin.end();
@@ -133,7 +154,9 @@ describe('database connection lost while serving', () => {
     expect(service.cache.state).toBe('stale');
 
     // Made while nobody listens: no notification will ever arrive for it.
-    await sql`UPDATE mailbox_usage SET used_bytes = 1000, level = 'full' WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = 'later@example.test')`.execute(t.db);
+    await sql`UPDATE mailbox_usage SET used_bytes = 1000, level = 'full' WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = 'later@example.test')`.execute(
+      t.db,
+    );
 
     const { value, ms } = await timed(c.request(rcpt('full@example.test')));
     expect(value).toBe(DEFER);

@@ -20,7 +20,11 @@ interface Seed {
 }
 
 async function seedDomain(db: Db, name: string): Promise<number> {
-  const reseller = await db.insertInto('resellers').values({ name: `r-${name}`, contact_email: null }).returning('id').executeTakeFirstOrThrow();
+  const reseller = await db
+    .insertInto('resellers')
+    .values({ name: `r-${name}`, contact_email: null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const customer = await db
     .insertInto('customers')
     .values({ reseller_id: reseller.id, plan_id: null, name: `c-${name}`, contact_email: `admin@${name}` })
@@ -206,14 +210,25 @@ describe('the connection', () => {
     const c = await connect();
     const recipients = Array.from({ length: 300 }, (_, i) => [`full@${DOMAIN}`, `ok@${DOMAIN}`, `nobody@${DOMAIN}`][i % 3]);
     const replies = recipients.map(() => c.nextReply());
-    c.write(recipients.map((r) => Object.entries(rcpt(r)).map(([k, v]) => `${k}=${v}\n`).join('') + '\n').join(''));
+    c.write(
+      recipients
+        .map(
+          (r) =>
+            Object.entries(rcpt(r))
+              .map(([k, v]) => `${k}=${v}\n`)
+              .join('') + '\n',
+        )
+        .join(''),
+    );
     expect(await Promise.all(replies)).toEqual(recipients.map((r) => (r.startsWith('full') ? FULL : 'DUNNO')));
     c.close();
   });
 
   it('reassembles requests split across packets, including across request boundaries, with CRLF', async () => {
     const c = await connect();
-    const text = `request=smtpd_access_policy\r\nprotocol_state=RCPT\r\nrecipient=full@${DOMAIN}\r\n\r\n`.repeat(2) + `request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=ok@${DOMAIN}\n\n`;
+    const text =
+      `request=smtpd_access_policy\r\nprotocol_state=RCPT\r\nrecipient=full@${DOMAIN}\r\n\r\n`.repeat(2) +
+      `request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=ok@${DOMAIN}\n\n`;
     const replies = [c.nextReply(), c.nextReply(), c.nextReply()];
     for (let i = 0; i < text.length; i += 7) {
       c.write(text.slice(i, i + 7));
@@ -242,7 +257,11 @@ describe('the connection', () => {
     const bad = await connect();
     const first = bad.nextReply();
     const second = bad.nextReply();
-    bad.write(`${Object.entries(rcpt(`full@${DOMAIN}`)).map(([k, v]) => `${k}=${v}\n`).join('')}\nrecipient=${'x'.repeat(9000)}`);
+    bad.write(
+      `${Object.entries(rcpt(`full@${DOMAIN}`))
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join('')}\nrecipient=${'x'.repeat(9000)}`,
+    );
     expect(await first).toBe(FULL);
     await expect(second).rejects.toThrow(/closed/);
     await bad.closed;
@@ -255,7 +274,9 @@ describe('following the database', () => {
   it('sees a mailbox filling up (UPDATE mailbox_usage) within moments', async () => {
     const address = `changes@${DOMAIN}`;
     expect(await ask(address)).toBe('DUNNO');
-    await sql`UPDATE mailbox_usage SET used_bytes = 1000000, level = 'full' WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = ${address})`.execute(t.db);
+    await sql`UPDATE mailbox_usage SET used_bytes = 1000000, level = 'full' WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = ${address})`.execute(
+      t.db,
+    );
     expect(await eventually(() => ask(address), FULL)).toBe(FULL);
   });
 
@@ -285,7 +306,10 @@ describe('following the database', () => {
     for (let i = 0; i < 20; i++) ids.push(await addMailbox(t.db, domainId, { local: `burst${i}`, quota: 1000, used: 0 }));
     await t.db.transaction().execute(async (trx) => {
       for (let round = 0; round < 5; round++) {
-        for (const id of ids) await sql`UPDATE mailbox_usage SET used_bytes = ${round === 4 ? 1000 : round * 10}, level = ${round === 4 ? 'full' : 'ok'} WHERE mailbox_id = ${id}`.execute(trx);
+        for (const id of ids)
+          await sql`UPDATE mailbox_usage SET used_bytes = ${round === 4 ? 1000 : round * 10}, level = ${round === 4 ? 'full' : 'ok'} WHERE mailbox_id = ${id}`.execute(
+            trx,
+          );
       }
     });
     expect(await eventually(() => ask(`burst19@${DOMAIN}`), FULL)).toBe(FULL);

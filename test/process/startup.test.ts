@@ -48,7 +48,11 @@ describe('starting mailpanel', () => {
 
   it('says in one line that Redis cannot be reached, naming the address', async () => {
     const port = await freePort();
-    const r = await runScript('server/main.ts', [], { DATABASE_URL: urlFor(freshDbName()), REDIS_URL: `redis://127.0.0.1:${port}`, PORT: String(await freePort()) });
+    const r = await runScript('server/main.ts', [], {
+      DATABASE_URL: urlFor(freshDbName()),
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      PORT: String(await freePort()),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
@@ -56,7 +60,11 @@ describe('starting mailpanel', () => {
 
   it('creates the database, migrates, prints a setup link and serves the panel', async () => {
     const port = await freePort();
-    const app = startScript('server/main.ts', { DATABASE_URL: urlFor(freshDbName()), PORT: String(port), ROLES: 'web', REDIS_PREFIX: testRedisPrefix() }, /listening/);
+    const app = startScript(
+      'server/main.ts',
+      { DATABASE_URL: urlFor(freshDbName()), PORT: String(port), ROLES: 'web', REDIS_PREFIX: testRedisPrefix() },
+      /listening/,
+    );
     try {
       await app.started;
       const link = /(http:\/\/127\.0\.0\.1:\d+\/setup\/\S+)/.exec(app.output())?.[1];
@@ -73,7 +81,11 @@ describe('starting mailpanel', () => {
 
   it('runs the policy role alone, with its metrics on a local port', async () => {
     const [policyPort, metricsPort] = [await freePort(), await freePort()];
-    const app = startScript('server/main.ts', { DATABASE_URL: urlFor(freshDbName()), ROLES: 'policy', POLICY_PORT: String(policyPort), METRICS_PORT: String(metricsPort) }, /metrics on/);
+    const app = startScript(
+      'server/main.ts',
+      { DATABASE_URL: urlFor(freshDbName()), ROLES: 'policy', POLICY_PORT: String(policyPort), METRICS_PORT: String(metricsPort) },
+      /metrics on/,
+    );
     try {
       await app.started;
       expect(app.output()).toContain(`policy service listening on 127.0.0.1:${policyPort}`);
@@ -96,6 +108,35 @@ describe('starting mailpanel', () => {
     const { migrations } = await import('../../db/migrations/index.js');
     expect(rows.rows.map((r) => r.name)).toEqual(Object.keys(migrations));
     expect(results.filter((r) => /applied \d+ migration/.test(r.stdout))).toHaveLength(1);
+  });
+
+  it('with MIGRATE_ON_START=false refuses an unmigrated database, and starts once `cli migrate` has run', async () => {
+    const name = freshDbName();
+    const env = { DATABASE_URL: urlFor(name), PORT: String(await freePort()), ROLES: 'web', REDIS_PREFIX: testRedisPrefix(), MIGRATE_ON_START: 'false' };
+    // The database exists but is empty: nothing may be created in it by the start.
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.end();
+    const refused = await runScript('server/main.ts', [], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('npm run cli -- migrate');
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      const tables = await client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`);
+      expect(tables.rows[0].n).toBe(0);
+      const migrated = await runScript('server/cli/main.ts', ['migrate'], { DATABASE_URL: env.DATABASE_URL });
+      expect(migrated.stdout).toMatch(/applied \d+ migration/);
+      const app = startScript('server/main.ts', env, /panel listening/);
+      try {
+        await app.started;
+      } finally {
+        expect(await app.stop()).toBe(0);
+      }
+    } finally {
+      await client.end();
+    }
   });
 });
 

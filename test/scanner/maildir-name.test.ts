@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { isFolderName, isMessageName, sizeFromName } from '../../jobs/scan/maildir-name.js';
+import { isFolderName, isMessageName, sizeFromName } from '../../server/core/maildir/maildir-name.js';
 
 describe('sizeFromName', () => {
   it('reads S= from a Dovecot name in cur/ and in new/', () => {

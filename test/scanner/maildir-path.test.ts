@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { maildirComponents } from '../../jobs/scan/maildir-path.js';
-import { ScanError } from '../../jobs/scan/scan-error.js';
+import { maildirComponents } from '../../server/core/maildir/maildir-path.js';
+import { ScanError } from '../../server/core/maildir/scan-error.js';
 
 describe('maildirComponents', () => {
   it('lists every component below MAIL_ROOT, Maildir last', () => {

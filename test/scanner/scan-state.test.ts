@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { UNTRUSTED, mtimeToStore, parseState, sameState, totals, unchanged, type MaildirState } from '../../jobs/scan/scan-state.js';
+import { UNTRUSTED, mtimeToStore, parseState, sameState, totals, unchanged, type MaildirState } from '../../server/core/maildir/scan-state.js';
 
 const good: MaildirState = {
   v: 1,
@@ -30,7 +30,13 @@ describe('parseState', () => {
       { ...good, folders: [['', 1, 2, 3, 4, 5]] },
       { ...good, folders: [['', 1, -2, 3, 4, 5, 6]] },
       { ...good, folders: [['', 1, 2.5, 3, 4, 5, 6]] },
-      { ...good, folders: [['', 1, 2, 3, 4, 5, 6], ['', 1, 2, 3, 4, 5, 6]] },
+      {
+        ...good,
+        folders: [
+          ['', 1, 2, 3, 4, 5, 6],
+          ['', 1, 2, 3, 4, 5, 6],
+        ],
+      },
       { ...good, folders: [['.Sent', 1, 2, 3, 4, 5, 6]] },
     ];
     for (const b of bad) expect(parseState(b), JSON.stringify(b)).toBeNull();

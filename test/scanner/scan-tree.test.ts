@@ -74,7 +74,8 @@ afterAll(() => {
   fs.rmSync(base, { recursive: true, force: true });
 });
 
-const sync = (maildir: string, bigDirBytes?: number) => scanMaildirSync(root, maildir, undefined, { full: false, startedAt: Date.now(), settleMs: 1000, bigDirBytes });
+const sync = (maildir: string, bigDirBytes?: number) =>
+  scanMaildirSync(root, maildir, undefined, { full: false, startedAt: Date.now(), settleMs: 1000, bigDirBytes });
 
 describe.each([
   ['scanMailbox (async)', (maildir: string, bigDirBytes?: number) => scanMailbox(root, maildir, undefined, { bigDirBytes })],
@@ -110,7 +111,10 @@ describe.each([
 
   it('refuses a maildir reached through a symlinked domain, localpart or Maildir', async () => {
     for (const rel of ['evil.com/bob', 'example.org/bob', 'example.org/carol']) {
-      const err = await scan(rel).then(() => null, (e: unknown) => e);
+      const err = await scan(rel).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err, rel).toBeInstanceOf(ScanError);
       expect((err as ScanError).code, rel).toBe('symlink');
     }
@@ -192,7 +196,10 @@ describe('scanMailboxes (thread pool)', () => {
       for await (const batch of pool.scan(gen, cursor(), { batchSize: 25, chunkSize: 4 })) {
         for (const r of batch) {
           expect(r.ok).toBe(true);
-          if (r.ok) (bytes += r.bytes), (messages += r.messages), count++;
+          if (!r.ok) continue;
+          bytes += r.bytes;
+          messages += r.messages;
+          count++;
         }
       }
       expect(count).toBe(60);

@@ -95,7 +95,9 @@ describe('a path component swapped for a symlink during scans', () => {
       await pool.close();
     }
     const swaps = await swapper.done;
-    console.log(`symlink race: ${swaps} swap cycles, ${scans} scans: ${seen.inside} measured inside, ${seen.missing} found it missing, ${seen.refused} refused`);
+    console.log(
+      `symlink race: ${swaps} swap cycles, ${scans} scans: ${seen.inside} measured inside, ${seen.missing} found it missing, ${seen.refused} refused`,
+    );
     expect(swaps).toBeGreaterThan(1000);
     expect(scans).toBeGreaterThan(1000);
     // The race was real: scans met both the directory and the symlink.

@@ -1,7 +1,7 @@
 // The walk on its own, answered by an in-memory file system: which requests it makes, and when.
 import { describe, it, expect } from 'vitest';
-import { walkMaildir, type DirEntry, type FsRequest, type NodeInfo, type WalkOptions } from '../../jobs/scan/walk.js';
-import type { MaildirState } from '../../jobs/scan/scan-state.js';
+import { walkMaildir, type DirEntry, type FsRequest, type NodeInfo, type WalkOptions } from '../../server/core/maildir/walk.js';
+import type { MaildirState } from '../../server/core/maildir/scan-state.js';
 
 type Node = { kind: 'dir'; mtimeMs: number; size?: number; entries: Record<string, Node> } | { kind: 'file' | 'symlink'; size: number };
 
@@ -34,7 +34,9 @@ function run(fs: Node, previous: MaildirState | null, options: Partial<WalkOptio
       log.push(`${req.op} ${req.path}`);
       const n = lookup(fs, req.path);
       if (req.op === 'lstat') {
-        answer = (n ? { kind: n.kind, mtimeMs: n.kind === 'dir' ? n.mtimeMs : 0, size: n.size ?? 0 } : { kind: 'missing', mtimeMs: 0, size: 0 }) satisfies NodeInfo;
+        answer = (
+          n ? { kind: n.kind, mtimeMs: n.kind === 'dir' ? n.mtimeMs : 0, size: n.size ?? 0 } : { kind: 'missing', mtimeMs: 0, size: 0 }
+        ) satisfies NodeInfo;
       } else if (n?.kind !== 'dir') {
         answer = null;
       } else {
@@ -107,7 +109,14 @@ describe('walkMaildir', () => {
   it('reads a directory bigger than bigDirBytes in slices', () => {
     const { log, result } = run(tree(), null, { bigDirBytes: 4095 });
     // Slices of two: a and b, then c (no S=, so an lstat), then the end.
-    expect(log.slice(4, 10)).toEqual(['lstat /m/d/u/Maildir/cur', 'opendir /m/d/u/Maildir/cur', 'read #0', 'read #0', 'lstat /m/d/u/Maildir/cur/c:2,S', 'read #0']);
+    expect(log.slice(4, 10)).toEqual([
+      'lstat /m/d/u/Maildir/cur',
+      'opendir /m/d/u/Maildir/cur',
+      'read #0',
+      'read #0',
+      'lstat /m/d/u/Maildir/cur/c:2,S',
+      'read #0',
+    ]);
     expect(log.filter((l) => l.startsWith('readdir'))).toEqual(['readdir /m/d/u/Maildir']);
     expect([result.bytes, result.messages, result.dirsRead]).toEqual([42, 4, 4]);
   });

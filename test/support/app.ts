@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { buildApp, type App } from '../../server/app.js';
-import { loadConfig, type Config } from '../../server/config.js';
-import { loggerOptions } from '../../server/logging.js';
-import { createRedis } from '../../server/redis.js';
+import { buildApp, type App } from '../../server/web/app.js';
+import { loadConfig, type Config } from '../../server/platform/config.js';
+import { loggerOptions } from '../../server/platform/logging.js';
+import { createRedis } from '../../server/platform/redis.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from './database.js';
 
 export interface TestApp {
@@ -23,7 +23,12 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const redis = createRedis(config.redisUrl);
   await redis.connect();
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   const logger = pino(loggerOptions('info'), sink);
   const app = await buildApp({ config, db: database.db, redis, loggerInstance: logger });
   await app.ready();

@@ -1,13 +1,14 @@
 import type { Db } from '../../db/database.js';
 import { insertUser } from '../../db/repositories/users.js';
 import { moveToDeleted } from '../../db/repositories/deleted-mailboxes.js';
-import { hashPassword } from '../../server/auth/passwords.js';
-import { OPERATOR_SYSTEM, type Principal } from '../../server/auth/principal.js';
-import { createApiKey } from '../../server/resources/api-keys/service.js';
-import { createCustomer } from '../../server/resources/customers/service.js';
-import { createDomain } from '../../server/resources/domains/service.js';
-import { createMailbox } from '../../server/resources/mailboxes/service.js';
-import { createReseller } from '../../server/resources/resellers/service.js';
+import { hashPassword } from '../../server/platform/passwords.js';
+import { OPERATOR_SYSTEM, type Principal } from '../../server/services/auth/principal.js';
+import { createApiKey } from '../../server/services/api-keys/service.js';
+import { createCustomer } from '../../server/services/customers/service.js';
+import { createDomain } from '../../server/services/domains/service.js';
+import { createMailbox } from '../../server/services/mailboxes/service.js';
+import { createPlan } from '../../server/services/plans/service.js';
+import { createReseller } from '../../server/services/resellers/service.js';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -28,13 +29,64 @@ export async function seedTenants(db: Db, tag = 'a') {
     // A deleted mailbox too, so routes over deleted mailboxes are probed with a real one.
     const gone = await createMailbox(db, rp, d.name, { localPart: 'gone', password: PASSWORD }, 10);
     const deletedId = await moveToDeleted(db, gone.id, 30);
-    const resellerUser = await insertUser(db, { email: `reseller-${name}-${tag}@panel.test`, password_hash: hash, role: 'reseller', reseller_id: r.id, customer_id: null });
-    const customerUser = await insertUser(db, { email: `customer-${name}1-${tag}@panel.test`, password_hash: hash, role: 'customer', reseller_id: r.id, customer_id: c.id });
+    const resellerUser = await insertUser(db, {
+      email: `reseller-${name}-${tag}@panel.test`,
+      password_hash: hash,
+      role: 'reseller',
+      reseller_id: r.id,
+      customer_id: null,
+    });
+    const customerUser = await insertUser(db, {
+      email: `customer-${name}1-${tag}@panel.test`,
+      password_hash: hash,
+      role: 'customer',
+      reseller_id: r.id,
+      customer_id: c.id,
+    });
+    // A plan of the reseller's, and a finished import by the customer's user with a generated password
+    // still to hand out: routes over plans and imports are then probed with objects that exist.
+    const plan = await createPlan(db, rp, {
+      name: `Plan ${name}`,
+      defaultQuotaBytes: 100 * 1024 ** 2,
+      maxQuotaBytes: null,
+      maxMailboxes: null,
+      maxStorageBytes: null,
+    });
+    const importRow = await db
+      .insertInto('mailbox_imports')
+      .values({
+        domain_id: d.id,
+        created_by: customerUser.id,
+        status: 'done',
+        total: 1,
+        done: 1,
+        created: 1,
+        report: JSON.stringify([{ line: 2, address: m.address, status: 'created' }]),
+        generated_passwords: JSON.stringify([{ address: m.address, password: `generated-secret-${name}` }]),
+        finished_at: new Date(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const { key, row: keyRow } = await createApiKey(db, rp, { name: `key ${name}`, readOnly: false });
     const readOnlyKey = (await createApiKey(db, rp, { name: `ro ${name}`, readOnly: true })).key;
     const domainKey = (await createApiKey(db, rp, { name: `domain ${name}`, readOnly: false, domain: d.name })).key;
     const customerKey = (await createApiKey(db, rp, { name: `customer ${name}1`, readOnly: false, customerId: c.id })).key;
-    return { reseller: r, customer: c, domain: d, mailbox: m, deletedId, resellerUser, customerUser, key, keyId: keyRow.id, readOnlyKey, domainKey, customerKey };
+    return {
+      reseller: r,
+      customer: c,
+      domain: d,
+      mailbox: m,
+      deletedId,
+      planId: plan.id,
+      importId: importRow.id,
+      resellerUser,
+      customerUser,
+      key,
+      keyId: keyRow.id,
+      readOnlyKey,
+      domainKey,
+      customerKey,
+    };
   }
   const operator = await insertUser(db, { email: `operator-${tag}@panel.test`, password_hash: hash, role: 'operator', reseller_id: null, customer_id: null });
   const operatorKey = (await createApiKey(db, OPERATOR_SYSTEM, { name: 'operator', readOnly: false })).key;

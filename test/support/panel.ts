@@ -1,4 +1,4 @@
-import type { App } from '../../server/app.js';
+import type { App } from '../../server/web/app.js';
 import { PASSWORD } from './fixtures.js';
 
 /** A signed-in panel user driven through app.inject, carrying its cookies and CSRF token like a browser. */

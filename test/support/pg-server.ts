@@ -20,7 +20,18 @@ export async function startPostgres() {
   const asPostgres = (cmd: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', path.join(BIN, cmd), ...args]);
   await asPostgres('initdb', ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync']);
   const ctl = (action: string) =>
-    asPostgres('pg_ctl', ['-D', data, '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-m', 'fast', action]);
+    asPostgres('pg_ctl', [
+      '-D',
+      data,
+      '-w',
+      '-l',
+      path.join(dir, 'log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      '-m',
+      'fast',
+      action,
+    ]);
   await ctl('start');
   const stopOnExit = () => void ctl('stop').catch(() => {});
   process.once('exit', stopOnExit);

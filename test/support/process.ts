@@ -3,9 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// node itself with tsx's loader, not the tsx CLI: the CLI runs node as a second process, so a signal
-// sent to it (SIGKILL above all) would not reach the program under test.
-const NODE_ARGS = ['--import', 'tsx'];
+/**
+ * The node arguments that run an entry point (`server/main.ts`) as production does: plain node on its
+ * build in dist/ (global-setup.ts builds before any test runs), node itself rather than npm, so that a
+ * signal sent to the child (SIGKILL above all) reaches the program under test.
+ */
+export function entryArgs(script: string): string[] {
+  return ['--enable-source-maps', path.join(ROOT, 'dist', script.replace(/\.ts$/, '.js'))];
+}
 
 export interface Finished {
   code: number | null;
@@ -16,7 +21,7 @@ export interface Finished {
 /** Runs one of our entry points as its own process, the way npm start / npm run cli would. */
 export function runScript(script: string, args: string[], env: Record<string, string>, input?: string, timeoutMs = 30_000): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entryArgs(script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -33,7 +38,7 @@ export function runScript(script: string, args: string[], env: Record<string, st
 
 /** Starts a long-running process and resolves once its output matches `ready`. */
 export function startScript(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 30_000, args: string[] = []) {
-  const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...entryArgs(script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // A test runner that dies must not leave our servers or workers behind.
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);

@@ -8,7 +8,22 @@ import path from 'node:path';
 export async function startRedis(opts: { port?: number; persistent: boolean; dir?: string }) {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'mp-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', opts.persistent ? 'yes' : 'no', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    opts.persistent ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--maxmemory-policy',
+    'noeviction',
+  ];
   const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
@@ -40,7 +55,10 @@ async function freePort(): Promise<number> {
 async function waitPort(port: number) {
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from '../../server/config.js';
+import { ConfigError, loadConfig, redactUrl } from '../../server/platform/config.js';
 
 describe('configuration', () => {
   it('has working defaults for a local machine', () => {

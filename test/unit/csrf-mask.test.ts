@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskToken, randomToken, unmaskToken } from '../../server/auth/tokens.js';
+import { maskToken, randomToken, unmaskToken } from '../../server/platform/tokens.js';
 
 describe('masked CSRF tokens', () => {
   it('give the token back, and never the same text twice', () => {

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { de } from '../../server/i18n/de.js';
-import { translator } from '../../server/i18n/index.js';
+import { de } from '../../server/web/i18n/de.js';
+import { translator } from '../../server/web/i18n/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -13,33 +13,33 @@ function filesUnder(dir: string, ext: string): string[] {
   );
 }
 
-const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+const unescapeText = (s: string) => s.replace(/\\(.)/g, '$1');
 
 // it.t('…'), it.t("…") or it.t(`…`) without ${…}; a backslash escapes the next character (\' \" \\).
 const CALL = /\bit\.t\(\s*(?:'((?:\\[\s\S]|[^'\\\n])*)'|"((?:\\[\s\S]|[^"\\\n])*)"|`((?:\\[\s\S]|[^`\\$])*)`)/g;
 // Two-string arrays like ['/domains', 'Domains'] or ['ok', 'below 80 %']: the second one is the label.
 const PAIR = /\[\s*(?:'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")\s*,\s*(?:'((?:\\.|[^'\\\n])*)'|"((?:\\.|[^"\\\n])*)")\s*\]/g;
-const STRING = /'((?:\\.|[^'\\\n])*)'|"((?:\\.|[^"\\\n])*)"/g;
+const _STRING = /'((?:\\.|[^'\\\n])*)'|"((?:\\.|[^"\\\n])*)"/g;
 
 /** Literal keys of it.t calls in template source. */
 function keysIn(source: string): string[] {
-  return [...source.matchAll(CALL)].map((m) => unescape(m[1] ?? m[2] ?? m[3]));
+  return [...source.matchAll(CALL)].map((m) => unescapeText(m[1] ?? m[2] ?? m[3]));
 }
 
 /** Labels a template translates indirectly: it.t(label) over arrays of [key, 'Label'] pairs. */
 function labelsIn(source: string): string[] {
   if (!/\bit\.t\(\s*label\s*\)/.test(source)) return [];
-  return [...source.matchAll(PAIR)].map((m) => unescape(m[1] ?? m[2]));
+  return [...source.matchAll(PAIR)].map((m) => unescapeText(m[1] ?? m[2]));
 }
 
 /** Texts server code hands to templates that translate them: NOTICES maps and message/warning/notice given to render(). */
 function serverTexts(source: string): string[] {
   const out: string[] = [];
   for (const m of source.matchAll(/\bNOTICES\b[^=]*=\s*\{([\s\S]*?)\}/g)) {
-    for (const v of m[1].matchAll(/:\s*('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")/g)) out.push(unescape(v[1].slice(1, -1)));
+    for (const v of m[1].matchAll(/:\s*('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")/g)) out.push(unescapeText(v[1].slice(1, -1)));
   }
   for (const m of source.matchAll(/\brender\([^;]*?\b(?:message|warning|notice):\s*('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")/g)) {
-    out.push(unescape(m[1].slice(1, -1)));
+    out.push(unescapeText(m[1].slice(1, -1)));
   }
   return out;
 }

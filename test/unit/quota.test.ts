@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { checkFootprint, checkQuota, NO_PLAN } from '../../server/domain/plan-limits.js';
-import { DEFAULT_QUOTA_BYTES, formatBytes, parseSize, percentUsed, quotaLevel } from '../../server/domain/quota.js';
+import { checkFootprint, checkQuota, NO_PLAN } from '../../server/core/plan-limits.js';
+import { DEFAULT_QUOTA_BYTES, formatBytes, parseSize, percentUsed, quotaLevel } from '../../server/core/quota.js';
 
 describe('quota levels', () => {
   const q = 1000;
   it.each([
-    [0, 'ok'], [799, 'ok'], [800, '80'], [899, '80'], [900, '90'], [949, '90'], [950, '95'], [999, '95'], [1000, 'full'], [5000, 'full'],
+    [0, 'ok'],
+    [799, 'ok'],
+    [800, '80'],
+    [899, '80'],
+    [900, '90'],
+    [949, '90'],
+    [950, '95'],
+    [999, '95'],
+    [1000, 'full'],
+    [5000, 'full'],
   ] as const)('%i of 1000 bytes is %s', (used, level) => expect(quotaLevel(used, q)).toBe(level));
   it('percent is rounded to one decimal', () => expect(percentUsed(1, 3)).toBe(33.3));
 });

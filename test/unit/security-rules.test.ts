@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { base32Decode, base32Encode, totpAt, totpStep } from '../../server/auth/totp.js';
-import { checkCidr, ipAllowed } from '../../server/domain/cidr.js';
+import { base32Decode, base32Encode, totpAt, totpStep } from '../../server/core/totp.js';
+import { checkCidr, ipAllowed } from '../../server/core/cidr.js';
 
 describe('TOTP (RFC 6238)', () => {
   // RFC 6238 appendix B, SHA-1 seed "12345678901234567890", 8 digits: 94287082 at T=59.

@@ -1,0 +1,96 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/database.js';
+import { classifySmtpError, type Mailer } from '../../server/platform/mailer.js';
+import { renderAlertEmail, type AlertOverrides } from '../../server/services/alerts/render.js';
+import type { JobData } from '../queue/registry.js';
+
+export interface SendContext {
+  db: Db;
+  mailer: Mailer;
+  /** Delivers into a mailbox past its quota (Dovecot LMTP with the quota ignored). */
+  noticeMailer: Mailer;
+  panelUrl: string;
+  logger: Logger;
+}
+
+/**
+ * Sends one alert to one recipient. The row says what happened: 'sending' is written before the
+ * SMTP transaction and 'sent' after it, so after a crash in between the retry knows a duplicate is
+ * possible and logs it; everywhere else a delivery is sent at most once.
+ */
+export function sendAlertHandler(ctx: SendContext) {
+  return async (job: Job<JobData['send-alert']>) => {
+    const { deliveryId } = job.data;
+    const d = await ctx.db
+      .selectFrom('alert_deliveries as ad')
+      .innerJoin('alerts as a', 'a.id', 'ad.alert_id')
+      .innerJoin('mailboxes as m', 'm.id', 'a.mailbox_id')
+      .innerJoin('domains as dm', 'dm.id', 'm.domain_id')
+      .innerJoin('customers as c', 'c.id', 'dm.customer_id')
+      .leftJoin('plans as p', 'p.id', 'c.plan_id')
+      .select([
+        'ad.id',
+        'ad.status',
+        'ad.recipient',
+        'ad.address',
+        'ad.attempts',
+        'a.kind',
+        'a.level',
+        'a.used_bytes',
+        'a.quota_bytes',
+        'm.address as mailbox',
+        'c.language',
+        'p.alert_texts',
+      ])
+      .where('ad.id', '=', deliveryId)
+      .executeTakeFirst();
+    if (!d) return { skipped: 'gone' };
+    if (d.status === 'sent' || d.status === 'failed') return { skipped: d.status };
+    if (d.status === 'sending') ctx.logger.warn({ deliveryId, alert: d.kind }, 'delivery was interrupted while sending; sending again may duplicate it');
+
+    const language = d.language === 'de' ? 'de' : 'en';
+    const overrides = (d.alert_texts as Record<string, AlertOverrides> | null)?.[language];
+    const email = renderAlertEmail({
+      kind: d.kind,
+      level: d.level,
+      usedBytes: d.used_bytes,
+      quotaBytes: d.quota_bytes,
+      address: d.mailbox,
+      language,
+      panelUrl: `${ctx.panelUrl}/mailboxes/${d.mailbox}`,
+      overrides,
+    });
+
+    await ctx.db
+      .updateTable('alert_deliveries')
+      .set({ status: 'sending', sending_at: new Date(), attempts: d.attempts + 1 })
+      .where('id', '=', deliveryId)
+      .execute();
+    // A full mailbox refuses ordinary delivery; its own notice goes through the quota-exempt path.
+    const mailer = d.recipient === 'mailbox' ? ctx.noticeMailer : ctx.mailer;
+    try {
+      await mailer.send({ to: d.address, ...email, messageId: `<alert-${deliveryId}@mailpanel.invalid>`, kind: d.kind });
+    } catch (err) {
+      const permanent = classifySmtpError(err) === 'permanent';
+      const message = String((err as { response?: string; message?: string }).response ?? (err as Error).message).slice(0, 500);
+      await ctx.db
+        .updateTable('alert_deliveries')
+        .set({ status: permanent ? 'failed' : 'pending', last_error: message })
+        .where('id', '=', deliveryId)
+        .execute();
+      ctx.logger.warn({ deliveryId, permanent, attempt: job.attemptsMade + 1 }, 'alert delivery failed');
+      if (permanent) throw new UnrecoverableError(message);
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        await ctx.db
+          .updateTable('alert_deliveries')
+          .set({ status: 'failed', last_error: `gave up after ${job.attemptsMade + 1} attempts: ${message}`.slice(0, 500) })
+          .where('id', '=', deliveryId)
+          .execute();
+      }
+      throw err;
+    }
+    await ctx.db.updateTable('alert_deliveries').set({ status: 'sent', sent_at: new Date(), last_error: null }).where('id', '=', deliveryId).execute();
+    return { sent: true };
+  };
+}

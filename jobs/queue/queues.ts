@@ -1,0 +1,78 @@
+// The producer side of every queue: one connection, one Queue object per name, and the one typed way to
+// add a job (enqueue / enqueueMany), which takes the queue and the options from the registry.
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { logConnection } from '../../server/platform/logging.js';
+import { JOBS, type JobData, type JobName, type NodeJob, queueOf } from './registry.js';
+
+export { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, scanQueueName } from './registry.js';
+
+/** Finished jobs are dropped (bounded), so Redis memory stays flat however many scans run. */
+export const FINISHED: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
+  removeOnComplete: { count: 1000, age: 3600 },
+  removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+};
+
+export const RETRIES: Pick<JobsOptions, 'attempts' | 'backoff'> = { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
+
+/** A job on a storage node's queue names its node; a central one does not. */
+export type Where<N extends JobName> = N extends NodeJob ? { node: string } : { node?: undefined };
+
+/** Producers (web, CLI, fan-out) share one connection; each queue is created once per name. */
+export class Queues {
+  #queues = new Map<string, Queue>();
+  constructor(
+    readonly connection: Redis,
+    readonly prefix: string,
+    /** Where a queue's connection errors go (once per outage); callers also see their failed commands. */
+    private readonly logger?: Logger,
+  ) {}
+
+  get(name: string): Queue {
+    let q = this.#queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: { ...FINISHED, ...RETRIES } });
+      logConnection(q, this.logger, `queue ${name}`);
+      this.#queues.set(name, q);
+    }
+    return q;
+  }
+
+  /** Adds one job to the queue the registry names, with the registry's options (plus `extra`). */
+  enqueue<N extends JobName>(name: N, data: JobData[N], where: Where<N>, extra: JobsOptions = {}) {
+    return this.get(queueOf(name, where.node)).add(name, data, { ...optionsOf(name, data), ...extra });
+  }
+
+  /** Adds many jobs of one kind in one round trip. */
+  enqueueMany<N extends JobName>(name: N, data: JobData[N][], where: Where<N>) {
+    if (data.length === 0) return Promise.resolve([]);
+    return this.get(queueOf(name, where.node)).addBulk(data.map((d) => jobOf(name, d)));
+  }
+
+  async close() {
+    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+  }
+}
+
+function optionsOf<N extends JobName>(name: N, data: JobData[N]): JobsOptions {
+  const spec = JOBS[name] as { options?: (d: JobData[N]) => JobsOptions };
+  return spec.options?.(data) ?? {};
+}
+
+/** A job as BullMQ's add/addBulk take it, with the registry's options: for code that holds a Queue itself. */
+export const jobOf = <N extends JobName>(name: N, data: JobData[N]) => ({ name, data, opts: optionsOf(name, data) });
+
+/**
+ * Queues scans of these mailboxes on one node's queue. A full recount asked for while a normal scan
+ * of the mailbox still waits is not dropped as a duplicate: the waiting job is made a full one.
+ */
+export async function addScans(queues: Queues, node: string, mailboxIds: number[], full = false) {
+  const jobs = await queues.enqueueMany(
+    'scan-mailbox',
+    mailboxIds.map((mailboxId) => ({ mailboxId, ...(full && { full: true }) })),
+    { node },
+  );
+  // A deduplicated add returns the waiting job's id with our data; writing it upgrades that job.
+  if (full) await Promise.all(jobs.map((j) => j.updateData({ mailboxId: j.data.mailboxId, full: true }).catch(() => {})));
+}

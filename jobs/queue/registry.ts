@@ -1,0 +1,93 @@
+// Every job mailpanel runs, in one place: its data, the queue it goes to and its options. Producers
+// (web, CLI, handlers that fan out) add jobs with Queues.enqueue, workers bind handlers with Handlers:
+// both are checked against this table, so a job cannot be added with the wrong data or to the wrong queue.
+import type { Job, JobsOptions } from 'bullmq';
+
+/**
+ * The data each job carries. Ids and flags only: never a password, a hash or an address that a log
+ * of the queue could leak.
+ */
+export interface JobData {
+  'scan-mailbox': { mailboxId: number; full?: boolean };
+  'scan-fanout': { full?: boolean };
+  /** The periodic verification of one node's mailboxes with ids fromId..toId. */
+  'scan-chunk': { node: string; fromId: number; toId: number; full?: boolean };
+  housekeeping: Record<string, never>;
+  'send-alert': { deliveryId: number };
+  'alerts-sweep': Record<string, never>;
+  'import-mailboxes': { importId: number };
+  'quota-recalc': { mailboxId: number };
+  'mailbox-trash': { deletedId: number };
+  'mailbox-restore': { deletedId: number };
+  'mailbox-purge': { deletedId: number };
+}
+export type JobName = keyof JobData;
+
+/** The central queues, each consumed by the central worker. */
+export const MAINTENANCE_QUEUE = 'maintenance';
+export const ALERTS_QUEUE = 'alerts';
+/** Imports get their own queue: an hour-long import must not hold up scans or alerts. */
+export const IMPORTS_QUEUE = 'imports';
+/** Jobs on a mailbox's files go to its storage node's own queue, consumed only by the worker beside its disks. */
+export const scanQueueName = (node: string) => `scan-${node}`;
+
+/** A delivery is tried this often (with the alert queue's backoff, see the worker) before it is given up. */
+export const SEND_ATTEMPTS = 10;
+
+type QueueKind = typeof MAINTENANCE_QUEUE | typeof ALERTS_QUEUE | typeof IMPORTS_QUEUE | 'node';
+
+interface JobSpec<N extends JobName> {
+  queue: QueueKind;
+  /** Options beyond the queues' defaults (see queues.ts): mostly the id that makes a job unique. */
+  options?: (data: JobData[N]) => JobsOptions;
+}
+
+/** A second add while a job with the same id waits (or runs) is dropped. */
+const once = (id: string): JobsOptions => ({ deduplication: { id } });
+
+export const JOBS = {
+  // One scan of a mailbox at a time.
+  'scan-mailbox': { queue: 'node', options: (d: JobData['scan-mailbox']) => once(`mailbox-${d.mailboxId}`) },
+  // A chunk still waiting (or running) from the last round is not queued twice.
+  'scan-chunk': { queue: 'node', options: (d: JobData['scan-chunk']) => once(`chunk-${d.fromId}`) },
+  // Dovecot recounts a drifted mailbox on its node; one waiting recount per mailbox is enough.
+  'quota-recalc': { queue: 'node', options: (d: JobData['quota-recalc']) => once(`recalc-${d.mailboxId}`) },
+  'mailbox-trash': { queue: 'node', options: (d: JobData['mailbox-trash']) => once(`mailbox-trash-${d.deletedId}`) },
+  'mailbox-restore': { queue: 'node', options: (d: JobData['mailbox-restore']) => once(`mailbox-restore-${d.deletedId}`) },
+  'mailbox-purge': { queue: 'node', options: (d: JobData['mailbox-purge']) => once(`mailbox-purge-${d.deletedId}`) },
+  // Run by job schedulers (jobs/schedules.ts), or added by hand.
+  'scan-fanout': { queue: MAINTENANCE_QUEUE },
+  housekeeping: { queue: MAINTENANCE_QUEUE },
+  'alerts-sweep': { queue: MAINTENANCE_QUEUE },
+  // One job per delivery however often it is queued; temporary failures retry with the worker's
+  // exponential backoff with jitter, then give up.
+  'send-alert': {
+    queue: ALERTS_QUEUE,
+    options: (d: JobData['send-alert']) => ({ jobId: `delivery-${d.deliveryId}`, attempts: SEND_ATTEMPTS, backoff: { type: 'custom' } }),
+  },
+  // One job per import; retries (the queues' default) resume where it stopped.
+  'import-mailboxes': { queue: IMPORTS_QUEUE, options: (d: JobData['import-mailboxes']) => ({ jobId: `import-${d.importId}` }) },
+} as const satisfies { [N in JobName]: JobSpec<N> };
+
+export const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
+/** Jobs that run on a storage node's queue: adding one names the node. */
+export type NodeJob = { [N in JobName]: (typeof JOBS)[N]['queue'] extends 'node' ? N : never }[JobName];
+
+/** The queue a job goes to (`node` for the jobs on a storage node's queue). */
+export function queueOf(name: JobName, node?: string): string {
+  const queue = JOBS[name].queue;
+  if (queue !== 'node') return queue;
+  if (!node) throw new Error(`job ${name} runs on a storage node's queue: name the node`);
+  return scanQueueName(node);
+}
+
+/** `token` is the worker's lock token, for handlers that move their own job (e.g. back to delayed). */
+export type Handler<N extends JobName> = (job: Job<JobData[N], unknown, N>, token?: string) => Promise<unknown>;
+export type Handlers = { [N in JobName]: Handler<N> };
+
+/** Refuses to start a worker whose handler table misses a job, so no job can sit unprocessed. */
+export function checkHandlers(handlers: Partial<Handlers>, names: readonly JobName[] = JOB_NAMES): asserts handlers is Handlers {
+  const missing = names.filter((n) => typeof handlers[n] !== 'function');
+  if (missing.length) throw new Error(`worker cannot start: no handler for job(s) ${missing.join(', ')}`);
+}

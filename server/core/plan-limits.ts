@@ -1,0 +1,62 @@
+import { DEFAULT_QUOTA_BYTES, MAX_QUOTA_BYTES, MIN_QUOTA_BYTES, formatBytes } from './quota.js';
+
+export interface PlanLimits {
+  defaultQuotaBytes: number;
+  maxQuotaBytes: number | null;
+  maxMailboxes: number | null;
+  maxStorageBytes: number | null;
+}
+
+/** Customers without a plan get the provider's default quota and no further limits. */
+export const NO_PLAN: PlanLimits = { defaultQuotaBytes: DEFAULT_QUOTA_BYTES, maxQuotaBytes: null, maxMailboxes: null, maxStorageBytes: null };
+
+export interface CustomerFootprint {
+  mailboxes: number;
+  allocatedBytes: number; // sum of the quotas of the customer's mailboxes
+}
+
+export type LimitViolation = { limit: 'quota_range' | 'max_quota_bytes' | 'max_mailboxes' | 'max_storage_bytes'; message: string };
+
+export function checkQuota(limits: PlanLimits, quotaBytes: number): LimitViolation | null {
+  if (!Number.isSafeInteger(quotaBytes) || quotaBytes < MIN_QUOTA_BYTES || quotaBytes > MAX_QUOTA_BYTES) {
+    return { limit: 'quota_range', message: `The quota must be a whole number of bytes from ${MIN_QUOTA_BYTES} up.` };
+  }
+  if (limits.maxQuotaBytes !== null && quotaBytes > limits.maxQuotaBytes) {
+    return { limit: 'max_quota_bytes', message: `The plan allows at most ${formatBytes(limits.maxQuotaBytes)} per mailbox.` };
+  }
+  return null;
+}
+
+/** Would adding a mailbox with this quota (or changing one by `deltaBytes`) stay within the plan? */
+export function checkFootprint(limits: PlanLimits, now: CustomerFootprint, addMailboxes: number, deltaBytes: number): LimitViolation | null {
+  if (limits.maxMailboxes !== null && addMailboxes > 0 && now.mailboxes + addMailboxes > limits.maxMailboxes) {
+    return { limit: 'max_mailboxes', message: `The plan allows at most ${limits.maxMailboxes} mailboxes.` };
+  }
+  if (limits.maxStorageBytes !== null && deltaBytes > 0 && now.allocatedBytes + deltaBytes > limits.maxStorageBytes) {
+    return { limit: 'max_storage_bytes', message: `The plan allows at most ${formatBytes(limits.maxStorageBytes)} of storage in total.` };
+  }
+  return null;
+}
+
+/**
+ * Whether `rows` new mailboxes (with these quotas) fit the plan at all: a file that cannot fit is
+ * refused before any row is worked on (nothing hashed, nothing created).
+ */
+export function checkBatch(limits: PlanLimits, now: CustomerFootprint, quotas: number[]): LimitViolation | null {
+  if (limits.maxMailboxes !== null && now.mailboxes + quotas.length > limits.maxMailboxes) {
+    const room = Math.max(0, limits.maxMailboxes - now.mailboxes);
+    return {
+      limit: 'max_mailboxes',
+      message: `The plan allows at most ${limits.maxMailboxes} mailboxes; ${room} more fit, and this file has ${quotas.length}. Nothing was imported.`,
+    };
+  }
+  const adding = quotas.reduce((a, b) => a + b, 0);
+  if (limits.maxStorageBytes !== null && now.allocatedBytes + adding > limits.maxStorageBytes) {
+    const room = Math.max(0, limits.maxStorageBytes - now.allocatedBytes);
+    return {
+      limit: 'max_storage_bytes',
+      message: `The plan allows at most ${formatBytes(limits.maxStorageBytes)} of storage; ${formatBytes(room)} is left, and this file's mailboxes need ${formatBytes(adding)}. Nothing was imported.`,
+    };
+  }
+  return null;
+}

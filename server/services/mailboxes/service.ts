@@ -1,0 +1,218 @@
+import type { Db } from '../../../db/database.js';
+import { customerFootprint, lockCustomer } from '../../../db/repositories/customers.js';
+import * as repo from '../../../db/repositories/mailboxes.js';
+import { hashPassword, passwordProblem } from '../../platform/passwords.js';
+import { type Principal, assertWritable } from '../auth/principal.js';
+import { checkAddress, checkLocalPart, displayAddress } from '../../core/address.js';
+import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
+import { NO_PLAN, type PlanLimits, checkFootprint, checkQuota } from '../../core/plan-limits.js';
+import { percentUsed, quotaLevel } from '../../core/quota.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import { enqueueScan } from '../../../jobs/queue/enqueue.js';
+import type { Queues } from '../../../jobs/queue/queues.js';
+import { recordChange } from '../audit/record.js';
+import { getDomainOr404 } from '../domains/service.js';
+import { isUniqueViolation } from '../../../db/errors.js';
+
+export interface MailboxInput {
+  localPart: string;
+  password: string;
+  /** Set by the import for passwords it generated: no strength estimate needed. */
+  generated?: boolean;
+  quotaBytes?: number;
+  imap?: boolean;
+  pop3?: boolean;
+}
+
+export interface MailboxPatch {
+  password?: string;
+  quotaBytes?: number;
+  imap?: boolean;
+  pop3?: boolean;
+  active?: boolean;
+}
+
+export function usageView(m: repo.MailboxRow) {
+  const used = m.used_bytes;
+  return {
+    usedBytes: used,
+    messages: m.messages,
+    quotaBytes: m.quota_bytes,
+    percent: used === null ? null : percentUsed(used, m.quota_bytes),
+    level: used === null ? null : quotaLevel(used, m.quota_bytes),
+    scannedAt: m.scanned_at ? m.scanned_at.toISOString() : null,
+    source: (m.source ?? null) as 'scan' | 'dovecot' | null,
+    diskBytes: m.disk_bytes,
+    diskScannedAt: m.disk_at ? m.disk_at.toISOString() : null,
+    drift: m.drift_bytes === null || !m.drift_at ? null : { bytes: m.drift_bytes, at: m.drift_at.toISOString() },
+  };
+}
+
+export function mailboxView(m: repo.MailboxRow) {
+  return {
+    address: m.address,
+    displayAddress: displayAddress(m.address),
+    localPart: m.local_part,
+    domain: m.domain,
+    quotaBytes: m.quota_bytes,
+    imap: m.imap_enabled,
+    pop3: m.pop3_enabled,
+    active: m.active,
+    node: m.node,
+    createdAt: m.created_at.toISOString(),
+    updatedAt: m.updated_at.toISOString(),
+    usage: usageView(m),
+  };
+}
+
+const snapshot = (m: { quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; active: boolean }) => ({
+  quotaBytes: m.quota_bytes,
+  imap: m.imap_enabled,
+  pop3: m.pop3_enabled,
+  active: m.active,
+});
+
+/** Finds a mailbox by the address a user typed; an address that breaks the rules cannot exist, so it is not found. */
+export async function getMailboxOr404(db: Db, p: Principal, address: string) {
+  const checked = checkAddress(address);
+  const m = checked.ok ? await repo.getMailbox(db, p, checked.value.address) : undefined;
+  if (!m) throw notFound('Mailbox');
+  return m;
+}
+
+export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits> {
+  const plan = await db
+    .selectFrom('customers as c')
+    .innerJoin('plans as p', 'p.id', 'c.plan_id')
+    .select(['p.default_quota_bytes', 'p.max_quota_bytes', 'p.max_mailboxes', 'p.max_storage_bytes'])
+    .where('c.id', '=', customerId)
+    .executeTakeFirst();
+  if (!plan) return NO_PLAN;
+  return {
+    defaultQuotaBytes: plan.default_quota_bytes,
+    maxQuotaBytes: plan.max_quota_bytes,
+    maxMailboxes: plan.max_mailboxes,
+    maxStorageBytes: plan.max_storage_bytes,
+  };
+}
+
+function limitError(v: { limit: string; message: string }, field = 'quotaBytes') {
+  return v.limit === 'quota_range' ? new AppError('validation', v.message, field) : new AppError('limit_exceeded', v.message, field, v.limit);
+}
+
+/**
+ * Creates a mailbox; with `queues`, its node measures it at once, so no screen says "not measured
+ * yet" until the next round (best effort: when the queue is away, that round measures it).
+ */
+export async function createMailbox(db: Db, p: Principal, domainName: string, input: MailboxInput, minPasswordLength: number, queues?: Queues) {
+  const m = await insertNewMailbox(db, p, domainName, input, minPasswordLength);
+  if (queues) await enqueueScan(queues, m, true).catch(() => undefined);
+  return m;
+}
+
+async function insertNewMailbox(db: Db, p: Principal, domainName: string, input: MailboxInput, minPasswordLength: number) {
+  assertWritable(p);
+  const domain = await getDomainOr404(db, p, domainName);
+  const local = checkLocalPart(input.localPart);
+  if (!local.ok) throw new AppError('validation', local.message, 'localPart');
+  const address = `${local.value}@${domain.name}`;
+  if (await repo.mailboxExists(db, address)) throw new AppError('conflict', `The mailbox ${displayAddress(address)} already exists.`, 'localPart');
+  // The plan first: a mailbox that cannot fit costs no hashing (checked again under the lock below).
+  const planned = await planLimitsFor(db, domain.customer_id);
+  const over =
+    checkQuota(planned, input.quotaBytes ?? planned.defaultQuotaBytes) ??
+    checkFootprint(planned, await customerFootprint(db, domain.customer_id), 1, input.quotaBytes ?? planned.defaultQuotaBytes);
+  if (over) throw limitError(over, over.limit === 'max_mailboxes' ? 'localPart' : 'quotaBytes');
+  // A password the panel generated itself (imports) is strong by construction.
+  const problem = input.generated ? null : passwordProblem(input.password, minPasswordLength, [address]);
+  if (problem) throw new AppError('validation', problem, 'password');
+  const passwordHash = await hashPassword(input.password);
+
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await lockCustomer(trx, domain.customer_id);
+      const limits = await planLimitsFor(trx, domain.customer_id);
+      const quotaBytes = input.quotaBytes ?? limits.defaultQuotaBytes;
+      const bad = checkQuota(limits, quotaBytes) ?? checkFootprint(limits, await customerFootprint(trx, domain.customer_id), 1, quotaBytes);
+      if (bad) throw limitError(bad, bad.limit === 'max_mailboxes' ? 'localPart' : 'quotaBytes');
+      const values = {
+        domain_id: domain.id,
+        local_part: local.value,
+        address,
+        password_hash: passwordHash,
+        quota_bytes: quotaBytes,
+        imap_enabled: input.imap ?? true,
+        pop3_enabled: input.pop3 ?? true,
+        // A re-created address never gets its predecessor's files (see freshMaildir).
+        maildir: await freshMaildir(trx, domain.node, domain.name, local.value, address),
+        node: domain.node,
+      };
+      await repo.insertMailbox(trx, values);
+      await recordChange(trx, p, {
+        action: 'mailbox.create',
+        objectType: 'mailbox',
+        objectId: address,
+        resellerId: domain.reseller_id,
+        customerId: domain.customer_id,
+        after: snapshot({ ...values, active: true }),
+      });
+      return (await repo.getMailbox(trx, p, address))!;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('conflict', `The mailbox ${displayAddress(address)} already exists.`, 'localPart');
+    throw err;
+  }
+}
+
+export async function updateMailbox(db: Db, p: Principal, address: string, patch: MailboxPatch, minPasswordLength: number) {
+  assertWritable(p);
+  const before = await getMailboxOr404(db, p, address);
+  let passwordHash: string | undefined;
+  if (patch.password !== undefined) {
+    const problem = passwordProblem(patch.password, minPasswordLength, [before.address]);
+    if (problem) throw new AppError('validation', problem, 'password');
+    passwordHash = await hashPassword(patch.password);
+  }
+  return db.transaction().execute(async (trx) => {
+    if (patch.quotaBytes !== undefined && patch.quotaBytes !== before.quota_bytes) {
+      await lockCustomer(trx, before.customer_id);
+      // Read again under the customer's lock: a concurrent change may have moved it since.
+      const current = await trx.selectFrom('mailboxes').select('quota_bytes').where('id', '=', before.id).executeTakeFirstOrThrow();
+      const limits = await planLimitsFor(trx, before.customer_id);
+      const bad =
+        checkQuota(limits, patch.quotaBytes) ??
+        checkFootprint(limits, await customerFootprint(trx, before.customer_id), 0, patch.quotaBytes - current.quota_bytes);
+      if (bad) throw limitError(bad);
+    }
+    await repo.updateMailbox(trx, before.id, {
+      ...(passwordHash !== undefined && { password_hash: passwordHash }),
+      ...(patch.quotaBytes !== undefined && { quota_bytes: patch.quotaBytes }),
+      ...(patch.imap !== undefined && { imap_enabled: patch.imap }),
+      ...(patch.pop3 !== undefined && { pop3_enabled: patch.pop3 }),
+      ...(patch.active !== undefined && { active: patch.active }),
+    });
+    const after = (await repo.getMailbox(trx, p, before.address))!;
+    // A new quota moves the level at once; the next scan need not be awaited.
+    if (after.used_bytes !== null && after.quota_bytes !== before.quota_bytes) {
+      await repo.setUsageLevel(trx, after.id, quotaLevel(after.used_bytes, after.quota_bytes));
+    }
+    await recordChange(trx, p, {
+      action: 'mailbox.update',
+      objectType: 'mailbox',
+      objectId: before.address,
+      resellerId: before.reseller_id,
+      customerId: before.customer_id,
+      before: snapshot(before),
+      after: { ...snapshot(after), ...(passwordHash !== undefined && { passwordChanged: true }) },
+    });
+    return after;
+  });
+}
+
+/** Asks the mailbox's node to measure it now (a full recount): the web never reads mail directories. */
+export async function requestScan(db: Db, queues: Queues, p: Principal, address: string) {
+  assertWritable(p);
+  const m = await getMailboxOr404(db, p, address);
+  await enqueueScan(queues, { id: m.id, node: m.node }, true);
+  return m;
+}

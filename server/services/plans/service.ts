@@ -1,0 +1,174 @@
+import type { Db } from '../../../db/database.js';
+import * as repo from '../../../db/repositories/plans.js';
+import { type Principal, assertRole, assertWritable } from '../auth/principal.js';
+import { MAX_QUOTA_BYTES, MIN_QUOTA_BYTES } from '../../core/quota.js';
+import { checkName } from '../../core/text.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import { recordChange } from '../audit/record.js';
+import { isUniqueViolation } from '../../../db/errors.js';
+
+export interface PlanInput {
+  name: string;
+  defaultQuotaBytes: number;
+  maxQuotaBytes: number | null;
+  maxMailboxes: number | null;
+  maxStorageBytes: number | null;
+  /** How long deleted mailboxes stay restorable; absent keeps the plan's (30 for a new plan). */
+  deletedRetentionDays?: number;
+}
+
+function checkPlan(input: PlanInput) {
+  const name = checkName(input.name, 'The plan name', 100);
+  if (!name.ok) throw new AppError('validation', name.message, 'name');
+  const sizes: [keyof PlanInput, number | null][] = [
+    ['defaultQuotaBytes', input.defaultQuotaBytes],
+    ['maxQuotaBytes', input.maxQuotaBytes],
+    ['maxStorageBytes', input.maxStorageBytes],
+  ];
+  for (const [field, v] of sizes) {
+    if (v !== null && (!Number.isSafeInteger(v) || v < MIN_QUOTA_BYTES || v > MAX_QUOTA_BYTES))
+      throw new AppError('validation', `Enter a size of at least ${MIN_QUOTA_BYTES} bytes.`, field);
+  }
+  if (input.maxMailboxes !== null && (!Number.isSafeInteger(input.maxMailboxes) || input.maxMailboxes < 0 || input.maxMailboxes > 1_000_000)) {
+    throw new AppError('validation', 'Enter a whole number of mailboxes.', 'maxMailboxes');
+  }
+  const keep = input.deletedRetentionDays;
+  if (keep !== undefined && (!Number.isInteger(keep) || keep < 0 || keep > 3650))
+    throw new AppError('validation', 'Enter a number of days from 0 (removed at the next cleanup) to 3650.', 'deletedRetentionDays');
+  if (input.maxQuotaBytes !== null && input.defaultQuotaBytes > input.maxQuotaBytes) {
+    throw new AppError('validation', 'The default quota may not exceed the largest quota per mailbox.', 'defaultQuotaBytes');
+  }
+  return name.value;
+}
+
+export async function createPlan(db: Db, p: Principal, input: PlanInput) {
+  assertRole(p, 'reseller');
+  assertWritable(p);
+  const name = checkPlan(input);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const plan = await repo.insertPlan(trx, p.resellerId!, {
+        name,
+        default_quota_bytes: input.defaultQuotaBytes,
+        max_quota_bytes: input.maxQuotaBytes,
+        max_mailboxes: input.maxMailboxes,
+        max_storage_bytes: input.maxStorageBytes,
+        ...(input.deletedRetentionDays !== undefined && { deleted_retention_days: input.deletedRetentionDays }),
+      });
+      await recordChange(trx, p, {
+        action: 'plan.create',
+        objectType: 'plan',
+        objectId: plan.id,
+        resellerId: p.resellerId,
+        customerId: null,
+        after: { ...input, name },
+      });
+      return plan;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('conflict', 'A plan with this name already exists.', 'name');
+    throw err;
+  }
+}
+
+/** New limits apply to what comes next; existing mailboxes keep their quotas. */
+export async function updatePlanLimits(db: Db, p: Principal, id: number, input: PlanInput) {
+  assertRole(p, 'reseller');
+  assertWritable(p);
+  const before = await repo.getPlan(db, p, id);
+  if (!before) throw notFound('Plan');
+  const name = checkPlan(input);
+  try {
+    await db.transaction().execute(async (trx) => {
+      await repo.updatePlan(trx, id, {
+        name,
+        default_quota_bytes: input.defaultQuotaBytes,
+        max_quota_bytes: input.maxQuotaBytes,
+        max_mailboxes: input.maxMailboxes,
+        max_storage_bytes: input.maxStorageBytes,
+        ...(input.deletedRetentionDays !== undefined && { deleted_retention_days: input.deletedRetentionDays }),
+      });
+      await recordChange(trx, p, {
+        action: 'plan.update',
+        objectType: 'plan',
+        objectId: id,
+        resellerId: p.resellerId,
+        customerId: null,
+        before: {
+          name: before.name,
+          defaultQuotaBytes: before.default_quota_bytes,
+          maxQuotaBytes: before.max_quota_bytes,
+          maxMailboxes: before.max_mailboxes,
+          maxStorageBytes: before.max_storage_bytes,
+          deletedRetentionDays: before.deleted_retention_days,
+        },
+        after: { ...input, name },
+      });
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('conflict', 'A plan with this name already exists.', 'name');
+    throw err;
+  }
+}
+
+export interface AlertSettingsInput {
+  warnPercents: number[];
+  minFreeBytes: number | null;
+  recipients: string[];
+  reminderDays: number;
+  texts: Record<'en' | 'de', { subject: string; text: string }>;
+}
+
+const RECIPIENTS = ['mailbox', 'contact', 'reseller'];
+
+/** A reseller decides per plan when warnings go out, to whom, and in which words. */
+export async function updatePlanAlerts(db: Db, p: Principal, id: number, input: AlertSettingsInput) {
+  assertRole(p, 'reseller');
+  assertWritable(p);
+  const plan = await repo.getPlan(db, p, id);
+  if (!plan) throw notFound('Plan');
+  const percents = [...new Set(input.warnPercents)].sort((a, b) => a - b);
+  if (percents.length === 0 || percents.length > 5 || percents.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
+    throw new AppError('validation', 'Enter one to five whole percentages from 1 to 99, like 80, 90, 95.', 'warnPercents');
+  }
+  if (input.recipients.length === 0 || input.recipients.some((r) => !RECIPIENTS.includes(r)))
+    throw new AppError('validation', 'Choose at least one recipient.', 'recipients');
+  if (!Number.isInteger(input.reminderDays) || input.reminderDays < 0 || input.reminderDays > 30)
+    throw new AppError('validation', 'Enter a number of days from 0 (no reminders) to 30.', 'reminderDays');
+  const texts: Record<string, { subject?: string; text?: string }> = {};
+  for (const lang of ['en', 'de'] as const) {
+    const { subject, text } = input.texts[lang];
+    if (/[\r\n]/.test(subject) || subject.length > 200)
+      throw new AppError('validation', 'The subject must be one line of at most 200 characters.', `subject_${lang}`);
+    if (text.length > 5000) throw new AppError('validation', 'The text may be at most 5000 characters long.', `text_${lang}`);
+    if (subject.trim() || text.trim()) texts[lang] = { ...(subject.trim() && { subject: subject.trim() }), ...(text.trim() && { text: text.trim() }) };
+  }
+  const values = {
+    warn_percents: percents,
+    warn_min_free_bytes: input.minFreeBytes,
+    alert_recipients: input.recipients,
+    reminder_days: input.reminderDays,
+    alert_texts: Object.keys(texts).length ? JSON.stringify(texts) : null,
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('plans')
+      .set({ ...values, updated_at: new Date() })
+      .where('id', '=', id)
+      .execute();
+    await recordChange(trx, p, {
+      action: 'plan.alerts',
+      objectType: 'plan',
+      objectId: id,
+      resellerId: p.resellerId,
+      customerId: null,
+      after: {
+        warnPercents: percents,
+        minFreeBytes: input.minFreeBytes,
+        recipients: input.recipients,
+        reminderDays: input.reminderDays,
+        customTexts: Object.keys(texts),
+      },
+    });
+  });
+}

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { listAudit } from '../../../db/repositories/audit.js';
+import { render } from '../panel/render.js';
+
+const PAGE = 100;
+
+export async function auditPanel(app: FastifyInstance) {
+  app.get(
+    '/audit',
+    { schema: { querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })) }) } },
+    async (req, reply) => {
+      const p = req.principal!;
+      const page = (req.query as { page?: number }).page ?? 1;
+      const entries = await listAudit(app.db, p, { limit: PAGE, offset: (page - 1) * PAGE });
+      let items = entries.items;
+      if (p.role === 'customer') {
+        // A customer sees what changed and when; staff names and addresses stay with the staff.
+        const own = new Set((await app.db.selectFrom('users').select('id').where('customer_id', '=', p.customerId!).execute()).map((u) => u.id));
+        items = items.map((e) => ({
+          ...e,
+          ip: null,
+          actor: e.actor_user_id !== null && own.has(e.actor_user_id) && !e.action.startsWith('session.') ? e.actor : 'provider',
+        }));
+      }
+      return render(req, reply, 'audit', { title: 'Audit log', entries: items, page, pages: Math.max(1, Math.ceil(entries.total / PAGE)) });
+    },
+  );
+}

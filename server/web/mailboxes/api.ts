@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { errorResponses } from '../api/schemas.js';
+import { listAlerts } from '../../../db/repositories/alerts.js';
+import { alertsView, reevaluateAfterQuotaChange, visibleAlerts } from '../../services/mailboxes/alerts.js';
+import { Alert, Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
+import { deleteMailbox } from '../../services/deleted-mailboxes/service.js';
+import { getMailboxOr404, mailboxView, requestScan, updateMailbox, usageView } from '../../services/mailboxes/service.js';
+
+export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
+  const tags = ['mailboxes'];
+
+  app.get('/mailboxes/:address', { schema: { tags, params: MailboxParams, response: { 200: Mailbox, ...errorResponses } } }, async (req) =>
+    mailboxView(await getMailboxOr404(app.db, req.principal!, req.params.address)),
+  );
+
+  app.patch(
+    '/mailboxes/:address',
+    { schema: { tags, params: MailboxParams, body: MailboxPatch, response: { 200: Mailbox, ...errorResponses } } },
+    async (req) => {
+      const m = await updateMailbox(app.db, req.principal!, req.params.address, req.body, app.config.minPasswordLength);
+      if (req.body.quotaBytes !== undefined) await reevaluateAfterQuotaChange(app.db, app.queues, req.log, m.id);
+      return mailboxView(m);
+    },
+  );
+
+  app.get(
+    '/mailboxes/:address/alerts',
+    { schema: { tags, params: MailboxParams, response: { 200: Type.Object({ items: Type.Array(Alert) }), ...errorResponses } } },
+    async (req) => {
+      const m = await getMailboxOr404(app.db, req.principal!, req.params.address);
+      return { items: alertsView(visibleAlerts(await listAlerts(app.db, m.id), req.principal!.role)) };
+    },
+  );
+
+  app.delete('/mailboxes/:address', { schema: { tags, params: MailboxParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {
+    await deleteMailbox(app.db, app.queues, req.principal!, req.params.address);
+    return reply.code(204).send(null);
+  });
+
+  app.post(
+    '/mailboxes/:address/scan',
+    { schema: { tags, params: MailboxParams, response: { 202: Type.Object({ status: Type.Literal('queued'), address: Type.String() }), ...errorResponses } } },
+    async (req, reply) => {
+      const m = await requestScan(app.db, app.queues, req.principal!, req.params.address);
+      return reply.code(202).send({ status: 'queued' as const, address: m.address });
+    },
+  );
+
+  app.get('/mailboxes/:address/usage', { schema: { tags, params: MailboxParams, response: { 200: Usage, ...errorResponses } } }, async (req) =>
+    usageView(await getMailboxOr404(app.db, req.principal!, req.params.address)),
+  );
+};

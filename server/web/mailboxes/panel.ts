@@ -1,0 +1,196 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { parseSize } from '../../core/quota.js';
+import { AppError } from '../../platform/errors.js';
+import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
+import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
+import { listAlerts } from '../../../db/repositories/alerts.js';
+import { usageSamples } from '../../../db/repositories/overview.js';
+import { growth } from '../../core/growth.js';
+import { usageChart } from '../panel/chart.js';
+import { getDomainOr404 } from '../../services/domains/service.js';
+import { reevaluateAfterQuotaChange, visibleAlerts } from '../../services/mailboxes/alerts.js';
+import { deleteMailbox, retentionDaysOf } from '../../services/deleted-mailboxes/service.js';
+import { createMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from '../../services/mailboxes/service.js';
+
+const HISTORY_DAYS = 30;
+/** How long a usage card follows a scan it asked for before it stops asking. */
+const CARD_WAIT_MS = 60_000;
+const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });
+const AddressParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
+const NOTICES: Record<string, string> = {
+  password: 'The password was changed.',
+  quota: 'The quota was changed.',
+  protocols: 'The protocols were updated.',
+  status: 'The status was changed.',
+  scan: 'The mailbox will be measured in a moment. Reload the page to see the result.',
+};
+
+function quotaFromForm(raw: string | undefined, field = 'quota'): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const bytes = parseSize(raw);
+  if (bytes === null) throw new AppError('validation', 'Enter the quota as a number of MB, like 500, or with a unit, like 2 GB.', field);
+  return bytes;
+}
+
+export async function mailboxesPanel(app: FastifyInstance) {
+  const min = app.config.minPasswordLength;
+
+  async function showMailbox(req: FastifyRequest, reply: FastifyReply, address: string, extra: Record<string, unknown> = {}, status = 200) {
+    const m = await getMailboxOr404(app.db, req.principal!, address);
+    const [limits, alerts, samples] = await Promise.all([
+      planLimitsFor(app.db, m.customer_id),
+      listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
+      usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
+    ]);
+    const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
+    const chart = history.length >= 2 ? usageChart(history, m.quota_bytes, `Usage over the last ${HISTORY_DAYS} days`) : null;
+    return render(
+      req,
+      reply,
+      'mailbox',
+      { title: m.address, m, limits, alerts, chart, growth: growth(history, m.quota_bytes), client: app.config.client, minPasswordLength: min, ...extra },
+      status,
+    );
+  }
+
+  app.post(
+    '/domains/:domain/mailboxes',
+    {
+      schema: {
+        params: DomainParams,
+        body: formSchema({
+          localPart: Type.String({ maxLength: 256 }),
+          password: Type.String({ maxLength: 1024 }),
+          quota: text(40),
+          imap: checkbox,
+          pop3: checkbox,
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { domain: name } = req.params as { domain: string };
+      const body = req.body as { localPart: string; password: string; quota?: string; imap?: 'on'; pop3?: 'on' };
+      const result = await attempt(async () =>
+        createMailbox(
+          app.db,
+          req.principal!,
+          name,
+          {
+            localPart: body.localPart,
+            password: body.password,
+            quotaBytes: quotaFromForm(body.quota, 'quotaBytes'),
+            imap: body.imap === 'on',
+            pop3: body.pop3 === 'on',
+          },
+          min,
+          app.queues,
+        ),
+      );
+      if (result.ok) return redirectAfterPost(req, reply, `/domains/${result.value.domain}?notice=created`);
+      const domain = await getDomainOr404(app.db, req.principal!, name);
+      const limits = await planLimitsFor(app.db, domain.customer_id);
+      return render(
+        req,
+        reply,
+        'mailbox-new',
+        { title: domain.name, domain, limits, minPasswordLength: min, errors: result.errors, values: body },
+        result.status,
+      );
+    },
+  );
+
+  app.get('/domains/:domain/mailboxes/new', { schema: { params: DomainParams } }, async (req, reply) => {
+    const domain = await getDomainOr404(app.db, req.principal!, (req.params as { domain: string }).domain);
+    const limits = await planLimitsFor(app.db, domain.customer_id);
+    return render(req, reply, 'mailbox-new', { title: domain.name, domain, limits, minPasswordLength: min, values: { imap: 'on', pop3: 'on' } });
+  });
+
+  app.get(
+    '/mailboxes/:address',
+    { schema: { params: AddressParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } },
+    async (req, reply) =>
+      showMailbox(req, reply, (req.params as { address: string }).address, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
+  );
+
+  // One handler per form keeps each form's errors next to its own fields.
+  const forms: Record<string, { fields: Parameters<typeof formSchema>[0]; patch: (b: Record<string, string>) => MailboxPatch }> = {
+    password: { fields: { password: Type.String({ maxLength: 1024 }) }, patch: (b) => ({ password: b.password }) },
+    quota: { fields: { quota: Type.String({ maxLength: 40 }) }, patch: (b) => ({ quotaBytes: quotaFromForm(b.quota) ?? NaN }) },
+    protocols: { fields: { imap: checkbox, pop3: checkbox }, patch: (b) => ({ imap: b.imap === 'on', pop3: b.pop3 === 'on' }) },
+    status: { fields: { active: Type.Union([Type.Literal('true'), Type.Literal('false')]) }, patch: (b) => ({ active: b.active === 'true' }) },
+  };
+
+  for (const [name, form] of Object.entries(forms)) {
+    app.post(`/mailboxes/:address/${name}`, { schema: { params: AddressParams, body: formSchema(form.fields) } }, async (req, reply) => {
+      const { address } = req.params as { address: string };
+      const body = req.body as Record<string, string>;
+      const result = await attempt(async () => {
+        const patch = form.patch(body);
+        if (patch.quotaBytes !== undefined && Number.isNaN(patch.quotaBytes)) throw new AppError('validation', 'Enter a quota.', 'quota');
+        const m = await updateMailbox(app.db, req.principal!, address, patch, min);
+        if (patch.quotaBytes !== undefined) await reevaluateAfterQuotaChange(app.db, app.queues, req.log, m.id);
+        return m;
+      });
+      if (!result.ok) {
+        const errors = Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k === 'quotaBytes' ? 'quota' : k, v]));
+        return showMailbox(req, reply, address, { errors, values: body }, result.status);
+      }
+      // The protocol switches in a mailbox list swap just their row.
+      if (req.headers['hx-request'] && req.headers['hx-target']?.toString().startsWith('row-')) {
+        return render(req, reply, 'partials/mailbox-row', { m: result.value });
+      }
+      return redirectAfterPost(req, reply, `/mailboxes/${result.value.address}?notice=${name}`);
+    });
+  }
+
+  app.post('/mailboxes/:address/scan', { schema: { params: AddressParams, body: formSchema({}) } }, async (req, reply) => {
+    const m = await requestScan(app.db, app.queues, req.principal!, (req.params as { address: string }).address);
+    // With htmx the usage card swaps in and follows the scan until its result is there.
+    if (req.headers['hx-request']) {
+      return render(req, reply, 'partials/usage-card', { m, waitingAfter: m.scanned_at?.toISOString() ?? 'never', waitingUntil: Date.now() + CARD_WAIT_MS });
+    }
+    return redirectAfterPost(req, reply, `/mailboxes/${m.address}?notice=scan`);
+  });
+
+  app.get(
+    '/mailboxes/:address/usage-card',
+    {
+      schema: {
+        params: AddressParams,
+        querystring: Type.Object({
+          after: Type.Optional(Type.String({ maxLength: 40, pattern: '^(never|[0-9T:.Z-]+)$' })),
+          until: Type.Optional(Type.Integer({ minimum: 0 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
+      // Without `after`/`until` it is just the card, as the page shows it.
+      const { after = 'never', until = 0 } = req.query as { after?: string; until?: number };
+      const measured = m.scanned_at !== null && (after === 'never' || m.scanned_at.getTime() > Date.parse(after));
+      const waiting = !measured && Date.now() < until;
+      return render(req, reply, 'partials/usage-card', { m, ...(waiting && { waitingAfter: after, waitingUntil: until }) });
+    },
+  );
+
+  app.get('/mailboxes/:address/delete', { schema: { params: AddressParams } }, async (req, reply) => {
+    const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
+    const days = await retentionDaysOf(app.db, m.customer_id);
+    return render(req, reply, 'confirm-delete', {
+      title: m.address,
+      what: m.address,
+      action: `/mailboxes/${m.address}/delete`,
+      back: `/mailboxes/${m.address}`,
+      warning:
+        "The mailbox stops receiving mail and signing in at once. Its mail is kept for {days} days: until then it can be restored, with its mail, from the domain's page. After that it is removed for good. The same address created again starts empty.",
+      warningArgs: { days },
+    });
+  });
+
+  app.post('/mailboxes/:address/delete', { schema: { params: AddressParams, body: formSchema({}) } }, async (req, reply) => {
+    const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
+    await deleteMailbox(app.db, app.queues, req.principal!, m.address);
+    return redirectAfterPost(req, reply, `/domains/${m.domain}?notice=deleted`);
+  });
+}

@@ -1,0 +1,88 @@
+import { Type } from 'typebox';
+import { Bytes, PageQuery, Strict, oneOf } from '../api/schemas.js';
+
+export const Usage = Type.Object({
+  usedBytes: Type.Union([Type.Integer(), Type.Null()]),
+  messages: Type.Union([Type.Integer(), Type.Null()]),
+  quotaBytes: Type.Integer(),
+  percent: Type.Union([Type.Number(), Type.Null()]),
+  level: Type.Union([Type.String(), Type.Null()], { description: 'ok, 80, 90, 95 or full; null until measured' }),
+  scannedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when the current figure was measured' }),
+  source: Type.Union([Type.Literal('scan'), Type.Literal('dovecot'), Type.Null()], {
+    description: "the current figure's origin: a scan of the disk, or Dovecot's own count reported at the change",
+  }),
+  diskBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'what the last scan found on the disk' }),
+  diskScannedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  drift: Type.Union(
+    [Type.Object({ bytes: Type.Integer({ description: "disk minus Dovecot's count" }), at: Type.String({ format: 'date-time' }) }), Type.Null()],
+    {
+      description: "set while the last scan found the disk and Dovecot's count apart by more than the threshold; Dovecot is then asked to recount",
+    },
+  ),
+});
+
+export const Mailbox = Type.Object({
+  address: Type.String(),
+  displayAddress: Type.String(),
+  localPart: Type.String(),
+  domain: Type.String(),
+  quotaBytes: Type.Integer(),
+  imap: Type.Boolean(),
+  pop3: Type.Boolean(),
+  active: Type.Boolean(),
+  node: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  usage: Usage,
+});
+
+const Password = Type.String({ minLength: 1, maxLength: 1024 });
+
+export const MailboxCreate = Type.Object(
+  {
+    localPart: Type.String({ minLength: 1, maxLength: 256 }),
+    password: Password,
+    quotaBytes: Type.Optional(Bytes),
+    imap: Type.Optional(Type.Boolean()),
+    pop3: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+
+export const MailboxPatch = Type.Object(
+  {
+    password: Type.Optional(Password),
+    quotaBytes: Type.Optional(Bytes),
+    imap: Type.Optional(Type.Boolean()),
+    pop3: Type.Optional(Type.Boolean()),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { ...Strict, minProperties: 1 },
+);
+
+export const MailboxParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
+
+export const MailboxListQuery = Type.Object({
+  ...PageQuery,
+  q: Type.Optional(Type.String({ maxLength: 64 })),
+  sort: Type.Optional(oneOf(['address', 'quota', 'used', 'fullness', 'created'])),
+  order: Type.Optional(oneOf(['asc', 'desc'])),
+});
+
+export const Alert = Type.Object({
+  kind: Type.String({ description: 'warning, full, reminder or recovered' }),
+  level: Type.String({ description: '80, 90, 95, full, free or reminder-N' }),
+  usedBytes: Type.Integer(),
+  quotaBytes: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  deliveries: Type.Array(
+    Type.Object({
+      recipient: Type.String({ description: 'mailbox, contact or reseller' }),
+      address: Type.String(),
+      status: Type.String({ description: 'pending, sending, sent or failed' }),
+      attempts: Type.Integer(),
+      error: Type.Union([Type.String(), Type.Null()]),
+      sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    }),
+  ),
+});

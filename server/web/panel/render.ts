@@ -1,0 +1,49 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { displayAddress, displayDomain } from '../../core/address.js';
+import { formatBytes, percentUsed, quotaLevel } from '../../core/quota.js';
+import { negotiate, translator } from '../i18n/index.js';
+import { maskToken } from '../../platform/tokens.js';
+
+// What every page template can use, besides its own data.
+export function pageContext(req: FastifyRequest) {
+  const lang = negotiate(req.headers['accept-language']);
+  const s = req.session;
+  return {
+    lang,
+    t: translator(lang),
+    user: s && req.principal ? { email: s.email, role: s.role } : null,
+    acting: s?.acting_customer_id ?? null,
+    principal: req.principal,
+    csrf: maskToken(s?.csrf_token ?? req.preSessionCsrf ?? ''),
+    path: req.url,
+    fmt: {
+      bytes: formatBytes,
+      percent: percentUsed,
+      level: quotaLevel,
+      domain: displayDomain,
+      address: displayAddress,
+      date: (d: Date | string | null) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : ''),
+    },
+  };
+}
+
+export type Errors = Record<string, string>;
+
+export function render(req: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
+  reply.code(status).header('cache-control', 'no-store');
+  const ctx = pageContext(req);
+  // Messages next to fields come from the services in English; they are shown in the user's language.
+  const errors = Object.fromEntries(Object.entries((data.errors as Errors | undefined) ?? {}).map(([k, v]) => [k, ctx.t(v)]));
+  return reply.view(template, { ...ctx, values: {}, notice: null, ...data, errors });
+}
+
+/** A plain redirect after a successful form post; htmx requests get HX-Redirect instead. */
+export function redirectAfterPost(req: FastifyRequest, reply: FastifyReply, to: string) {
+  if (req.headers['hx-request']) return reply.header('HX-Redirect', to).code(204).send();
+  return reply.redirect(to, 303);
+}
+
+/** The notice a page shows for `?notice=key`: only the page's own keys, never a prototype's. */
+export function noticeFor(notices: Record<string, string>, key: string | undefined): string | null {
+  return key !== undefined && Object.hasOwn(notices, key) ? notices[key] : null;
+}

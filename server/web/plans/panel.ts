@@ -1,0 +1,149 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { getPlan, listPlans } from '../../../db/repositories/plans.js';
+import { formatBytes, parseSize } from '../../core/quota.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import { attempt, formSchema, text } from '../panel/forms.js';
+import { redirectAfterPost, render } from '../panel/render.js';
+import { assertRole } from '../../services/auth/principal.js';
+import { createPlan, type PlanInput, updatePlanAlerts, updatePlanLimits } from '../../services/plans/service.js';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+function size(raw: string | undefined, field: string, required = false): number | null {
+  if (!raw?.trim()) {
+    if (required) throw new AppError('validation', 'This size is required.', field);
+    return null;
+  }
+  const v = parseSize(raw);
+  if (v === null) throw new AppError('validation', 'Enter a size like 500 MB or 2 GB.', field);
+  return v;
+}
+
+/** The plan form's text fields as the service's input (sizes like "2 GB"). */
+function planInput(b: Record<string, string | undefined>): PlanInput {
+  const maxMailboxes = b.maxMailboxes?.trim() ? Number(b.maxMailboxes) : null;
+  if (maxMailboxes !== null && !Number.isInteger(maxMailboxes)) throw new AppError('validation', 'Enter a whole number of mailboxes.', 'maxMailboxes');
+  const keep = b.keepDeletedDays?.trim() ? Number(b.keepDeletedDays) : undefined;
+  if (keep !== undefined && !Number.isInteger(keep))
+    throw new AppError('validation', 'Enter a number of days from 0 (removed at the next cleanup) to 3650.', 'deletedRetentionDays');
+  return {
+    name: b.name ?? '',
+    defaultQuotaBytes: size(b.defaultQuota, 'defaultQuotaBytes', true)!,
+    maxQuotaBytes: size(b.maxQuota, 'maxQuotaBytes'),
+    maxMailboxes,
+    maxStorageBytes: size(b.maxStorage, 'maxStorageBytes'),
+    deletedRetentionDays: keep,
+  };
+}
+
+const PlanForm = formSchema({
+  name: Type.String({ maxLength: 100 }),
+  defaultQuota: text(40),
+  maxQuota: text(40),
+  maxMailboxes: text(10),
+  maxStorage: text(40),
+  keepDeletedDays: text(5),
+});
+
+export async function plansPanel(app: FastifyInstance) {
+  app.get('/plans', async (req, reply) => {
+    assertRole(req.principal!, 'reseller');
+    return render(req, reply, 'plans', { title: 'Plans', plans: await listPlans(app.db, req.principal!.resellerId!), values: { defaultQuota: '500 MB' } });
+  });
+
+  app.post('/plans', { schema: { body: PlanForm } }, async (req, reply) => {
+    assertRole(req.principal!, 'reseller');
+    const b = req.body as Record<string, string | undefined>;
+    const result = await attempt(async () => createPlan(app.db, req.principal!, planInput(b)));
+    if (!result.ok)
+      return render(
+        req,
+        reply,
+        'plans',
+        { title: 'Plans', plans: await listPlans(app.db, req.principal!.resellerId!), errors: result.errors, values: b },
+        result.status,
+      );
+    return redirectAfterPost(req, reply, `/plans/${result.value.id}`);
+  });
+
+  async function showPlan(req: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
+    assertRole(req.principal!, 'reseller');
+    const plan = await getPlan(app.db, req.principal!, id);
+    if (!plan) throw notFound('Plan');
+    const texts = (plan.alert_texts ?? {}) as Record<string, { subject?: string; text?: string }>;
+    const values = {
+      name: plan.name,
+      defaultQuota: formatBytes(plan.default_quota_bytes),
+      maxQuota: plan.max_quota_bytes ? formatBytes(plan.max_quota_bytes) : '',
+      maxMailboxes: plan.max_mailboxes === null ? '' : String(plan.max_mailboxes),
+      maxStorage: plan.max_storage_bytes ? formatBytes(plan.max_storage_bytes) : '',
+      keepDeletedDays: String(plan.deleted_retention_days),
+      warnPercents: plan.warn_percents.join(', '),
+      minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes) : '',
+      reminderDays: String(plan.reminder_days),
+      recipients: plan.alert_recipients,
+      subject_en: texts.en?.subject ?? '',
+      text_en: texts.en?.text ?? '',
+      subject_de: texts.de?.subject ?? '',
+      text_de: texts.de?.text ?? '',
+    };
+    return render(req, reply, 'plan', { title: plan.name, plan, values, ...extra }, status);
+  }
+
+  app.get(
+    '/plans/:id',
+    { schema: { params: IdParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 20 })) }) } },
+    async (req, reply) =>
+      showPlan(req, reply, (req.params as { id: number }).id, { notice: (req.query as { notice?: string }).notice === 'saved' ? 'The plan was saved.' : null }),
+  );
+
+  app.post('/plans/:id/limits', { schema: { params: IdParams, body: PlanForm } }, async (req, reply) => {
+    const { id } = req.params as { id: number };
+    const b = req.body as Record<string, string | undefined>;
+    const result = await attempt(async () => updatePlanLimits(app.db, req.principal!, id, planInput(b)));
+    if (!result.ok) return showPlan(req, reply, id, { errors: result.errors, values: b }, result.status);
+    return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
+  });
+
+  app.post(
+    '/plans/:id/alerts',
+    {
+      schema: {
+        params: IdParams,
+        body: formSchema({
+          warnPercents: Type.String({ maxLength: 40 }),
+          minFree: text(40),
+          reminderDays: Type.String({ maxLength: 3 }),
+          recipients: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Array(Type.String({ maxLength: 10 }), { maxItems: 3 })])),
+          subject_en: text(200),
+          text_en: text(5000),
+          subject_de: text(200),
+          text_de: text(5000),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: number };
+      const b = req.body as Record<string, string | string[] | undefined>;
+      const one = (k: string) => String(b[k] ?? '');
+      const result = await attempt(async () => {
+        const percents = one('warnPercents')
+          .split(/[\s,;%]+/)
+          .filter(Boolean)
+          .map(Number);
+        const days = Number(one('reminderDays'));
+        return updatePlanAlerts(app.db, req.principal!, id, {
+          warnPercents: percents,
+          minFreeBytes: size(one('minFree'), 'minFree'),
+          recipients: ([] as string[]).concat(b.recipients ?? []),
+          reminderDays: days,
+          texts: { en: { subject: one('subject_en'), text: one('text_en') }, de: { subject: one('subject_de'), text: one('text_de') } },
+        });
+      });
+      if (!result.ok)
+        return showPlan(req, reply, id, { errors: result.errors, values: { ...b, recipients: ([] as string[]).concat(b.recipients ?? []) } }, result.status);
+      return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
+    },
+  );
+}
