@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
-import { buildApp } from './web/app.js';
 import type { Config } from './platform/config.js';
 import { createRedis } from './platform/redis.js';
-import { startWorkers } from '../jobs/worker.js';
 import { createServer } from 'node:http';
 import { policyCounters, registry } from './platform/metrics.js';
-import { startPolicyServer } from './policy/server.js';
 
 type Stop = () => Promise<void>;
+
+// Each role's code is loaded only when the role runs here: a policy or worker process does not carry
+// the web app (Fastify, its plugins, the templates), nor the web process the scanner.
+const loadWeb = () => import('./web/app.js');
+const loadWorker = () => import('../jobs/worker.js');
+const loadPolicy = () => import('./policy/server.js');
 
 /** Starts the configured roles in this process and returns one function that stops them all. */
 export async function startRoles(config: Config, db: Db, logger: Logger): Promise<Stop> {
@@ -16,6 +19,7 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
   if (config.roles.includes('web')) {
     const redis = createRedis(config.redisUrl, { name: 'mailpanel-web', logger });
     await redis.connect();
+    const { buildApp } = await loadWeb();
     const app = await buildApp({ config, db, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });
     logger.info(`panel listening on ${config.publicUrl}`);
@@ -25,6 +29,7 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
     });
   }
   if (config.roles.includes('policy')) {
+    const { startPolicyServer } = await loadPolicy();
     const policy = await startPolicyServer({
       db,
       databaseUrl: config.databaseUrl,
@@ -39,6 +44,7 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
     stops.push(() => policy.close());
   }
   if (config.roles.includes('worker')) {
+    const { startWorkers } = await loadWorker();
     const workers = await startWorkers(config, db, logger, { maintenance: true });
     stops.push(workers.stop);
   }
