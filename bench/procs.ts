@@ -3,13 +3,14 @@
 // way the product migrates (server/startup.ts), Redis keys by prefix, /proc readings, percentiles.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDb, type Db } from '../db/database.js';
 import { createRedis } from '../server/platform/redis.js';
 import { prepareDatabase } from '../server/startup.js';
+import { entryArgs as builtEntryArgs } from '../test/support/process.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -100,10 +101,7 @@ export type Runner = 'dist' | 'tsx';
 
 /** The node arguments that run `script` (a source path such as `server/main.ts`) with `runner`. */
 export function entryArgs(script: string, runner: Runner): string[] {
-  if (runner === 'tsx') return ['--import', 'tsx', script];
-  const built = path.join('dist', script.replace(/\.ts$/, '.js'));
-  if (!existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\` first`);
-  return ['--enable-source-maps', built];
+  return runner === 'tsx' ? ['--import', 'tsx', script] : builtEntryArgs(script);
 }
 
 /**

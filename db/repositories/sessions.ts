@@ -52,3 +52,12 @@ export async function deleteExpiredSessions(db: Db, absoluteSeconds: number): Pr
   const res = await db.deleteFrom('sessions').where(sql<boolean>`created_at < now() - make_interval(secs => ${absoluteSeconds})`).executeTakeFirst();
   return Number(res.numDeletedRows);
 }
+
+/** Signs out every login of a tenant that was just switched off (its reseller's or its customer's). */
+export async function endSessionsOfTenant(db: Db, tenant: { resellerId: number } | { customerId: number }) {
+  const users = db.selectFrom('users').select('id');
+  await db
+    .deleteFrom('sessions')
+    .where('user_id', 'in', 'resellerId' in tenant ? users.where('reseller_id', '=', tenant.resellerId) : users.where('customer_id', '=', tenant.customerId))
+    .execute();
+}

@@ -26,7 +26,7 @@ export class Queues {
     readonly connection: Redis,
     readonly prefix: string,
     /** Where a queue's connection errors go (once per outage); callers also see their failed commands. */
-    private readonly logger?: Logger,
+    private readonly logger?: Pick<Logger, 'warn' | 'info'>,
   ) {}
 
   get(name: string): Queue {

@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps) {
   app.decorate('config', deps.config);
   app.decorate('db', deps.db);
   app.decorate('redis', deps.redis);
-  app.decorate('queues', deps.queues ?? new Queues(deps.redis, deps.config.redisPrefix, app.log as never));
+  app.decorate('queues', deps.queues ?? new Queues(deps.redis, deps.config.redisPrefix, app.log));
   app.addHook('onClose', async () => app.queues.close());
   app.decorate('throttle', new SecretThrottle(deps.redis, deps.config.redisPrefix));
   app.decorate('mailer', createMailer(deps.config.smtpUrl, deps.config.alertFrom));

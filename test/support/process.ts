@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,7 +10,9 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * signal sent to the child (SIGKILL above all) reaches the program under test.
  */
 export function entryArgs(script: string): string[] {
-  return ['--enable-source-maps', path.join(ROOT, 'dist', script.replace(/\.ts$/, '.js'))];
+  const built = path.join(ROOT, 'dist', script.replace(/\.ts$/, '.js'));
+  if (!existsSync(built)) throw new Error(`${path.relative(ROOT, built)} is missing: run \`npm run build\` first`);
+  return ['--enable-source-maps', built];
 }
 
 export interface Finished {

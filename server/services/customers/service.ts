@@ -7,6 +7,7 @@ import { type Principal, assertRole, assertWritable } from '../auth/principal.js
 import { checkContactEmail, checkName, type Language } from '../../core/text.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { recordChange } from '../audit/record.js';
+import { endSessionsOfTenant } from '../../../db/repositories/sessions.js';
 
 export interface CustomerInput {
   name: string;
@@ -93,11 +94,7 @@ export async function updateCustomer(db: Db, p: Principal, id: number, input: Pa
   if (input.active !== undefined) values.active = input.active;
   return inTransaction(db, async (trx) => {
     const after = await repo.updateCustomer(trx, id, values);
-    if (input.active === false)
-      await trx
-        .deleteFrom('sessions')
-        .where('user_id', 'in', trx.selectFrom('users').select('id').where('customer_id', '=', id))
-        .execute();
+    if (input.active === false) await endSessionsOfTenant(trx, { customerId: id });
     await recordChange(trx, p, {
       action: 'customer.update',
       objectType: 'customer',

@@ -17,6 +17,7 @@ export interface PlanInput {
   deletedRetentionDays?: number;
 }
 
+/** The plan's row as stored, once every field is checked (AppError naming the field otherwise). */
 function checkPlan(input: PlanInput) {
   const name = checkName(input.name, 'The plan name', 100);
   if (!name.ok) throw new AppError('validation', name.message, 'name');
@@ -38,30 +39,30 @@ function checkPlan(input: PlanInput) {
   if (input.maxQuotaBytes !== null && input.defaultQuotaBytes > input.maxQuotaBytes) {
     throw new AppError('validation', 'The default quota may not exceed the largest quota per mailbox.', 'defaultQuotaBytes');
   }
-  return name.value;
+  return {
+    name: name.value,
+    default_quota_bytes: input.defaultQuotaBytes,
+    max_quota_bytes: input.maxQuotaBytes,
+    max_mailboxes: input.maxMailboxes,
+    max_storage_bytes: input.maxStorageBytes,
+    ...(keep !== undefined && { deleted_retention_days: keep }),
+  };
 }
 
 export async function createPlan(db: Db, p: Principal, input: PlanInput) {
   assertRole(p, 'reseller');
   assertWritable(p);
-  const name = checkPlan(input);
+  const values = checkPlan(input);
   try {
     return await db.transaction().execute(async (trx) => {
-      const plan = await repo.insertPlan(trx, p.resellerId!, {
-        name,
-        default_quota_bytes: input.defaultQuotaBytes,
-        max_quota_bytes: input.maxQuotaBytes,
-        max_mailboxes: input.maxMailboxes,
-        max_storage_bytes: input.maxStorageBytes,
-        ...(input.deletedRetentionDays !== undefined && { deleted_retention_days: input.deletedRetentionDays }),
-      });
+      const plan = await repo.insertPlan(trx, p.resellerId!, values);
       await recordChange(trx, p, {
         action: 'plan.create',
         objectType: 'plan',
         objectId: plan.id,
         resellerId: p.resellerId,
         customerId: null,
-        after: { ...input, name },
+        after: { ...input, name: values.name },
       });
       return plan;
     });
@@ -77,17 +78,10 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
   assertWritable(p);
   const before = await repo.getPlan(db, p, id);
   if (!before) throw notFound('Plan');
-  const name = checkPlan(input);
+  const values = checkPlan(input);
   try {
     await db.transaction().execute(async (trx) => {
-      await repo.updatePlan(trx, id, {
-        name,
-        default_quota_bytes: input.defaultQuotaBytes,
-        max_quota_bytes: input.maxQuotaBytes,
-        max_mailboxes: input.maxMailboxes,
-        max_storage_bytes: input.maxStorageBytes,
-        ...(input.deletedRetentionDays !== undefined && { deleted_retention_days: input.deletedRetentionDays }),
-      });
+      await repo.updatePlan(trx, id, values);
       await recordChange(trx, p, {
         action: 'plan.update',
         objectType: 'plan',
@@ -102,7 +96,7 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
           maxStorageBytes: before.max_storage_bytes,
           deletedRetentionDays: before.deleted_retention_days,
         },
-        after: { ...input, name },
+        after: { ...input, name: values.name },
       });
     });
   } catch (err) {

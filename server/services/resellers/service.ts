@@ -8,6 +8,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { recordChange } from '../audit/record.js';
 import { getCustomerOr404 } from '../customers/service.js';
 import { isUniqueViolation } from '../../../db/errors.js';
+import { endSessionsOfTenant } from '../../../db/repositories/sessions.js';
 
 export async function createReseller(db: Db, p: Principal, input: { name: string; contactEmail?: string }) {
   assertRole(p, 'operator');
@@ -41,11 +42,7 @@ export async function setResellerActive(db: Db, p: Principal, id: number, active
   if (!before) throw notFound('Reseller');
   await inTransaction(db, async (trx) => {
     await repo.updateReseller(trx, id, { active });
-    if (!active)
-      await trx
-        .deleteFrom('sessions')
-        .where('user_id', 'in', trx.selectFrom('users').select('id').where('reseller_id', '=', id))
-        .execute();
+    if (!active) await endSessionsOfTenant(trx, { resellerId: id });
     await recordChange(trx, p, {
       action: 'reseller.update',
       objectType: 'reseller',
