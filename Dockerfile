@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # mailpanel: `docker compose up` (docker-compose.yml) builds this. Three stages: the production
 # dependencies, the build (TypeScript to dist/ with the dev dependencies), and the image, which holds
-# only dist/, the production node_modules, views/, public/ and deploy/ (no tests, no benches, no sources).
+# only dist/, the scanner's native addon, the production node_modules, views/, public/ and deploy/
+# (no tests, no benches, no sources, no compiler).
 
 # Node 26: the active LTS line.
 FROM node:26-bookworm-slim AS deps
@@ -11,9 +12,14 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:26-bookworm-slim AS build
+# A compiler for the scanner's addon (native/maildir_fs.c, Node-API: one build runs on any later Node).
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY binding.gyp ./
+COPY native native
+RUN npm run install
 COPY tsconfig.json tsconfig.build.json ./
 COPY server server
 COPY jobs jobs
@@ -29,6 +35,7 @@ WORKDIR /app
 COPY --chown=root:root package.json ./
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
+COPY --from=build /app/build/Release/maildir_fs.node build/Release/maildir_fs.node
 COPY views views
 COPY public public
 COPY deploy deploy

@@ -1,24 +1,7 @@
-// Turns Node's fs results and errors into the answers the walk expects; shared by both drivers.
+// What both drivers of the walk share around the native calls: errors as ScanErrors, and the check
+// that MAIL_ROOT is there at all.
 import fs, { type Stats } from 'node:fs';
 import { ScanError } from '../../server/core/maildir/scan-error.js';
-import type { NodeInfo } from '../../server/core/maildir/walk.js';
-
-/** Entries per answer to a `read` of a big directory. */
-export const DIR_SLICE = 1024;
-
-export const MISSING: NodeInfo = { kind: 'missing', mtimeMs: 0, size: 0 };
-
-export function nodeInfo(st: Stats | undefined): NodeInfo {
-  if (!st) return MISSING;
-  const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
-  return { kind, mtimeMs: st.mtimeMs, size: st.size };
-}
-
-/** ENOENT, and ENOTDIR when a parent was replaced by a file meanwhile: both mean "not there". */
-export function isGone(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
 
 export function ioError(err: unknown, path: string): ScanError {
   if (err instanceof ScanError) return err;

@@ -1,6 +1,6 @@
 // The walk on its own, answered by an in-memory file system: which requests it makes, and when.
 import { describe, it, expect } from 'vitest';
-import { walkMaildir, type DirEntry, type FsRequest, type NodeInfo, type WalkOptions } from '../../server/core/maildir/walk.js';
+import { KIND, walkMaildir, type FsRequest, type Listing, type NodeInfo, type WalkOptions } from '../../server/core/maildir/walk.js';
 import type { MaildirState } from '../../server/core/maildir/scan-state.js';
 
 type Node = { kind: 'dir'; mtimeMs: number; size?: number; entries: Record<string, Node> } | { kind: 'file' | 'symlink'; size: number };
@@ -16,12 +16,12 @@ function lookup(root: Node, path: string): Node | undefined {
   return node;
 }
 
-const entry = (name: string, n: Node): DirEntry => ({ name, isFile: () => n.kind === 'file', isDirectory: () => n.kind === 'dir' });
+const listing = (entries: [string, Node][]): Listing => ({ names: entries.map(([name]) => name), kinds: entries.map(([, n]) => KIND[n.kind]) });
 
 /** Runs the walk against `fs`, recording every request in a compact form. */
 function run(fs: Node, previous: MaildirState | null, options: Partial<WalkOptions> = {}) {
   const log: string[] = [];
-  const handles: DirEntry[][][] = [];
+  const handles: Listing[][] = [];
   const walk = walkMaildir('/m', 'd/u', previous, { full: false, startedAt: T + 60_000, settleMs: 1000, ...options });
   let step = walk.next();
   while (!step.done) {
@@ -33,20 +33,20 @@ function run(fs: Node, previous: MaildirState | null, options: Partial<WalkOptio
     } else {
       log.push(`${req.op} ${req.path}`);
       const n = lookup(fs, req.path);
-      if (req.op === 'lstat') {
+      if (req.op === 'lstat' || req.op === 'probe') {
         answer = (
           n ? { kind: n.kind, mtimeMs: n.kind === 'dir' ? n.mtimeMs : 0, size: n.size ?? 0 } : { kind: 'missing', mtimeMs: 0, size: 0 }
         ) satisfies NodeInfo;
       } else if (n?.kind !== 'dir') {
         answer = null;
       } else {
-        const entries = Object.entries(n.entries).map(([name, c]) => entry(name, c));
-        if (req.op === 'readdir') answer = entries;
+        const entries = Object.entries(n.entries);
+        if (req.op === 'readdir') answer = listing(entries);
         else {
           // Slices of two, to see more than one read.
           handles.push([]);
           const h = handles.length - 1;
-          for (let i = 0; i < entries.length; i += 2) handles[h].push(entries.slice(i, i + 2));
+          for (let i = 0; i < entries.length; i += 2) handles[h].push(listing(entries.slice(i, i + 2)));
           answer = h;
         }
       }
@@ -75,18 +75,18 @@ describe('walkMaildir', () => {
   it('checks every component, lists the root and each cur/ and new/, and stats only names without S=', () => {
     const { log, result } = run(tree(), null);
     expect(log).toEqual([
-      'lstat /m/d',
-      'lstat /m/d/u',
-      'lstat /m/d/u/Maildir',
+      'probe /m/d',
+      'probe /m/d/u',
+      'probe /m/d/u/Maildir',
       'readdir /m/d/u/Maildir',
-      'lstat /m/d/u/Maildir/cur',
+      'probe /m/d/u/Maildir/cur',
       'readdir /m/d/u/Maildir/cur',
       'lstat /m/d/u/Maildir/cur/c:2,S',
-      'lstat /m/d/u/Maildir/new',
+      'probe /m/d/u/Maildir/new',
       'readdir /m/d/u/Maildir/new',
-      'lstat /m/d/u/Maildir/.Sent/cur',
+      'probe /m/d/u/Maildir/.Sent/cur',
       'readdir /m/d/u/Maildir/.Sent/cur',
-      'lstat /m/d/u/Maildir/.Sent/new',
+      'probe /m/d/u/Maildir/.Sent/new',
     ]);
     expect([result.bytes, result.messages, result.dirsRead, result.statFallbacks]).toEqual([42, 4, 4, 1]);
   });
@@ -95,13 +95,13 @@ describe('walkMaildir', () => {
     const first = run(tree(), null).result;
     const { log, result } = run(tree(), first.state);
     expect(log).toEqual([
-      'lstat /m/d',
-      'lstat /m/d/u',
-      'lstat /m/d/u/Maildir',
-      'lstat /m/d/u/Maildir/cur',
-      'lstat /m/d/u/Maildir/new',
-      'lstat /m/d/u/Maildir/.Sent/cur',
-      'lstat /m/d/u/Maildir/.Sent/new',
+      'probe /m/d',
+      'probe /m/d/u',
+      'probe /m/d/u/Maildir',
+      'probe /m/d/u/Maildir/cur',
+      'probe /m/d/u/Maildir/new',
+      'probe /m/d/u/Maildir/.Sent/cur',
+      'probe /m/d/u/Maildir/.Sent/new',
     ]);
     expect([result.bytes, result.messages, result.dirsRead, result.changed]).toEqual([42, 4, 0, false]);
   });
@@ -110,7 +110,7 @@ describe('walkMaildir', () => {
     const { log, result } = run(tree(), null, { bigDirBytes: 4095 });
     // Slices of two: a and b, then c (no S=, so an lstat), then the end.
     expect(log.slice(4, 10)).toEqual([
-      'lstat /m/d/u/Maildir/cur',
+      'probe /m/d/u/Maildir/cur',
       'opendir /m/d/u/Maildir/cur',
       'read #0',
       'read #0',
@@ -123,7 +123,7 @@ describe('walkMaildir', () => {
 
   it('stops at a missing component without listing anything', () => {
     const { log, result } = run(dir({ d: dir({}) }), null);
-    expect(log).toEqual(['lstat /m/d', 'lstat /m/d/u']);
+    expect(log).toEqual(['probe /m/d', 'probe /m/d/u']);
     expect([result.bytes, result.state, result.changed]).toEqual([0, null, true]);
     // A Maildir that disappeared is a change worth writing.
     const before = run(tree(), null).result.state;

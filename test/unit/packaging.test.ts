@@ -45,11 +45,13 @@ describe('packaging', () => {
     const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(final).not.toMatch(/^COPY (\. |test|bench)/m);
     expect(final).toMatch(/^COPY --from=build \/app\/dist dist$/m);
+    // The scanner's addon, built where the compiler is, loaded from where native-fs.ts looks for it.
+    expect(final).toMatch(/^COPY --from=build \/app\/build\/Release\/maildir_fs\.node build\/Release\/maildir_fs\.node$/m);
     expect(final).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
     expect(final).toMatch(/^HEALTHCHECK .*\n?.*\/readyz/m);
     expect(final).toMatch(/^CMD \["node", .*"dist\/server\/main\.js"\]$/m);
     expect(final).toMatch(/^USER node$/m);
     const ignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
-    for (const entry of ['.env', 'test', 'bench', 'node_modules', 'dist']) expect(ignore).toContain(entry);
+    for (const entry of ['.env', 'test', 'bench', 'node_modules', 'dist', 'build']) expect(ignore).toContain(entry);
   });
 });

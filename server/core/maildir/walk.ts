@@ -18,16 +18,24 @@ import {
 } from './scan-state.js';
 
 export type FsRequest =
-  /** `shared`: the path is above the mailbox (the domain dir), so a driver may answer it once per run. */
-  | { op: 'lstat'; path: string; shared: boolean }
-  /** Answered with DirEntry[], or null when the directory has vanished meanwhile. */
+  /**
+   * An lstat by path, whose answer only decides whether stored counts still hold or whether a path may
+   * be read: it is never counted, so a component swapped meanwhile costs a re-read, not a wrong figure.
+   * `shared`: the path is above the mailbox (the domain dir), so a driver may answer it once per run.
+   */
+  | { op: 'probe'; path: string; shared: boolean }
+  /** An lstat whose size is counted: answered through the directories already opened for reading. */
+  | { op: 'lstat'; path: string }
+  /** Answered with a Listing, or null when the directory has vanished meanwhile. */
   | { op: 'readdir'; path: string }
   /** For a big directory: answered with a handle number, or null when it has vanished. */
   | { op: 'opendir'; path: string }
   /** The next entries of an open directory; null at the end, when the driver also closes it. */
   | { op: 'read'; handle: number };
 
-export type NodeKind = 'dir' | 'file' | 'symlink' | 'other' | 'missing';
+/** The kinds of node a driver reports, by number (a listing carries one per entry). */
+export const KIND = { missing: 0, dir: 1, file: 2, symlink: 3, other: 4 } as const;
+export type NodeKind = keyof typeof KIND;
 
 /** The answer to an lstat; `missing` for ENOENT/ENOTDIR. */
 export interface NodeInfo {
@@ -36,11 +44,14 @@ export interface NodeInfo {
   size: number;
 }
 
-/** An entry of a directory listing; Node's Dirent fits. */
-export interface DirEntry {
-  readonly name: string;
-  isFile(): boolean;
-  isDirectory(): boolean;
+/**
+ * A directory's entries, without `.` and `..`: kinds[i] is the KIND of names[i], the entry itself
+ * (a symlink is a symlink, never what it points to). Two arrays rather than an object per entry:
+ * a full scan lists a million names.
+ */
+export interface Listing {
+  names: string[];
+  kinds: ArrayLike<number>;
 }
 
 export interface WalkOptions {
@@ -74,20 +85,24 @@ export interface WalkResult {
 
 export type Walk<T> = Generator<FsRequest, T, unknown>;
 
-function* lstat(path: string, shared = false): Walk<NodeInfo> {
-  return (yield { op: 'lstat', path, shared }) as NodeInfo;
+function* probe(path: string, shared = false): Walk<NodeInfo> {
+  return (yield { op: 'probe', path, shared }) as NodeInfo;
 }
 
-function* readdir(path: string): Walk<DirEntry[] | null> {
-  return (yield { op: 'readdir', path }) as DirEntry[] | null;
+function* lstat(path: string): Walk<NodeInfo> {
+  return (yield { op: 'lstat', path }) as NodeInfo;
+}
+
+function* readdir(path: string): Walk<Listing | null> {
+  return (yield { op: 'readdir', path }) as Listing | null;
 }
 
 function* opendir(path: string): Walk<number | null> {
   return (yield { op: 'opendir', path }) as number | null;
 }
 
-function* read(handle: number): Walk<DirEntry[] | null> {
-  return (yield { op: 'read', handle }) as DirEntry[] | null;
+function* read(handle: number): Walk<Listing | null> {
+  return (yield { op: 'read', handle }) as Listing | null;
 }
 
 const empty = (): WalkResult => ({ bytes: 0, messages: 0, state: null, dirsRead: 0, statFallbacks: 0, changed: true });
@@ -110,7 +125,7 @@ function* walk(mailRoot: string, rel: string, previous: MaildirState | null, opt
   let root: NodeInfo | undefined;
   for (let i = 0; i < components.length; i++) {
     const path = components[i];
-    root = yield* lstat(path, i < components.length - 2);
+    root = yield* probe(path, i < components.length - 2);
     if (root.kind === 'missing') return empty();
     if (root.kind === 'symlink') throw new ScanError('symlink', `${path} is a symlink; maildirs are not followed through symlinks`, path);
     if (root.kind !== 'dir') throw new ScanError('not_directory', `${path} is not a directory`, path);
@@ -123,11 +138,11 @@ function* walk(mailRoot: string, rel: string, previous: MaildirState | null, opt
   if (prev && unchanged(prev.root, root!.mtimeMs)) {
     names = prev.folders.map((f) => f[0]);
   } else {
-    const entries = yield* readdir(maildir);
+    const listing = yield* readdir(maildir);
     usage.dirsRead++;
-    if (entries === null) return empty();
+    if (listing === null) return empty();
     names = [''];
-    for (const e of entries) if (isFolderName(e.name) && e.isDirectory()) names.push(e.name);
+    for (let i = 0; i < listing.names.length; i++) if (listing.kinds[i] === KIND.dir && isFolderName(listing.names[i])) names.push(listing.names[i]);
     names.sort();
   }
 
@@ -152,7 +167,7 @@ const NOTHING: DirCounts = { mtime: UNTRUSTED, bytes: 0, messages: 0 };
 
 /** Counts one cur/ or new/, or reuses `old` when the directory's mtime says nothing changed. */
 function* countDir(path: string, old: DirCounts | undefined, options: WalkOptions, usage: WalkResult): Walk<DirCounts> {
-  const dir = yield* lstat(path);
+  const dir = yield* probe(path);
   // A missing cur/ is normal (a folder made by hand); a symlinked or non-directory one is not counted.
   if (dir.kind !== 'dir') return NOTHING;
   if (old && unchanged(old.mtime, dir.mtimeMs)) return old;
@@ -171,13 +186,14 @@ function* countDir(path: string, old: DirCounts | undefined, options: WalkOption
   return counts;
 }
 
-function* countEntries(path: string, entries: DirEntry[], counts: DirCounts, usage: WalkResult): Walk<void> {
+function* countEntries(path: string, listing: Listing, counts: DirCounts, usage: WalkResult): Walk<void> {
   let bytes = 0;
   let messages = 0;
-  for (const e of entries) {
-    const name = e.name;
-    // isFile() is false for symlinks (withFileTypes reports the link itself), so they are never counted.
-    if (!isMessageName(name) || !e.isFile()) continue;
+  const { names, kinds } = listing;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    // Only regular files: a symlink's kind is the link's own, so it is never counted.
+    if (kinds[i] !== KIND.file || !isMessageName(name)) continue;
     let size = sizeFromName(name);
     if (size < 0) {
       const file = yield* lstat(`${path}/${name}`);
