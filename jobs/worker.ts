@@ -14,6 +14,7 @@ import { scanFanoutHandler } from './handlers/scan-fanout.js';
 import { scanMailboxHandler } from './handlers/scan-mailbox.js';
 import { scanChunkHandler } from './handlers/scan-chunk.js';
 import { ScanPool } from './scan/index.js';
+import { DiskWatch } from './scan/disk-watch.js';
 import { Queues } from './queue/queues.js';
 import { UsageFeed } from './feed/usage-feed.js';
 import { startDovecotEvents } from './feed/dovecot-events.js';
@@ -78,6 +79,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
 
   // One thread pool per process for the verification rounds, started on the first chunk.
   const pool = new ScanPool();
+  const watch = config.scanWatch ? DiskWatch.open(log) : null;
   const handlers: Partial<Handlers> = {
     'scan-mailbox': scanMailboxHandler({ db, node: config.node, mailRoot: config.mailRoot, fullScanHours: config.fullScanHours, writer, logger: log, now }),
     'scan-chunk': scanChunkHandler({
@@ -87,6 +89,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
       fullScanHours: config.fullScanHours,
       driftBytes: config.driftBytes,
       pool,
+      watch,
       logger: log,
       onWritten: afterWrite,
       now,
@@ -157,6 +160,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
       await feed?.stop();
       await events?.close();
       await pool.close();
+      watch?.close();
       await writer.flush();
       await queues.close();
       mailer.close();

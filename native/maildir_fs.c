@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #endif
 
@@ -64,7 +65,7 @@ static double *stat_out(napi_env env, napi_value v) {
   napi_typedarray_type type;
   size_t length;
   void *data;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array || length < 4) return NULL;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array || length < 5) return NULL;
   return data;
 }
 
@@ -78,7 +79,8 @@ static napi_value stat_done(napi_env env, const struct stat *st, double *out) {
   out[0] = (double)st->st_mtim.tv_sec;
   out[1] = (double)st->st_mtim.tv_nsec;
   out[2] = (double)st->st_size;
-  out[3] = 0;
+  out[3] = (double)st->st_ino;
+  out[4] = (double)st->st_dev;
   return int_value(env, kind_of_mode(st->st_mode));
 }
 
@@ -108,8 +110,8 @@ static napi_value open_at(napi_env env, napi_callback_info info) {
   return int_value(env, fd < 0 ? -errno : fd);
 }
 
-// statAt(dirFd, name, out: Float64Array(4)) -> kind or -errno; ENOENT/ENOTDIR give KIND_MISSING.
-// out = [mtime seconds, mtime nanoseconds, size, 0]: the caller computes mtimeMs as Node's fs does.
+// statAt(dirFd, name, out: Float64Array(5)) -> kind or -errno; ENOENT/ENOTDIR give KIND_MISSING.
+// out = [mtime seconds, mtime nanoseconds, size, inode, device]: the caller computes mtimeMs as Node's fs does.
 static napi_value stat_at(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -118,13 +120,13 @@ static napi_value stat_at(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3 || !arg_int(env, argv[0], &dirfd) || !arg_name(env, argv[1], name, sizeof name)) return type_error(env, "statAt(fd, name, out)");
   double *out = stat_out(env, argv[2]);
-  if (!out) return type_error(env, "statAt: out must be a Float64Array(4)");
+  if (!out) return type_error(env, "statAt: out must be a Float64Array(5)");
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return stat_failed(env);
   return stat_done(env, &st, out);
 }
 
-// lstat(path, out: Float64Array(4)) -> as statAt, by path: for the probes whose answer is never
+// lstat(path, out: Float64Array(5)) -> as statAt, by path: for the probes whose answer is never
 // counted (see walk.ts), where opening the directories on the way would cost more than it protects.
 static napi_value lstat_path(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -135,7 +137,7 @@ static napi_value lstat_path(napi_env env, napi_callback_info info) {
   if (argc < 2 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1 || strlen(path) != len)
     return type_error(env, "lstat(path, out)");
   double *out = stat_out(env, argv[1]);
-  if (!out) return type_error(env, "lstat: out must be a Float64Array(4)");
+  if (!out) return type_error(env, "lstat: out must be a Float64Array(5)");
   struct stat st;
   if (lstat(path, &st) < 0) return stat_failed(env);
   return stat_done(env, &st, out);
@@ -241,6 +243,69 @@ static napi_value read_entries(napi_env env, napi_callback_info info) {
   return names;
 }
 
+
+#ifdef __linux__
+// Change notification for the verification rounds (jobs/scan/disk-watch.ts): an inotify instance
+// whose watches sit on each Maildir's root and cur/ and new/ directories.
+
+// watchInit() -> fd or -errno (non-blocking: watchRead never waits).
+static napi_value watch_init(napi_env env, napi_callback_info info) {
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  return int_value(env, fd < 0 ? -errno : fd);
+}
+
+// watchAdd(fd, path) -> wd or -errno: entries created, deleted or moved in the directory, or the
+// directory itself moved or deleted. Never through a symlink, only a directory; the same directory
+// twice gives the same wd.
+static napi_value watch_add(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  char path[4096];
+  size_t len;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok ||
+      len >= sizeof path - 1 || strlen(path) != len)
+    return type_error(env, "watchAdd(fd, path)");
+  uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MOVE_SELF | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
+  int wd = inotify_add_watch(fd, path, mask);
+  return int_value(env, wd < 0 ? -errno : wd);
+}
+
+// watchRead(fd, out: Int32Array) -> how many wds were written to out (0 when nothing happened), or
+// -errno. A wd of -1 means the kernel's queue overflowed: events were lost. Events not read because
+// out is full stay queued for the next call.
+static napi_value watch_read(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type type;
+  size_t cap;
+  void *data;
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || napi_get_typedarray_info(env, argv[1], &type, &cap, &data, NULL, NULL) != napi_ok ||
+      type != napi_int32_array)
+    return type_error(env, "watchRead(fd, out: Int32Array)");
+  int32_t *out = data;
+  size_t n = 0;
+  // A read returns whole events only; with room for at least this many wds left, a buffer's worth fits.
+  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  while (cap - n >= sizeof buf / sizeof(struct inotify_event)) {
+    ssize_t got = read(fd, buf, sizeof buf);
+    if (got < 0) {
+      if (errno == EAGAIN) break;
+      return int_value(env, -errno);
+    }
+    for (char *p = buf; p < buf + got;) {
+      struct inotify_event *e = (struct inotify_event *)p;
+      out[n++] = (e->mask & IN_Q_OVERFLOW) ? -1 : e->wd;
+      p += sizeof(struct inotify_event) + e->len;
+    }
+  }
+  return int_value(env, (int64_t)n);
+}
+#endif
+
 // close(fd) -> 0 or -errno.
 static napi_value close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -259,6 +324,11 @@ NAPI_MODULE_INIT() {
     {"lstat", NULL, lstat_path, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readEntries", NULL, read_entries, NULL, NULL, NULL, napi_enumerable, NULL},
     {"close", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+#ifdef __linux__
+    {"watchInit", NULL, watch_init, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"watchAdd", NULL, watch_add, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"watchRead", NULL, watch_read, NULL, NULL, NULL, napi_enumerable, NULL},
+#endif
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

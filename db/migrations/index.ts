@@ -11,6 +11,7 @@ import * as usageOnMailboxes from './2026-11-26T2100-usage-on-mailboxes.js';
 import * as usageFeed from './2026-12-03T1000-usage-feed.js';
 import * as deletedMailboxes from './2026-12-03T1100-deleted-mailboxes.js';
 import * as passwordResets from './2026-12-03T1200-password-resets.js';
+import * as usageFillfactor from './2026-12-03T1900-usage-fillfactor.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T1000-usage-feed': usageFeed,
   '2026-12-03T1100-deleted-mailboxes': deletedMailboxes,
   '2026-12-03T1200-password-resets': passwordResets,
+  '2026-12-03T1900-usage-fillfactor': usageFillfactor,
 };

@@ -36,24 +36,40 @@ export async function recordDovecotCount(db: Db, username: string, bytes: number
     .execute();
 }
 
-export interface ScanItemRow {
+export interface ChunkMailbox {
   id: number;
   maildir: string;
-  scanState: unknown;
   fullScannedAt: Date | null;
+  /** When the last measurement began (or was last confirmed): null when never measured. */
+  diskAt: Date | null;
 }
 
-/** What a chunk of the periodic verification needs of its mailboxes, in one query. */
-export async function scanItemsOfChunk(db: Db, node: string, fromId: number, toId: number): Promise<ScanItemRow[]> {
+/** The mailboxes of one chunk of the periodic verification. */
+export async function chunkMailboxes(db: Db, node: string, fromId: number, toId: number): Promise<ChunkMailbox[]> {
   return db
     .selectFrom('mailboxes as m')
     .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
-    .select(['m.id', 'm.maildir', 'u.scan_state as scanState', 'u.full_scanned_at as fullScannedAt'])
+    .select(['m.id', 'm.maildir', 'u.full_scanned_at as fullScannedAt', 'u.disk_at as diskAt'])
     .where('m.node', '=', node)
     .where('m.id', '>=', fromId)
     .where('m.id', '<=', toId)
     .orderBy('m.id')
     .execute();
+}
+
+/**
+ * The scanner's stored states of these mailboxes, as JSON text: the threads parse them, and text
+ * crosses to a thread far more cheaply than the object PostgreSQL's jsonb would be parsed into.
+ */
+export async function storedStates(db: Db, ids: number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('mailbox_usage')
+    .select(['mailbox_id', sql<string>`scan_state::text`.as('state')])
+    .where('mailbox_id', 'in', ids)
+    .where('scan_state', 'is not', null)
+    .execute();
+  return new Map(rows.map((r) => [r.mailbox_id, r.state]));
 }
 
 /** The id ranges of one node's mailboxes, `size` mailboxes each, for the periodic verification. */

@@ -1,10 +1,12 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
-import { scanItemsOfChunk } from '../../db/repositories/usage-feed.js';
+import { chunkMailboxes, storedStates, type ChunkMailbox } from '../../db/repositories/usage-feed.js';
 import { scanDuration } from '../../server/platform/metrics.js';
 import type { JobData } from '../queue/registry.js';
-import type { ScanItem, ScanPool } from '../scan/index.js';
+import { confirmQuietSync, parseState, type ScanItem, type ScanPool } from '../scan/index.js';
+import type { DiskWatch } from '../scan/disk-watch.js';
+import { maildirComponents } from '../../server/core/maildir/maildir-path.js';
 import { databaseNow, recordVerified, writeUsage, type UsageResult, type WriteOutcome } from '../../server/services/usage/store.js';
 
 export interface ChunkContext {
@@ -15,6 +17,8 @@ export interface ChunkContext {
   driftBytes: number;
   /** The worker's thread pool, kept for the life of the process. */
   pool: ScanPool;
+  /** What changed on the disk since each Maildir was measured; null: look at every Maildir. */
+  watch: DiskWatch | null;
   logger: Logger;
   onWritten: (outcome: WriteOutcome) => Promise<void>;
   now?: () => Date;
@@ -29,6 +33,12 @@ const WRITE_BATCH = 250;
  * holding every chunk's stored states and results in memory together: it only raises the peak RSS.
  */
 const CHUNKS_AT_ONCE = 2;
+
+/**
+ * An event read up to this long before a measurement began may have happened after it (the clocks of
+ * the database and of this process, the delay before events are read): such a Maildir is looked at.
+ */
+const QUIET_MARGIN_MS = 1000;
 
 /** A counting semaphore: run() waits for one of `size` slots. */
 class Slots {
@@ -71,19 +81,24 @@ async function runChunk(ctx: ChunkContext, job: Job<JobData['scan-chunk']>) {
   if (node !== ctx.node) throw new UnrecoverableError(`chunk of node ${node} reached the worker of ${ctx.node}`);
   const now = ctx.now?.() ?? (await databaseNow(ctx.db));
   const staleBefore = now.getTime() - ctx.fullScanHours * 3600_000;
-  const rows = await scanItemsOfChunk(ctx.db, node, fromId, toId);
+  const rows = await chunkMailboxes(ctx.db, node, fromId, toId);
   // A mailbox never measured fully, or not for FULL_SCAN_HOURS, is read whole (no previous state).
   const full = new Set(rows.filter((r) => job.data.full || !r.fullScannedAt || r.fullScannedAt.getTime() < staleBefore).map((r) => r.id));
+  const { quietIds, rest: toWalk } = splitQuiet(ctx, rows, full, now);
   // A full read still gets the stored state to compare with: an unchanged tree then writes nothing.
-  const items = rows.map((r) => ({ id: r.id, maildir: r.maildir, previous: r.scanState ?? undefined }));
+  const states = await storedStates(ctx.db, toWalk.map((r) => r.id));
+  const items: ScanItem[] = toWalk.map((r) => ({ id: r.id, maildir: r.maildir, previous: states.get(r.id) }));
+  const rowOf = new Map(rows.map((r) => [r.id, r]));
   const timer = scanDuration.startTimer({ full: 'chunk' });
+  // Found as the last measurement left them: only the time is recorded, once for the chunk (see recordVerified).
+  const verified = [...quietIds];
   let measured = 0;
   let failed = 0;
-  const fullItems = items.filter((i) => full.has(i.id));
-  const rest = items.filter((i) => !full.has(i.id));
+  const fullItems = items.filter((i) => full.has(Number(i.id)));
+  const rest = items.filter((i) => !full.has(Number(i.id)));
+  const watch = ctx.watch;
   for await (const batch of scanBoth(ctx.pool, ctx.mailRoot, fullItems, rest)) {
     const results: UsageResult[] = [];
-    const unchanged: number[] = [];
     for (const r of batch) {
       if (!r.ok) {
         failed++;
@@ -91,21 +106,52 @@ async function runChunk(ctx: ChunkContext, job: Job<JobData['scan-chunk']>) {
         continue;
       }
       const id = Number(r.id);
-      // The disk as the last scan left it: nothing to write but the time (see recordVerified).
-      if (!r.changed) unchanged.push(id);
+      const row = rowOf.get(id)!;
+      if (watch && (r.changed || !watch.watching(id))) watchMaildir(watch, ctx.mailRoot, id, row.maildir, r.state);
+      // No Maildir, as at the last measurement (which stored no state): as unchanged as an equal state.
+      if (!r.changed || (r.state === null && !states.has(id) && row.diskAt !== null)) verified.push(id);
       else results.push({ mailboxId: id, bytes: r.bytes, messages: r.messages, scannedAt: now, state: r.state, full: full.has(id) });
     }
-    await recordVerified(
-      ctx.db,
-      unchanged,
-      unchanged.filter((id) => full.has(id)),
-      now,
-    );
     const outcome = await writeUsage(ctx.db, results, { driftBytes: ctx.driftBytes });
     if (outcome.written.length || outcome.drifted.length) await ctx.onWritten(outcome);
-    measured += results.length + unchanged.length;
+    measured += results.length;
     await job.updateProgress(measured);
   }
+  await recordVerified(
+    ctx.db,
+    verified,
+    verified.filter((id) => full.has(id)),
+    now,
+  );
+  measured += verified.length;
   timer();
-  return { measured, failed };
+  // quiet: mailboxes taken as they were without a look inside, because the watch saw nothing happen there.
+  return { measured, failed, quiet: quietIds.length };
+}
+
+/** Watches what a measurement found, so that the next round need not look inside while nothing happens. */
+function watchMaildir(watch: DiskWatch, mailRoot: string, id: number, maildir: string, stateText: string | null) {
+  const state = parseState(stateText);
+  if (!state) return;
+  const components = maildirComponents(mailRoot, maildir);
+  watch.watch(id, components[components.length - 1], state);
+}
+
+/**
+ * The mailboxes the watch saw nothing happen in since their last measurement began, confirmed here on
+ * the main thread (one lstat each: still the same Maildir?), and the rest, for the threads. A full
+ * read is never skipped. Watch times are on this process's clock, measurement times on the database's.
+ */
+function splitQuiet(ctx: ChunkContext, rows: ChunkMailbox[], full: Set<number>, now: Date) {
+  const watch = ctx.watch;
+  watch?.drain();
+  const skew = now.getTime() - Date.now();
+  const quietIds: number[] = [];
+  const rest: ChunkMailbox[] = [];
+  for (const r of rows) {
+    const identity = watch && r.diskAt && !full.has(r.id) ? watch.quiet(r.id, r.diskAt.getTime() - skew - QUIET_MARGIN_MS) : null;
+    if (identity && confirmQuietSync(ctx.mailRoot, r.maildir, identity)) quietIds.push(r.id);
+    else rest.push(r);
+  }
+  return { quietIds, rest };
 }

@@ -4,28 +4,14 @@
 // for a symlink after it was checked is refused when it is opened, and a directory already opened
 // stays the one that is read, whatever happens to its path meanwhile. Probes (whose answers are
 // never counted) go by path: they only decide whether stored counts still hold.
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { projectPath } from '../../server/platform/paths.js';
+import { errnoError, native } from './native.js';
 import { ScanError } from '../../server/core/maildir/scan-error.js';
 import type { FsRequest, Listing, NodeInfo, NodeKind } from '../../server/core/maildir/walk.js';
 
-interface MaildirFs {
-  openRoot(path: string): number;
-  openAt(dirFd: number, name: string): number;
-  statAt(dirFd: number, name: string, out: Float64Array): number;
-  lstat(path: string, out: Float64Array): number;
-  readEntries(fd: number, max: number, kinds: Uint8Array): string[] | number;
-  close(fd: number): number;
-}
-
-// Built by `npm ci` (binding.gyp at the project root runs node-gyp).
-const native = createRequire(import.meta.url)(projectPath('build', 'Release', 'maildir_fs.node')) as MaildirFs;
-
 /** Indexed by the KIND numbers of walk.ts. */
 const KIND_NAMES: readonly NodeKind[] = ['missing', 'dir', 'file', 'symlink', 'other'];
-const ERRNO_CODES = new Map(Object.entries(os.constants.errno).map(([code, n]) => [n, code]));
 const ELOOP = os.constants.errno.ELOOP;
 const ENOENT = os.constants.errno.ENOENT;
 const ENOTDIR = os.constants.errno.ENOTDIR;
@@ -34,19 +20,16 @@ const ENOTDIR = os.constants.errno.ENOTDIR;
 export const DIR_SLICE = 1024;
 const LIST_SLICE = 16384;
 
+// Filled by each native call and read at once, before any other call: one pair per thread, not per mailbox.
+const STAT = new Float64Array(5);
+const KINDS = new Uint8Array(LIST_SLICE);
+
 /** Answers of `shared` probes (the domain directories), kept for one scan run. */
 export type SharedCache = Map<string, NodeInfo>;
-
-function errnoError(rc: number, syscall: string, where: string): NodeJS.ErrnoException {
-  const code = ERRNO_CODES.get(-rc) ?? `E${-rc}`;
-  return Object.assign(new Error(`${code}: ${syscall} '${where}'`), { code, errno: rc, syscall, path: where });
-}
 
 export class MaildirFsAnswers {
   /** Directory path → descriptor, opened along the chain from MAIL_ROOT. */
   #fds = new Map<string, number>();
-  readonly #stat = new Float64Array(4);
-  readonly #kinds = new Uint8Array(LIST_SLICE);
 
   /** `root` is MAIL_ROOT, resolved: configuration, so it may itself be a symlink. */
   constructor(
@@ -59,7 +42,7 @@ export class MaildirFsAnswers {
       case 'probe': {
         const cached = req.shared ? this.cache?.get(req.path) : undefined;
         if (cached) return cached;
-        const info = this.#info(native.lstat(req.path, this.#stat), 'lstat', req.path);
+        const info = this.#info(native.lstat(req.path, STAT), 'lstat', req.path);
         if (req.shared) this.cache?.set(req.path, info);
         return info;
       }
@@ -67,7 +50,7 @@ export class MaildirFsAnswers {
         // Counted, so only ever through the opened parent: the walk lists a directory before it stats its files.
         const parent = this.#fds.get(path.dirname(req.path));
         if (parent === undefined) throw new ScanError('io', `${req.path}: its directory was not opened`, req.path);
-        return this.#info(native.statAt(parent, path.basename(req.path), this.#stat), 'fstatat', req.path);
+        return this.#info(native.statAt(parent, path.basename(req.path), STAT), 'fstatat', req.path);
       }
       case 'readdir': {
         const fd = this.#open(req.path);
@@ -99,15 +82,15 @@ export class MaildirFsAnswers {
 
   #info(rc: number, syscall: string, where: string): NodeInfo {
     if (rc < 0) throw errnoError(rc, syscall, where);
-    const s = this.#stat;
+    const s = STAT;
     // As Node's fs computes mtimeMs, so states stored by either driver compare equal.
-    return { kind: KIND_NAMES[rc], mtimeMs: s[0] * 1e3 + s[1] / 1e6, size: s[2] };
+    return { kind: KIND_NAMES[rc], mtimeMs: s[0] * 1e3 + s[1] / 1e6, size: s[2], ino: s[3], dev: s[4] };
   }
 
   #read(fd: number, max: number, where: string): Listing & { kinds: Uint8Array } {
-    const names = native.readEntries(fd, max, this.#kinds);
+    const names = native.readEntries(fd, max, KINDS);
     if (typeof names === 'number') throw errnoError(names, 'getdents64', where);
-    return { names, kinds: this.#kinds.slice(0, names.length) };
+    return { names, kinds: KINDS.slice(0, names.length) };
   }
 
   /** The descriptor of directory `dir`, opened component by component; null when it is not there. */

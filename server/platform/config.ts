@@ -38,6 +38,8 @@ export interface Config {
   fullScanHours: number;
   sampleRetentionDays: number;
   scanConcurrency: number;
+  /** Let the kernel (inotify) say which Maildirs changed between verification rounds; off for NFS. */
+  scanWatch: boolean;
   /** How long a job may go without a heartbeat before another worker takes it over (BullMQ stalled check). */
   stalledMs: number;
   /** How long a graceful stop may take before the process exits anyway (SIGTERM → exit). */
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     fullScanHours: int('FULL_SCAN_HOURS', 24, 1, 24 * 30),
     sampleRetentionDays: int('SAMPLE_RETENTION_DAYS', 90, 1, 3650),
     scanConcurrency: int('SCAN_CONCURRENCY', 32, 1, 256),
+    scanWatch: bool('SCAN_WATCH', true),
     stalledMs: int('STALLED_MS', 30_000, 500, 600_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     smtpUrl: url('SMTP_URL', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),

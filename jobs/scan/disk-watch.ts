@@ -1,0 +1,127 @@
+// What changed on the disk since a Maildir was last measured, from the kernel (inotify) rather than
+// from an lstat of every cur/ and new/ each round. A verification round then looks inside only the
+// Maildirs where something happened; a quiet one costs one lstat of its root (walk.ts checks that it
+// is still the same directory). Watches are put on each measured Maildir's root and its folders'
+// cur/ and new/. Whatever the watch cannot vouch for is measured as before: a Maildir not (fully)
+// watched, a watch added after its last measurement began, events lost to a full kernel queue, and
+// file systems where inotify does not see every writer (NFS: set SCAN_WATCH=false there).
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { errnoError, native } from './native.js';
+import type { MaildirState } from '../../server/core/maildir/scan-state.js';
+import type { MaildirIdentity } from '../../server/core/maildir/walk.js';
+
+/** How often queued events are read, so that the kernel's queue (16,384 by default) does not overflow. */
+const DRAIN_EVERY_MS = 200;
+/** Room for event wds per read (the addon wants at least 256 free). */
+const EVENTS_PER_READ = 4096;
+
+export class DiskWatch {
+  readonly #fd: number;
+  readonly #logger: Pick<Logger, 'warn'>;
+  /** wd → mailbox id (wds are small, increasing numbers). */
+  #owner = new Float64Array(1024);
+  /** Mailbox id → when all its directories were last (re)watched, ms. */
+  #watchedAt = new Map<number, number>();
+  /** Mailbox id → the Maildir as last measured (see confirmQuiet), so quiet ones need no stored state. */
+  #identity = new Map<number, MaildirIdentity>();
+  /** Mailbox id → when an event in one of its directories was last read, ms. */
+  #changedAt = new Map<number, number>();
+  /** When events were last lost (queue overflow): nothing measured before then is quiet. */
+  #lostAt = 0;
+  #events = new Int32Array(EVENTS_PER_READ);
+  #timer: NodeJS.Timeout;
+  #warnedFull = false;
+
+  private constructor(fd: number, logger: Pick<Logger, 'warn'>) {
+    this.#fd = fd;
+    this.#logger = logger;
+    this.#timer = setInterval(() => this.drain(), DRAIN_EVERY_MS);
+    this.#timer.unref();
+  }
+
+  /** A watch, or null where the kernel offers none (not Linux) or refuses one (instances used up). */
+  static open(logger: Pick<Logger, 'warn'>): DiskWatch | null {
+    if (!native.watchInit) return null;
+    const fd = native.watchInit();
+    if (fd < 0) {
+      logger.warn({ err: errnoError(fd, 'inotify_init1', '') }, 'no inotify: every verification round looks at every Maildir');
+      return null;
+    }
+    return new DiskWatch(fd, logger);
+  }
+
+  /** Reads the queued events: each marks its mailbox changed now. */
+  drain(): void {
+    const read = native.watchRead!;
+    for (;;) {
+      const n = read(this.#fd, this.#events);
+      if (n < 0) throw errnoError(n, 'read', 'inotify');
+      const now = Date.now();
+      for (let i = 0; i < n; i++) {
+        const wd = this.#events[i];
+        if (wd === -1) this.#lostAt = now;
+        else if (wd < this.#owner.length && this.#owner[wd] > 0) this.#changedAt.set(this.#owner[wd], now);
+      }
+      if (n < EVENTS_PER_READ - 256) return;
+    }
+  }
+
+  /**
+   * Whether mailbox `id` has been watched, with no event and no loss, since before `since` (ms on this
+   * process's clock): then its Maildir is as a measurement that began at `since` found it, and this is
+   * what identifies that Maildir (to be confirmed on the disk); null otherwise.
+   */
+  quiet(id: number, since: number): MaildirIdentity | null {
+    const watched = this.#watchedAt.get(id);
+    const quiet = watched !== undefined && watched < since && (this.#changedAt.get(id) ?? 0) < since && this.#lostAt < since;
+    return quiet ? (this.#identity.get(id) ?? null) : null;
+  }
+
+  watching(id: number): boolean {
+    return this.#watchedAt.has(id);
+  }
+
+  /**
+   * Watches a measured Maildir (`maildir`: its absolute path) and the cur/ and new/ of the folders its
+   * state lists. A directory watched for the first time restarts the clock: events before it were not
+   * seen. A Maildir with a directory that cannot be watched (missing, a symlink, the watch limit) is not
+   * watched at all, so it is never quiet.
+   */
+  watch(id: number, maildir: string, state: MaildirState): void {
+    const dirs = [maildir];
+    for (const [name] of state.folders) {
+      const base = name === '' ? maildir : `${maildir}/${name}`;
+      dirs.push(`${base}/cur`, `${base}/new`);
+    }
+    let fresh = !this.#watchedAt.has(id);
+    this.#identity.set(id, { ino: state.ino, dev: state.dev, root: state.root });
+    for (const dir of dirs) {
+      const wd = native.watchAdd!(this.#fd, dir);
+      if (wd < 0) {
+        this.#watchedAt.delete(id);
+        this.#identity.delete(id);
+        if (wd === -os.constants.errno.ENOSPC && !this.#warnedFull) {
+          this.#warnedFull = true;
+          this.#logger.warn('inotify watch limit reached (fs.inotify.max_user_watches): further Maildirs are looked at every round');
+        }
+        return;
+      }
+      if (wd >= this.#owner.length) {
+        const grown = new Float64Array(Math.max(wd + 1, this.#owner.length * 2));
+        grown.set(this.#owner);
+        this.#owner = grown;
+      }
+      if (this.#owner[wd] !== id) {
+        this.#owner[wd] = id;
+        fresh = true;
+      }
+    }
+    if (fresh) this.#watchedAt.set(id, Date.now());
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    native.close(this.#fd);
+  }
+}
