@@ -1,11 +1,15 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { pino } from 'pino';
-import { createDb } from '../db/database.js';
-import { loadConfigOrExit } from '../server/platform/config.js';
-import { loggerOptions } from '../server/platform/logging.js';
-import { stopOnSignals } from '../server/platform/shutdown.js';
-import { startWorkers } from './worker.js';
+import { preferSmallHeap } from '../server/platform/heap.js';
+
+preferSmallHeap();
+const { pino } = await import('pino');
+// Loaded after the flag above (static imports would run before it).
+const { createDb } = await import('../db/database.js');
+const { loadConfigOrExit } = await import('../server/platform/config.js');
+const { loggerOptions } = await import('../server/platform/logging.js');
+const { stopOnSignals } = await import('../server/platform/shutdown.js');
+const { startWorkers } = await import('./worker.js');
 
 // A scanner beside one mail server's disks: `npm run worker -- --node NAME --mail-root DIR`.
 // It consumes only that node's scan queue; add --maintenance to also run fan-out and housekeeping.

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { createDb } from '../db/database.js';
 import { loadConfigOrExit, redactUrl } from './platform/config.js';
+import { preferSmallHeap } from './platform/heap.js';
 import { loggerOptions } from './platform/logging.js';
 import { stopOnSignals } from './platform/shutdown.js';
 import { DatabaseBehind, announceSetupLink, checkRedis, prepareDatabase, requireMigrated } from './startup.js';
@@ -9,6 +10,9 @@ import { startRoles } from './roles.js';
 // One process runs every role by default (`npm start`); ROLES=web|worker|policy splits them for production.
 async function main() {
   const config = loadConfigOrExit();
+  // A process that is only a worker trades a little CPU for memory (see platform/heap.ts); web and
+  // policy keep V8's defaults, sized for throughput.
+  if (config.roles.length === 1 && config.roles[0] === 'worker') preferSmallHeap();
   const logger = pino(loggerOptions(config.logLevel));
 
   try {

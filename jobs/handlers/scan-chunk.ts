@@ -32,7 +32,7 @@ const WRITE_BATCH = 250;
  * busy), so a round of 20 chunks taken at once by a worker with SCAN_CONCURRENCY 32 gains nothing from
  * holding every chunk's stored states and results in memory together: it only raises the peak RSS.
  */
-const CHUNKS_AT_ONCE = 2;
+const CHUNKS_AT_ONCE = 4;
 
 /**
  * An event read up to this long before a measurement began may have happened after it (the clocks of

@@ -1,5 +1,5 @@
 // Sends rendered alerts over SMTP and says whether a failure is worth retrying.
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { AlertKind } from '../core/alerts/decide.js';
 import { oneLineSubject } from '../core/alerts/subject.js';
 
@@ -31,18 +31,23 @@ export interface MailerOptions {
  */
 export function createMailer(smtpUrl: string, from: string, options: MailerOptions = {}): Mailer {
   const timeout = options.timeoutMs ?? 10_000;
-  // No pool: alerts come in small bursts from a worker, and a fresh connection per message keeps failures per message.
-  const transport = nodemailer.createTransport({
-    url: smtpUrl,
-    pool: false,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-    dnsTimeout: timeout,
-  });
+  // Loaded at the first message: most processes never send one, and nodemailer weighs about 15 MB.
+  let transport: Promise<Transporter> | undefined;
+  const open = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      // No pool: alerts come in small bursts from a worker, and a fresh connection per message keeps failures per message.
+      nodemailer.createTransport({
+        url: smtpUrl,
+        pool: false,
+        connectionTimeout: timeout,
+        greetingTimeout: timeout,
+        socketTimeout: timeout,
+        dnsTimeout: timeout,
+      }),
+    ));
   return {
     async send(message) {
-      const info = await transport.sendMail({
+      const info = await (await open()).sendMail({
         from,
         to: message.to,
         // Again here, so no caller can pass a subject that adds headers.
@@ -61,7 +66,10 @@ export function createMailer(smtpUrl: string, from: string, options: MailerOptio
       return { messageId: String(info.messageId ?? message.messageId) };
     },
     close() {
-      transport.close();
+      void transport?.then(
+        (t) => t.close(),
+        () => {},
+      );
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import type { Algorithm } from '@node-rs/argon2';
 import { createRequire } from 'node:module';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
@@ -12,14 +12,18 @@ const OPTIONS = {
   parallelism: 1,
 };
 
+// Loaded at first use: the scan worker and the policy service never hash, and the addon costs ~10 MB.
+let argon2: Promise<typeof import('@node-rs/argon2')> | undefined;
+const loadArgon2 = () => (argon2 ??= import('@node-rs/argon2'));
+
 export async function hashPassword(password: string): Promise<string> {
-  return SCHEME + (await hash(password, OPTIONS));
+  return SCHEME + (await (await loadArgon2()).hash(password, OPTIONS));
 }
 
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
   if (!stored.startsWith(SCHEME)) return false;
   try {
-    return await verify(stored.slice(SCHEME.length), password);
+    return await (await loadArgon2()).verify(stored.slice(SCHEME.length), password);
   } catch {
     return false;
   }

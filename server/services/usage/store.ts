@@ -69,7 +69,23 @@ export async function writeUsage(db: Db, results: UsageResult[], opts: { driftBy
       (
         await trx
           .selectFrom('mailbox_usage')
-          .selectAll()
+          .select([
+            'mailbox_id',
+            'used_bytes',
+            'messages',
+            'scanned_at',
+            'level',
+            'level_changed_at',
+            'source',
+            'full_scanned_at',
+            'disk_bytes',
+            'disk_messages',
+            'disk_at',
+            'drift_bytes',
+            'drift_at',
+            // As text: it is only written back as it was, and jsonb would be parsed into thousands of small arrays.
+            sql<string | null>`scan_state::text`.as('scan_state'),
+          ])
           .where(
             'mailbox_id',
             'in',
