@@ -215,7 +215,9 @@ async function round(kind: string): Promise<Round> {
   for (;;) {
     // Stops at the first mailbox not done: polling every 20 ms must not load the database it measures.
     const { rows } = await sql<{ pending: boolean }>`
-      SELECT EXISTS (SELECT 1 FROM mailboxes m LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id WHERE u.disk_at IS NULL OR u.disk_at < ${start}) AS pending`.execute(db);
+      SELECT EXISTS (SELECT 1 FROM mailboxes m LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id WHERE u.disk_at IS NULL OR u.disk_at < ${start}) AS pending`.execute(
+      db,
+    );
     ms = performance.now() - t0;
     if (!rows[0].pending) break;
     if (ms > ROUND_TIMEOUT_MS) throw new Error(`${kind}: not every mailbox verified after ${ROUND_TIMEOUT_MS} ms\n${worker.log().slice(-3000)}`);

@@ -85,7 +85,8 @@ export interface MailboxUsageTable {
   messages: Int8;
   scanned_at: Date;
   level: Generated<string>;
-  scan_state: unknown;
+  /** The scanner's state (JSON text, see server/core/maildir/scan-state.ts). */
+  scan_state: string | null;
   full_scanned_at: Date | null;
   level_changed_at: Date | null;
   /** Which measurement the current figure is: a scan of the disk or Dovecot's own count (the feed). */

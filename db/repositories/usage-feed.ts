@@ -57,19 +57,16 @@ export async function chunkMailboxes(db: Db, node: string, fromId: number, toId:
     .execute();
 }
 
-/**
- * The scanner's stored states of these mailboxes, as JSON text: the threads parse them, and text
- * crosses to a thread far more cheaply than the object PostgreSQL's jsonb would be parsed into.
- */
+/** The scanner's stored states of these mailboxes (JSON text: the threads parse them). */
 export async function storedStates(db: Db, ids: number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .selectFrom('mailbox_usage')
-    .select(['mailbox_id', sql<string>`scan_state::text`.as('state')])
+    .select(['mailbox_id', 'scan_state as state'])
     .where('mailbox_id', 'in', ids)
     .where('scan_state', 'is not', null)
     .execute();
-  return new Map(rows.map((r) => [r.mailbox_id, r.state]));
+  return new Map(rows.map((r) => [r.mailbox_id, r.state!]));
 }
 
 /** The id ranges of one node's mailboxes, `size` mailboxes each, for the periodic verification. */

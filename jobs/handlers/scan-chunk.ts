@@ -4,7 +4,7 @@ import type { Db } from '../../db/database.js';
 import { chunkMailboxes, storedStates, type ChunkMailbox } from '../../db/repositories/usage-feed.js';
 import { scanDuration } from '../../server/platform/metrics.js';
 import type { JobData } from '../queue/registry.js';
-import { confirmQuietSync, parseState, type ScanItem, type ScanPool } from '../scan/index.js';
+import { parseState, type ScanItem, type ScanPool } from '../scan/index.js';
 import type { DiskWatch } from '../scan/disk-watch.js';
 import { maildirComponents } from '../../server/core/maildir/maildir-path.js';
 import { databaseNow, recordVerified, writeUsage, type UsageResult, type WriteOutcome } from '../../server/services/usage/store.js';
@@ -86,7 +86,10 @@ async function runChunk(ctx: ChunkContext, job: Job<JobData['scan-chunk']>) {
   const full = new Set(rows.filter((r) => job.data.full || !r.fullScannedAt || r.fullScannedAt.getTime() < staleBefore).map((r) => r.id));
   const { quietIds, rest: toWalk } = splitQuiet(ctx, rows, full, now);
   // A full read still gets the stored state to compare with: an unchanged tree then writes nothing.
-  const states = await storedStates(ctx.db, toWalk.map((r) => r.id));
+  const states = await storedStates(
+    ctx.db,
+    toWalk.map((r) => r.id),
+  );
   const items: ScanItem[] = toWalk.map((r) => ({ id: r.id, maildir: r.maildir, previous: states.get(r.id) }));
   const rowOf = new Map(rows.map((r) => [r.id, r]));
   const timer = scanDuration.startTimer({ full: 'chunk' });
@@ -133,14 +136,13 @@ async function runChunk(ctx: ChunkContext, job: Job<JobData['scan-chunk']>) {
 function watchMaildir(watch: DiskWatch, mailRoot: string, id: number, maildir: string, stateText: string | null) {
   const state = parseState(stateText);
   if (!state) return;
-  const components = maildirComponents(mailRoot, maildir);
-  watch.watch(id, components[components.length - 1], state);
+  watch.watch(id, maildirComponents(mailRoot, maildir), state);
 }
 
 /**
- * The mailboxes the watch saw nothing happen in since their last measurement began, confirmed here on
- * the main thread (one lstat each: still the same Maildir?), and the rest, for the threads. A full
- * read is never skipped. Watch times are on this process's clock, measurement times on the database's.
+ * The mailboxes the watch saw nothing happen in since their last measurement began, and the rest, for
+ * the threads. A full read is never skipped. Watch times are on this process's clock, measurement
+ * times on the database's.
  */
 function splitQuiet(ctx: ChunkContext, rows: ChunkMailbox[], full: Set<number>, now: Date) {
   const watch = ctx.watch;
@@ -149,8 +151,7 @@ function splitQuiet(ctx: ChunkContext, rows: ChunkMailbox[], full: Set<number>, 
   const quietIds: number[] = [];
   const rest: ChunkMailbox[] = [];
   for (const r of rows) {
-    const identity = watch && r.diskAt && !full.has(r.id) ? watch.quiet(r.id, r.diskAt.getTime() - skew - QUIET_MARGIN_MS) : null;
-    if (identity && confirmQuietSync(ctx.mailRoot, r.maildir, identity)) quietIds.push(r.id);
+    if (watch && r.diskAt && !full.has(r.id) && watch.quiet(r.id, r.diskAt.getTime() - skew - QUIET_MARGIN_MS)) quietIds.push(r.id);
     else rest.push(r);
   }
   return { quietIds, rest };

@@ -84,7 +84,7 @@ export class MaildirFsAnswers {
     if (rc < 0) throw errnoError(rc, syscall, where);
     const s = STAT;
     // As Node's fs computes mtimeMs, so states stored by either driver compare equal.
-    return { kind: KIND_NAMES[rc], mtimeMs: s[0] * 1e3 + s[1] / 1e6, size: s[2], ino: s[3], dev: s[4] };
+    return { kind: KIND_NAMES[rc], mtimeMs: s[0] * 1e3 + s[1] / 1e6, size: s[2] };
   }
 
   #read(fd: number, max: number, where: string): Listing & { kinds: Uint8Array } {

@@ -6,7 +6,7 @@ import { MaildirFsAnswers, type SharedCache } from './native-fs.js';
 import { ioError } from './fs-answers.js';
 import { parseState } from '../../server/core/maildir/scan-state.js';
 import { usageOf, type MailboxUsage } from '../../server/core/maildir/scan-result.js';
-import { confirmQuiet, walkMaildir, type MaildirIdentity, type Walk, type WalkOptions } from '../../server/core/maildir/walk.js';
+import { walkMaildir, type Walk, type WalkOptions } from '../../server/core/maildir/walk.js';
 
 export type { SharedCache };
 
@@ -34,16 +34,4 @@ export function runSync<T>(walk: Walk<T>, mailRoot: string, cache?: SharedCache)
  */
 export function scanMaildirSync(mailRoot: string, maildir: string, previous: unknown, options: WalkOptions, cache?: SharedCache): MailboxUsage {
   return usageOf(runSync(walkMaildir(mailRoot, maildir, parseState(previous), options), path.resolve(mailRoot), cache), previous);
-}
-
-/**
- * Whether a Maildir the watch saw nothing happen in is still the one measured (see confirmQuiet): one
- * lstat, cheap enough for the main thread. False for anything the walk must look at.
- */
-export function confirmQuietSync(mailRoot: string, maildir: string, identity: MaildirIdentity): boolean {
-  try {
-    return runSync(confirmQuiet(mailRoot, maildir, identity), path.resolve(mailRoot));
-  } catch {
-    return false;
-  }
 }

@@ -35,7 +35,7 @@ function run(fs: Node, previous: MaildirState | null, options: Partial<WalkOptio
       const n = lookup(fs, req.path);
       if (req.op === 'lstat' || req.op === 'probe') {
         answer = (
-          n ? { kind: n.kind, mtimeMs: n.kind === 'dir' ? n.mtimeMs : 0, size: n.size ?? 0, ino: 0, dev: 0 } : { kind: 'missing', mtimeMs: 0, size: 0, ino: 0, dev: 0 }
+          n ? { kind: n.kind, mtimeMs: n.kind === 'dir' ? n.mtimeMs : 0, size: n.size ?? 0 } : { kind: 'missing', mtimeMs: 0, size: 0 }
         ) satisfies NodeInfo;
       } else if (n?.kind !== 'dir') {
         answer = null;

@@ -20,9 +20,6 @@ export interface MaildirState {
   v: typeof STATE_VERSION;
   /** mtime of the Maildir root: it changes when folders are created, deleted or renamed. */
   root: number;
-  /** The Maildir directory's inode and device: absent in states stored before they were recorded. */
-  ino?: number;
-  dev?: number;
   /** Sorted by name; INBOX ('') first. */
   folders: FolderState[];
 }
@@ -53,7 +50,6 @@ export function parseState(raw: unknown): MaildirState | null {
   if (typeof value !== 'object' || value === null) return null;
   const s = value as Partial<MaildirState>;
   if (s.v !== STATE_VERSION || !isMtime(s.root) || !Array.isArray(s.folders)) return null;
-  if ((s.ino !== undefined && !isCount(s.ino)) || (s.dev !== undefined && !isCount(s.dev))) return null;
   const seen = new Set<string>();
   for (const f of s.folders as unknown[]) {
     if (!Array.isArray(f) || f.length !== 7) return null;
@@ -85,7 +81,7 @@ export function unchanged(stored: number | undefined, current: number): boolean 
 /** Whether two states describe the same tree: then nothing needs to be written back. */
 export function sameState(a: MaildirState | null, b: MaildirState | null): boolean {
   if (a === null || b === null) return a === b;
-  if (a.root !== b.root || a.ino !== b.ino || a.dev !== b.dev || a.folders.length !== b.folders.length) return false;
+  if (a.root !== b.root || a.folders.length !== b.folders.length) return false;
   for (let i = 0; i < a.folders.length; i++) {
     const x = a.folders[i];
     const y = b.folders[i];

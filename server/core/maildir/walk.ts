@@ -42,9 +42,6 @@ export interface NodeInfo {
   kind: NodeKind;
   mtimeMs: number;
   size: number;
-  /** Which directory this is (0 when missing): a Maildir put in place of another has other numbers. */
-  ino: number;
-  dev: number;
 }
 
 /**
@@ -123,20 +120,6 @@ export function* walkMaildir(mailRoot: string, rel: string, previous: MaildirSta
   return result;
 }
 
-/** What identifies a measured Maildir: its directory, and its root's mtime as stored. */
-export type MaildirIdentity = Pick<MaildirState, 'ino' | 'dev' | 'root'>;
-
-/**
- * For a Maildir in which the caller saw nothing happen since it was measured (see disk-watch.ts):
- * whether the path still leads to that directory, its root untouched, so that its counts hold without
- * a look inside. One probe; anything else (missing, replaced, moved) is for walkMaildir to find out.
- */
-export function* confirmQuiet(mailRoot: string, rel: string, identity: MaildirIdentity): Walk<boolean> {
-  const components = maildirComponents(mailRoot, rel);
-  const root = yield* probe(components[components.length - 1]);
-  return root.kind === 'dir' && identity.ino === root.ino && identity.dev === root.dev && unchanged(identity.root, root.mtimeMs);
-}
-
 function* walk(mailRoot: string, rel: string, previous: MaildirState | null, options: WalkOptions): Walk<WalkResult> {
   const components = maildirComponents(mailRoot, rel);
   let root: NodeInfo | undefined;
@@ -176,7 +159,7 @@ function* walk(mailRoot: string, rel: string, previous: MaildirState | null, opt
     usage.messages += cur.messages + nu.messages;
     folders.push(folderState(name, cur, nu));
   }
-  usage.state = { v: STATE_VERSION, root: mtimeToStore(root!.mtimeMs, options.startedAt, options.settleMs), ino: root!.ino, dev: root!.dev, folders };
+  usage.state = { v: STATE_VERSION, root: mtimeToStore(root!.mtimeMs, options.startedAt, options.settleMs), folders };
   return usage;
 }
 

@@ -83,8 +83,7 @@ export async function writeUsage(db: Db, results: UsageResult[], opts: { driftBy
             'disk_at',
             'drift_bytes',
             'drift_at',
-            // As text: it is only written back as it was, and jsonb would be parsed into thousands of small arrays.
-            sql<string | null>`scan_state::text`.as('scan_state'),
+            'scan_state',
           ])
           .where(
             'mailbox_id',
@@ -209,7 +208,7 @@ export async function writeUsage(db: Db, results: UsageResult[], opts: { driftBy
   });
 }
 
-type UsageRow = Omit<Selectable<MailboxUsageTable>, 'scan_state'> & { scan_state: string | null };
+type UsageRow = Selectable<MailboxUsageTable>;
 
 /**
  * A verification that found the disk as the last scan left it: only its time is recorded (and that
