@@ -177,7 +177,8 @@ describe('mail, the scanner and the policy service together', () => {
     const after = await until(
       'emptied and rescanned',
       () => scanned(user),
-      (u) => u.messages === 0,
+      // Emptied, though the recovery notice may already be in it: it is sent as soon as usage drops under the line.
+      (u) => u.messages <= 1 && u.usedBytes !== null && u.usedBytes < 10_000,
     );
     expect(after.level).toBe('ok');
     const accepted = await until(
