@@ -61,3 +61,24 @@ export async function endSessionsOfTenant(db: Db, tenant: { resellerId: number }
     .where('user_id', 'in', 'resellerId' in tenant ? users.where('reseller_id', '=', tenant.resellerId) : users.where('customer_id', '=', tenant.customerId))
     .execute();
 }
+
+/** Setup links used or expired. */
+export async function deleteSpentSetupTokens(db: Db): Promise<number> {
+  const res = await db.deleteFrom('setup_tokens').where(sql<boolean>`expires_at < now() OR used_at IS NOT NULL`).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+export function findSetupToken(db: Db, tokenHash: string) {
+  return db.selectFrom('setup_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+/** Marks a setup link used; false when it already was (another request won). */
+export async function useSetupToken(db: Db, tokenHash: string): Promise<boolean> {
+  const res = await db
+    .updateTable('setup_tokens')
+    .set({ used_at: new Date() })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

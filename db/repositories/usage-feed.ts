@@ -44,6 +44,16 @@ export interface ChunkMailbox {
   diskAt: Date | null;
 }
 
+/** One mailbox, for a single scan ("scan now", a new mailbox): where it is and what the last scan left. */
+export function mailboxToScan(db: Db, id: number) {
+  return db
+    .selectFrom('mailboxes as m')
+    .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+    .select(['m.id', 'm.maildir', 'm.node', 'u.scan_state', 'u.full_scanned_at', 'u.scanned_at'])
+    .where('m.id', '=', id)
+    .executeTakeFirst();
+}
+
 /** The mailboxes of one chunk of the periodic verification. */
 export async function chunkMailboxes(db: Db, node: string, fromId: number, toId: number): Promise<ChunkMailbox[]> {
   return db

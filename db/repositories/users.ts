@@ -61,3 +61,22 @@ export async function useTotpStep(db: Db, userId: number, step: number): Promise
     .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }
+
+/** A login's second factor: enabled, or a secret waiting for its first code. */
+export function totpOf(db: Db, id: number) {
+  return db.selectFrom('users').select(['email', 'role', 'totp_enabled', 'totp_secret']).where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** A new secret to confirm with a code; never over one already enabled. */
+export async function startTotp(db: Db, id: number, secret: string): Promise<void> {
+  await db.updateTable('users').set({ totp_secret: secret }).where('id', '=', id).where('totp_enabled', '=', false).execute();
+}
+
+/** Enables the pending secret, or disables the factor and forgets its secret. */
+export async function setTotpEnabled(db: Db, id: number, enabled: boolean): Promise<void> {
+  await db
+    .updateTable('users')
+    .set(enabled ? { totp_enabled: true } : { totp_enabled: false, totp_secret: null })
+    .where('id', '=', id)
+    .execute();
+}

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { deleteExpiredSessions } from '../../db/repositories/sessions.js';
-import { pruneSamples } from '../../server/services/usage/store.js';
+import { deleteExpiredSessions, deleteSpentSetupTokens } from '../../db/repositories/sessions.js';
+import { failStuckImports, forgetGeneratedPasswords } from '../../db/repositories/imports.js';
+import { pruneSamples } from '../../db/repositories/usage.js';
 import { expiredDeleted, setDeletedState, unmovedDeleted } from '../../db/repositories/deleted-mailboxes.js';
 import type { Queues } from '../queue/queues.js';
 
@@ -31,25 +31,12 @@ export async function housekeeping(db: Db, opts: { sampleRetentionDays: number; 
   const deleted = await queueDeletedMailboxFiles(db, queues);
   const samples = await pruneSamples(db, opts.sampleRetentionDays);
   const sessions = await deleteExpiredSessions(db, opts.sessionAbsoluteSeconds);
-  const tokens = await db.deleteFrom('setup_tokens').where(sql<boolean>`expires_at < now() OR used_at IS NOT NULL`).executeTakeFirst();
-  const stuck = await db
-    .updateTable('mailbox_imports')
-    .set({ status: 'failed', rows: sql`NULL`, error: 'The import did not finish within a day and was stopped.', finished_at: new Date() })
-    .where('status', 'in', ['queued', 'running'])
-    .where(sql<boolean>`created_at < now() - interval '1 day'`)
-    .executeTakeFirst();
-  const passwords = await db
-    .updateTable('mailbox_imports')
-    .set({ generated_passwords: sql`NULL` })
-    .where('generated_passwords', 'is not', null)
-    .where(sql<boolean>`coalesce(finished_at, created_at) < now() - interval '7 days'`)
-    .executeTakeFirst();
   return {
     ...deleted,
     samples,
     sessions,
-    setupTokens: Number(tokens.numDeletedRows),
-    stuckImports: Number(stuck.numUpdatedRows),
-    expiredPasswords: Number(passwords.numUpdatedRows),
+    setupTokens: await deleteSpentSetupTokens(db),
+    stuckImports: await failStuckImports(db),
+    expiredPasswords: await forgetGeneratedPasswords(db),
   };
 }

@@ -9,7 +9,7 @@ import { getDomainOr404 } from '../../server/services/domains/service.js';
 import { createMailbox } from '../../server/services/mailboxes/service.js';
 import { assertFits } from '../../server/services/imports/fit.js';
 import { columnOf } from '../../server/services/imports/limits.js';
-import * as store from '../../server/services/imports/store.js';
+import * as store from '../../db/repositories/imports.js';
 import type { GeneratedPassword, ReportEntry } from '../../db/tables/imports.js';
 
 /** How long an import waits before trying again while another import of its customer runs. */

@@ -7,7 +7,8 @@ import type { JobData } from '../queue/registry.js';
 import { parseState, type ScanItem, type ScanPool } from '../scan/index.js';
 import type { DiskWatch } from '../scan/disk-watch.js';
 import { maildirComponents } from '../../server/core/maildir/maildir-path.js';
-import { databaseNow, recordVerified, writeUsage, type UsageResult, type WriteOutcome } from '../../server/services/usage/store.js';
+import { databaseNow, recordVerified } from '../../db/repositories/usage.js';
+import { writeUsage, type UsageResult, type WriteOutcome } from '../../server/services/usage/store.js';
 
 export interface ChunkContext {
   db: Db;

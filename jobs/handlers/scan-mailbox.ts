@@ -2,7 +2,8 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import type { BatchWriter } from '../../server/services/usage/batch-writer.js';
-import { databaseNow } from '../../server/services/usage/store.js';
+import { databaseNow } from '../../db/repositories/usage.js';
+import { mailboxToScan } from '../../db/repositories/usage-feed.js';
 import type { JobData } from '../queue/registry.js';
 import { scanDuration } from '../../server/platform/metrics.js';
 import { ScanError, scanMailbox } from '../scan/index.js';
@@ -21,12 +22,7 @@ export interface ScanContext {
 export function scanMailboxHandler(ctx: ScanContext) {
   return async (job: Job<JobData['scan-mailbox']>) => {
     const { mailboxId } = job.data;
-    const row = await ctx.db
-      .selectFrom('mailboxes as m')
-      .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
-      .select(['m.id', 'm.maildir', 'm.node', 'u.scan_state', 'u.full_scanned_at', 'u.scanned_at'])
-      .where('m.id', '=', mailboxId)
-      .executeTakeFirst();
+    const row = await mailboxToScan(ctx.db, mailboxId);
     if (!row) return { skipped: 'deleted' };
     if (row.node !== ctx.node) throw new UnrecoverableError(`mailbox ${mailboxId} lives on node ${row.node}, not ${ctx.node}`);
     // A measurement taken after this job was queued already answers it: a job retried after its

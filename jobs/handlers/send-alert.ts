@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { deliveryToSend, markDelivery } from '../../db/repositories/alerts.js';
 import type { Db } from '../../db/database.js';
 import { classifySmtpError, type Mailer } from '../../server/platform/mailer.js';
 import { renderAlertEmail, type AlertOverrides } from '../../server/services/alerts/render.js';
@@ -22,29 +23,7 @@ export interface SendContext {
 export function sendAlertHandler(ctx: SendContext) {
   return async (job: Job<JobData['send-alert']>) => {
     const { deliveryId } = job.data;
-    const d = await ctx.db
-      .selectFrom('alert_deliveries as ad')
-      .innerJoin('alerts as a', 'a.id', 'ad.alert_id')
-      .innerJoin('mailboxes as m', 'm.id', 'a.mailbox_id')
-      .innerJoin('domains as dm', 'dm.id', 'm.domain_id')
-      .innerJoin('customers as c', 'c.id', 'dm.customer_id')
-      .leftJoin('plans as p', 'p.id', 'c.plan_id')
-      .select([
-        'ad.id',
-        'ad.status',
-        'ad.recipient',
-        'ad.address',
-        'ad.attempts',
-        'a.kind',
-        'a.level',
-        'a.used_bytes',
-        'a.quota_bytes',
-        'm.address as mailbox',
-        'c.language',
-        'p.alert_texts',
-      ])
-      .where('ad.id', '=', deliveryId)
-      .executeTakeFirst();
+    const d = await deliveryToSend(ctx.db, deliveryId);
     if (!d) return { skipped: 'gone' };
     if (d.status === 'sent' || d.status === 'failed') return { skipped: d.status };
     if (d.status === 'sending') ctx.logger.warn({ deliveryId, alert: d.kind }, 'delivery was interrupted while sending; sending again may duplicate it');
@@ -62,11 +41,7 @@ export function sendAlertHandler(ctx: SendContext) {
       overrides,
     });
 
-    await ctx.db
-      .updateTable('alert_deliveries')
-      .set({ status: 'sending', sending_at: new Date(), attempts: d.attempts + 1 })
-      .where('id', '=', deliveryId)
-      .execute();
+    await markDelivery(ctx.db, deliveryId, { status: 'sending', sending_at: new Date(), attempts: d.attempts + 1 });
     // A full mailbox refuses ordinary delivery; its own notice goes through the quota-exempt path.
     const mailer = d.recipient === 'mailbox' ? ctx.noticeMailer : ctx.mailer;
     try {
@@ -74,23 +49,15 @@ export function sendAlertHandler(ctx: SendContext) {
     } catch (err) {
       const permanent = classifySmtpError(err) === 'permanent';
       const message = String((err as { response?: string; message?: string }).response ?? (err as Error).message).slice(0, 500);
-      await ctx.db
-        .updateTable('alert_deliveries')
-        .set({ status: permanent ? 'failed' : 'pending', last_error: message })
-        .where('id', '=', deliveryId)
-        .execute();
+      await markDelivery(ctx.db, deliveryId, { status: permanent ? 'failed' : 'pending', last_error: message });
       ctx.logger.warn({ deliveryId, permanent, attempt: job.attemptsMade + 1 }, 'alert delivery failed');
       if (permanent) throw new UnrecoverableError(message);
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-        await ctx.db
-          .updateTable('alert_deliveries')
-          .set({ status: 'failed', last_error: `gave up after ${job.attemptsMade + 1} attempts: ${message}`.slice(0, 500) })
-          .where('id', '=', deliveryId)
-          .execute();
+        await markDelivery(ctx.db, deliveryId, { status: 'failed', last_error: `gave up after ${job.attemptsMade + 1} attempts: ${message}`.slice(0, 500) });
       }
       throw err;
     }
-    await ctx.db.updateTable('alert_deliveries').set({ status: 'sent', sent_at: new Date(), last_error: null }).where('id', '=', deliveryId).execute();
+    await markDelivery(ctx.db, deliveryId, { status: 'sent', sent_at: new Date(), last_error: null });
     return { sent: true };
   };
 }

@@ -1,12 +1,8 @@
+import type { MailboxRow } from '../../db/repositories/policy.js';
 import type { MailboxQuota } from './decide.js';
 
 // What the policy service knows about every mailbox, held in memory so a decision costs a Map lookup.
 // The cache only says whether it can be trusted; keeping it true to the database is sync.ts's job.
-
-export interface MailboxRow extends MailboxQuota {
-  id: number;
-  address: string;
-}
 
 /** loading: nothing loaded yet; fresh: loaded and every change is being followed; stale: changes may have been missed. */
 export type CacheState = 'loading' | 'fresh' | 'stale';

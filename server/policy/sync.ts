@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import { ChannelListener, withTimeout } from '../../db/listen.js';
 import type { MailboxCache } from './cache.js';
 import type { PolicyLogger } from './logger.js';
-import { allMailboxes, mailboxesByAddress, rowOf, type Compiled } from './queries.js';
+import { allMailboxes, mailboxesByAddress, rowOf, type Compiled } from '../../db/repositories/policy.js';
 
 // Keeps the cache true to the database over one dedicated connection (db/listen.ts): LISTEN first,
 // then a full load, then one re-read per announced address. A lost connection may have lost

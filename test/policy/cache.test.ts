@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MailboxCache, type MailboxRow } from '../../server/policy/cache.js';
+import type { MailboxRow } from '../../db/repositories/policy.js';
+import { MailboxCache } from '../../server/policy/cache.js';
 
 const row = (id: number, address: string, m: Partial<MailboxRow> = {}): MailboxRow => ({
   id,

@@ -13,7 +13,7 @@ import { decodeCsv, parseCsv } from '../../core/imports/csv.js';
 import { assertFits } from './fit.js';
 import { checkAgainstDomain } from './limits.js';
 import { type CheckedRow, type Layout, checkRows } from './rows.js';
-import * as store from './store.js';
+import * as store from '../../../db/repositories/imports.js';
 import type { ImportRowData, ReportEntry } from '../../../db/tables/imports.js';
 
 export interface PreparedImport {

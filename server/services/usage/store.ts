@@ -1,7 +1,5 @@
-import { sql } from 'kysely';
-import type { Selectable } from 'kysely';
 import type { Db } from '../../../db/database.js';
-import type { MailboxUsageTable } from '../../../db/schema.js';
+import * as usage from '../../../db/repositories/usage.js';
 import { quotaLevel, type Level } from '../../core/quota.js';
 
 export type UsageSource = 'scan' | 'dovecot';
@@ -62,52 +60,25 @@ export async function writeUsage(db: Db, results: UsageResult[], opts: { driftBy
     // FOR NO KEY UPDATE in id order, not FOR SHARE: mailbox_usage_copy updates these rows, and two
     // batches sharing a row must not both hold it shared and wait for each other to upgrade.
     const ids = [...new Set(results.map((r) => r.mailboxId))];
-    const boxes = await trx.selectFrom('mailboxes').select(['id', 'quota_bytes', 'address']).where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute();
+    const boxes = await usage.lockMailboxes(trx, ids);
     if (boxes.length === 0) return none;
     const box = new Map(boxes.map((b) => [b.id, b]));
     const before = new Map(
       (
-        await trx
-          .selectFrom('mailbox_usage')
-          .select([
-            'mailbox_id',
-            'used_bytes',
-            'messages',
-            'scanned_at',
-            'level',
-            'level_changed_at',
-            'source',
-            'full_scanned_at',
-            'disk_bytes',
-            'disk_messages',
-            'disk_at',
-            'drift_bytes',
-            'drift_at',
-            'scan_state',
-          ])
-          .where(
-            'mailbox_id',
-            'in',
-            boxes.map((b) => b.id),
-          )
-          .execute()
+        await usage.usageRows(
+          trx,
+          boxes.map((b) => b.id),
+        )
       ).map((p) => [p.mailbox_id, p]),
     );
     const scanned = results.filter((r) => (r.source ?? 'scan') === 'scan' && box.has(r.mailboxId));
     const dovecot = new Map(
-      scanned.length === 0
-        ? []
-        : (
-            await trx
-              .selectFrom('dovecot_quota')
-              .select(['username', 'bytes', 'updated_at'])
-              .where(
-                'username',
-                'in',
-                scanned.map((r) => box.get(r.mailboxId)!.address),
-              )
-              .execute()
-          ).map((d) => [d.username, d]),
+      (
+        await usage.dovecotCounts(
+          trx,
+          scanned.map((r) => box.get(r.mailboxId)!.address),
+        )
+      ).map((d) => [d.username, d]),
     );
 
     const rows = new Map<number, UsageRow>();
@@ -163,76 +134,22 @@ export async function writeUsage(db: Db, results: UsageResult[], opts: { driftBy
       }
     }
     if (rows.size === 0) return none;
-    await trx
-      .insertInto('mailbox_usage')
-      .values([...rows.values()])
-      .onConflict((oc) =>
-        oc.column('mailbox_id').doUpdateSet({
-          used_bytes: (eb) => eb.ref('excluded.used_bytes'),
-          messages: (eb) => eb.ref('excluded.messages'),
-          scanned_at: (eb) => eb.ref('excluded.scanned_at'),
-          level: (eb) => eb.ref('excluded.level'),
-          level_changed_at: (eb) => eb.ref('excluded.level_changed_at'),
-          source: (eb) => eb.ref('excluded.source'),
-          scan_state: sql`excluded.scan_state`,
-          full_scanned_at: (eb) => eb.ref('excluded.full_scanned_at'),
-          disk_bytes: (eb) => eb.ref('excluded.disk_bytes'),
-          disk_messages: (eb) => eb.ref('excluded.disk_messages'),
-          disk_at: (eb) => eb.ref('excluded.disk_at'),
-          drift_bytes: (eb) => eb.ref('excluded.drift_bytes'),
-          drift_at: (eb) => eb.ref('excluded.drift_at'),
-        }),
-      )
-      .execute();
+    await usage.upsertUsage(trx, [...rows.values()]);
     const current = [...rows.values()].filter((r) => outcome.written.includes(r.mailbox_id));
-    const fromScans = current.filter((r) => r.source === 'scan');
-    const fromFeed = current.filter((r) => r.source === 'dovecot');
-    if (fromScans.length) {
-      await trx
-        .insertInto('usage_samples')
-        .values(fromScans.map((w) => ({ mailbox_id: w.mailbox_id, at: w.scanned_at, used_bytes: w.used_bytes, messages: w.messages })))
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    }
-    if (fromFeed.length) {
-      // Every delivery would be a sample: one per mailbox and FEED_SAMPLE_EVERY keeps history readable.
-      await sql`
-        INSERT INTO usage_samples (mailbox_id, at, used_bytes, messages)
-        SELECT f.id, f.at, f.bytes, f.messages
-          FROM unnest(${fromFeed.map((w) => w.mailbox_id)}::bigint[], ${fromFeed.map((w) => w.scanned_at)}::timestamptz[],
-                      ${fromFeed.map((w) => w.used_bytes)}::bigint[], ${fromFeed.map((w) => w.messages)}::bigint[]) AS f(id, at, bytes, messages)
-         WHERE NOT EXISTS (SELECT 1 FROM usage_samples s WHERE s.mailbox_id = f.id AND s.at > f.at - ${FEED_SAMPLE_EVERY}::interval)
-        ON CONFLICT DO NOTHING`.execute(trx);
-    }
+    await usage.insertSamples(
+      trx,
+      current.filter((r) => r.source === 'scan'),
+    );
+    // Every delivery would be a sample: one per mailbox and FEED_SAMPLE_EVERY keeps history readable.
+    await usage.insertSamples(
+      trx,
+      current.filter((r) => r.source === 'dovecot'),
+      FEED_SAMPLE_EVERY,
+    );
     return outcome;
   });
 }
 
-type UsageRow = Selectable<MailboxUsageTable>;
-
-/**
- * A verification that found the disk as the last scan left it: only its time is recorded (and that
- * it was a full one), in one statement. No figure changes, so no level, sample, warning or policy
- * announcement follows; that is most mailboxes in most rounds.
- */
-export async function recordVerified(db: Db, ids: number[], fullIds: number[], at: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await sql`
-    UPDATE mailbox_usage
-       SET disk_at = ${at},
-           full_scanned_at = CASE WHEN mailbox_id = ANY(${fullIds}::bigint[]) THEN ${at} ELSE full_scanned_at END
-     WHERE mailbox_id = ANY(${ids}::bigint[]) AND (disk_at IS NULL OR disk_at < ${at})`.execute(db);
-}
-
-/** The database's clock: scans and Dovecot's figures are ordered by one clock, whatever a node's says. */
-export async function databaseNow(db: Db): Promise<Date> {
-  const { rows } = await sql<{ now: Date }>`SELECT clock_timestamp() AS now`.execute(db);
-  return rows[0].now;
-}
+type UsageRow = usage.UsageRow;
 
 const toJson = (state: unknown): string | null => (state === null || state === undefined ? null : typeof state === 'string' ? state : JSON.stringify(state));
-
-export async function pruneSamples(db: Db, retentionDays: number): Promise<number> {
-  const res = await db.deleteFrom('usage_samples').where(sql<boolean>`at < now() - make_interval(days => ${retentionDays})`).executeTakeFirst();
-  return Number(res.numDeletedRows);
-}

@@ -11,7 +11,7 @@ import { MAX_CSV_BYTES, MAX_CSV_ROWS, toCsv } from '../../core/imports/csv.js';
 import { exportMailboxes } from '../../services/imports/export.js';
 import { type ReportLine, fromDryRun, fromReport, reportView } from '../../services/imports/report.js';
 import { dryRun, getImportOr404, prepareImport, startImport, takePasswords } from '../../services/imports/service.js';
-import { getReport, recentImports, type ImportSummary } from '../../services/imports/store.js';
+import { getReport, recentImports, type ImportSummary } from '../../../db/repositories/imports.js';
 import { type UploadedFile, acceptUploads } from './upload.js';
 
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });

@@ -2,7 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
+import * as health from '../../../db/repositories/health.js';
 import { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, scanQueueName } from '../../../jobs/queue/registry.js';
 import { cookieName, resumeSession } from '../../services/auth/sessions.js';
 import { safeEqual } from '../../platform/tokens.js';
@@ -27,8 +27,8 @@ function sameOrigin(req: FastifyRequest, publicUrl: string): boolean {
 
 export async function opsRoutes(app: FastifyInstance) {
   const queueNames = async () => {
-    const nodes = await app.db.selectFrom('mailboxes').select('node').distinct().execute();
-    return [MAINTENANCE_QUEUE, ALERTS_QUEUE, IMPORTS_QUEUE, ...new Set(['local', ...nodes.map((n) => n.node)].map(scanQueueName))];
+    const nodes = await health.mailboxNodes(app.db);
+    return [MAINTENANCE_QUEUE, ALERTS_QUEUE, IMPORTS_QUEUE, ...new Set(['local', ...nodes].map(scanQueueName))];
   };
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -36,7 +36,7 @@ export async function opsRoutes(app: FastifyInstance) {
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
     await Promise.all([
-      within(1000, sql`SELECT 1`.execute(app.db)).then(
+      within(1000, health.ping(app.db)).then(
         () => (checks.postgres = 'ok'),
         (e) => (checks.postgres = (e as Error).message),
       ),
@@ -60,19 +60,9 @@ export async function opsRoutes(app: FastifyInstance) {
       for (const [state, n] of Object.entries(counts ?? {})) queueJobs.set({ queue: name, state }, n);
     }
     alertDeliveries.reset();
-    for (const r of await app.db
-      .selectFrom('alert_deliveries')
-      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy('status')
-      .execute())
-      alertDeliveries.set({ status: r.status }, r.n);
+    for (const r of await health.deliveriesByStatus(app.db)) alertDeliveries.set({ status: r.status }, r.n);
     mailboxesByLevel.reset();
-    for (const r of await app.db
-      .selectFrom('mailbox_usage')
-      .select(['level', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy('level')
-      .execute())
-      mailboxesByLevel.set({ level: r.level }, r.n);
+    for (const r of await health.mailboxesByLevel(app.db)) mailboxesByLevel.set({ level: r.level }, r.n);
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 

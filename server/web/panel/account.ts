@@ -7,6 +7,7 @@ import { AppError } from '../../platform/errors.js';
 import { recordChange } from '../../services/audit/record.js';
 import { getCustomerOr404 } from '../../services/customers/service.js';
 import { assertRole } from '../../services/auth/principal.js';
+import * as users from '../../../db/repositories/users.js';
 import { formSchema } from './forms.js';
 import { noticeFor, redirectAfterPost, render } from './render.js';
 import { cookieOptions } from './session.js';
@@ -20,11 +21,7 @@ export async function accountPanel(app: FastifyInstance) {
   const sessionCookie = cookieName(app.config.cookieSecure);
 
   async function show(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
-    const u = await app.db
-      .selectFrom('users')
-      .select(['email', 'totp_enabled', 'totp_secret'])
-      .where('id', '=', req.session!.user_id)
-      .executeTakeFirstOrThrow();
+    const u = await users.totpOf(app.db, req.session!.user_id);
     const pending = !u.totp_enabled && u.totp_secret ? { secret: u.totp_secret, uri: otpauthUri(u.totp_secret, u.email) } : null;
     return render(req, reply, 'account', { title: 'Account', totpEnabled: u.totp_enabled, pending, ...extra }, status);
   }
@@ -34,16 +31,16 @@ export async function accountPanel(app: FastifyInstance) {
   );
 
   app.post('/account/totp/start', { schema: { body: formSchema({}) } }, async (req, reply) => {
-    await app.db.updateTable('users').set({ totp_secret: newTotpSecret() }).where('id', '=', req.session!.user_id).where('totp_enabled', '=', false).execute();
+    await users.startTotp(app.db, req.session!.user_id, newTotpSecret());
     return show(req, reply);
   });
 
   app.post('/account/totp/confirm', { schema: { body: CodeBody } }, async (req, reply) => {
-    const u = await app.db.selectFrom('users').select(['totp_secret', 'totp_enabled']).where('id', '=', req.session!.user_id).executeTakeFirstOrThrow();
+    const u = await users.totpOf(app.db, req.session!.user_id);
     if (u.totp_enabled || !u.totp_secret) return redirectAfterPost(req, reply, '/account');
     const check = await checkTotp(app, req, req.session!.user_id, req.session!.email, u.totp_secret, (req.body as { code: string }).code);
     if (check !== 'ok') return show(req, reply, { errors: { code: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 400);
-    await app.db.updateTable('users').set({ totp_enabled: true }).where('id', '=', req.session!.user_id).execute();
+    await users.setTotpEnabled(app.db, req.session!.user_id, true);
     await recordChange(app.db, req.principal!, {
       action: 'user.totp_enable',
       objectType: 'user',
@@ -55,11 +52,11 @@ export async function accountPanel(app: FastifyInstance) {
   });
 
   app.post('/account/totp/disable', { schema: { body: CodeBody } }, async (req, reply) => {
-    const u = await app.db.selectFrom('users').select(['totp_secret', 'totp_enabled']).where('id', '=', req.session!.user_id).executeTakeFirstOrThrow();
+    const u = await users.totpOf(app.db, req.session!.user_id);
     if (!u.totp_enabled || !u.totp_secret) return redirectAfterPost(req, reply, '/account');
     const check = await checkTotp(app, req, req.session!.user_id, req.session!.email, u.totp_secret, (req.body as { code: string }).code);
     if (check !== 'ok') return show(req, reply, { errors: { disable: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 400);
-    await app.db.updateTable('users').set({ totp_enabled: false, totp_secret: null }).where('id', '=', req.session!.user_id).execute();
+    await users.setTotpEnabled(app.db, req.session!.user_id, false);
     await recordChange(app.db, req.principal!, {
       action: 'user.totp_disable',
       objectType: 'user',

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { countOperators, findSignInUser, insertUser, touchLogin } from '../../../db/repositories/users.js';
+import { countOperators, findSignInUser, insertUser, totpOf, touchLogin } from '../../../db/repositories/users.js';
+import { findSetupToken, useSetupToken } from '../../../db/repositories/sessions.js';
 import { hashPassword, passwordProblem, verifyNothing, verifyPassword } from '../../platform/passwords.js';
 import { cookieName, endSession, startSession } from '../../services/auth/sessions.js';
 import { sha256 } from '../../platform/tokens.js';
@@ -90,7 +91,7 @@ export async function authPanel(app: FastifyInstance) {
     const s = req.session;
     if (!s?.pending_totp) return reply.redirect('/', 303);
     const { code, next } = req.body as { code: string; next?: string };
-    const user = await app.db.selectFrom('users').select(['totp_secret', 'role']).where('id', '=', s.user_id).executeTakeFirstOrThrow();
+    const user = await totpOf(app.db, s.user_id);
     const check = await checkTotp(app, req, s.user_id, s.email, user.totp_secret, code);
     if (check !== 'ok') return render(req, reply, 'login-totp', { errors: { code: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 401);
     await endSession(app.db, req.sessionToken!);
@@ -109,7 +110,7 @@ export async function authPanel(app: FastifyInstance) {
 
   const SetupParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 100 }) });
   async function usableSetupToken(token: string) {
-    const row = await app.db.selectFrom('setup_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+    const row = await findSetupToken(app.db, sha256(token));
     return !!row && row.used_at === null && row.expires_at > new Date() && (await countOperators(app.db)) === 0;
   }
 
@@ -134,13 +135,7 @@ export async function authPanel(app: FastifyInstance) {
       if (weak) errors.password = weak;
       if (Object.keys(errors).length) return render(req, reply, 'setup', { token, errors, values: { email } }, 400);
       const user = await app.db.transaction().execute(async (trx) => {
-        const used = await trx
-          .updateTable('setup_tokens')
-          .set({ used_at: new Date() })
-          .where('token_hash', '=', sha256(token))
-          .where('used_at', 'is', null)
-          .executeTakeFirst();
-        if (Number(used.numUpdatedRows) !== 1) return null;
+        if (!(await useSetupToken(trx, sha256(token)))) return null;
         return insertUser(trx, {
           email: mail.ok ? mail.value : email,
           password_hash: await hashPassword(password),

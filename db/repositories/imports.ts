@@ -1,8 +1,8 @@
 // Queries on mailbox_imports (plain functions taking db, like db/repositories).
 import { sql } from 'kysely';
-import type { Db } from '../../../db/database.js';
-import { escapeLike, inScope, type Scope } from '../../../db/repositories/scope.js';
-import type { GeneratedPassword, ImportRowData, ImportStatus, ReportEntry } from '../../../db/tables/imports.js';
+import type { Db } from '../database.js';
+import { escapeLike, inScope, type Scope } from './scope.js';
+import type { GeneratedPassword, ImportRowData, ImportStatus, ReportEntry } from '../tables/imports.js';
 
 export interface Counts {
   done: number;
@@ -174,4 +174,26 @@ export async function addressesCreatedBy(db: Db, actorSuffix: string, userId: nu
     .where('actor', 'like', `%${escapeLike(actorSuffix)}`)
     .execute();
   return new Set(rows.map((r) => r.object_id));
+}
+
+/** Imports that did not finish within a day (their job was lost): failed, their rows (passwords) dropped. */
+export async function failStuckImports(db: Db): Promise<number> {
+  const res = await db
+    .updateTable('mailbox_imports')
+    .set({ status: 'failed', rows: sql`NULL`, error: 'The import did not finish within a day and was stopped.', finished_at: new Date() })
+    .where('status', 'in', ['queued', 'running'])
+    .where(sql<boolean>`created_at < now() - interval '1 day'`)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** Generated passwords nobody downloaded within a week are forgotten. */
+export async function forgetGeneratedPasswords(db: Db): Promise<number> {
+  const res = await db
+    .updateTable('mailbox_imports')
+    .set({ generated_passwords: sql`NULL` })
+    .where('generated_passwords', 'is not', null)
+    .where(sql<boolean>`coalesce(finished_at, created_at) < now() - interval '7 days'`)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
 }

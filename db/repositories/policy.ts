@@ -1,9 +1,19 @@
 import { sql } from 'kysely';
-import type { Db } from '../../db/database.js';
-import type { MailboxRow } from './cache.js';
+import type { Db } from '../database.js';
 
 // Built with kysely so column names are checked against db/schema.ts, but run on sync.ts's own
 // connection: reloads must be ordered after its LISTEN and after one another.
+
+/** A mailbox as the policy service holds it in memory. */
+export interface MailboxRow {
+  id: number;
+  address: string;
+  quotaBytes: number;
+  usedBytes: number;
+  /** As stored by the scanner (and by quota edits): 'ok' | '80' | '90' | '95' | 'full'. */
+  level: string;
+  active: boolean;
+}
 
 export interface Compiled {
   sql: string;
