@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import { ensureDatabase, migrateToLatest, pendingMigrations } from '../db/migrate.js';
 import { countOperators } from '../db/repositories/users.js';
+import { insertSetupToken } from '../db/repositories/sessions.js';
 import { randomToken, sha256 } from './platform/tokens.js';
 import { createRedis } from './platform/redis.js';
 
@@ -39,10 +40,7 @@ export async function checkRedis(redisUrl: string) {
 export async function announceSetupLink(db: Db, publicUrl: string): Promise<string | null> {
   if ((await countOperators(db)) > 0) return null;
   const token = randomToken();
-  await db
-    .insertInto('setup_tokens')
-    .values({ token_hash: sha256(token), expires_at: new Date(Date.now() + 24 * 3600 * 1000) })
-    .execute();
+  await insertSetupToken(db, sha256(token), new Date(Date.now() + 24 * 3600 * 1000));
   const link = `${publicUrl}/setup/${token}`;
   console.log(`\n  No operator account exists yet. Create one within 24 hours at:\n\n    ${link}\n`);
   return link;

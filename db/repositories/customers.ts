@@ -60,3 +60,12 @@ export async function customerFootprint(db: Db, customerId: number) {
     .executeTakeFirstOrThrow();
   return { mailboxes: Number(row.mailboxes), allocatedBytes: Number(row.allocated) };
 }
+
+export async function domainCount(db: Db, customerId: number): Promise<number> {
+  const row = await db
+    .selectFrom('domains')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('customer_id', '=', customerId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -89,3 +89,14 @@ export async function freshMaildir(db: Db, node: string, domain: string, localPa
   const used = new Set(rows.map((r) => r.maildir));
   for (let n = 2; ; n++) if (!used.has(`${base}~${n}`)) return `${base}~${n}`;
 }
+
+/** How long the customer's plan keeps deleted mailboxes; null without a plan (or a setting). */
+export async function retentionOfPlan(db: Db, customerId: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('customers as c')
+    .leftJoin('plans as p', 'p.id', 'c.plan_id')
+    .select('p.deleted_retention_days')
+    .where('c.id', '=', customerId)
+    .executeTakeFirst();
+  return row?.deleted_retention_days ?? null;
+}

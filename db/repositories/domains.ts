@@ -71,3 +71,12 @@ export function insertDomain(db: Db, values: { customer_id: number; name: string
 export async function deleteDomain(db: Db, id: number) {
   await db.deleteFrom('domains').where('id', '=', id).execute();
 }
+
+/** Holds the domain row until the transaction ends: no mailbox is added to it meanwhile. */
+export async function lockDomain(db: Db, id: number): Promise<void> {
+  await db.selectFrom('domains').select('id').where('id', '=', id).forUpdate().execute();
+}
+
+export function mailboxesOfDomain(db: Db, domainId: number) {
+  return db.selectFrom('mailboxes').select(['id', 'address']).where('domain_id', '=', domainId).orderBy('id').execute();
+}

@@ -236,3 +236,43 @@ export async function restoreMailboxRow(
     return { ok: true as const, mailboxId: row.id };
   });
 }
+
+export function quotaOf(db: Db, id: number) {
+  return db.selectFrom('mailboxes').select('quota_bytes').where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** Which of these addresses are taken. */
+export async function existingOf(db: Db, addresses: string[]): Promise<string[]> {
+  if (addresses.length === 0) return [];
+  return (await db.selectFrom('mailboxes').select('address').where('address', 'in', addresses).execute()).map((r) => r.address);
+}
+
+/** A page of a domain's mailboxes for the CSV export, by local part after `after`. */
+export function exportPage(db: Db, scope: Scope, domainId: number, after: string, limit: number) {
+  return (
+    db
+      .selectFrom('mailboxes as m')
+      .innerJoin('domains as d', 'd.id', 'm.domain_id')
+      .innerJoin('customers as c', 'c.id', 'd.customer_id')
+      .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+      .select([
+        'm.local_part',
+        'm.address',
+        'm.quota_bytes',
+        'm.imap_enabled',
+        'm.pop3_enabled',
+        'm.active',
+        'u.used_bytes',
+        'u.messages',
+        'u.level',
+        'u.scanned_at',
+      ])
+      .where('m.domain_id', '=', domainId)
+      // The tenant filter again, though the domain was checked: a query that forgets it cannot leak.
+      .where(inScope(scope))
+      .where('m.local_part', '>', after)
+      .orderBy('m.local_part')
+      .limit(limit)
+      .execute()
+  );
+}

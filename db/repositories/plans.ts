@@ -1,3 +1,5 @@
+import type { Updateable } from 'kysely';
+import type { PlansTable } from '../schema.js';
 import type { Db } from '../database.js';
 import type { Scope } from './scope.js';
 
@@ -38,4 +40,23 @@ export function updatePlan(db: Db, id: number, values: Partial<PlanValues>) {
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** The limits of the customer's plan; undefined without a plan. */
+export function planOfCustomer(db: Db, customerId: number) {
+  return db
+    .selectFrom('customers as c')
+    .innerJoin('plans as p', 'p.id', 'c.plan_id')
+    .select(['p.default_quota_bytes', 'p.max_quota_bytes', 'p.max_mailboxes', 'p.max_storage_bytes'])
+    .where('c.id', '=', customerId)
+    .executeTakeFirst();
+}
+
+/** A plan's warning settings (lines, recipients, reminders, texts). */
+export async function updatePlanAlerts(db: Db, id: number, values: Updateable<PlansTable>): Promise<void> {
+  await db
+    .updateTable('plans')
+    .set({ ...values, updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
 }

@@ -82,3 +82,7 @@ export async function useSetupToken(db: Db, tokenHash: string): Promise<boolean>
     .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }
+
+export async function insertSetupToken(db: Db, tokenHash: string, expiresAt: Date): Promise<void> {
+  await db.insertInto('setup_tokens').values({ token_hash: tokenHash, expires_at: expiresAt }).execute();
+}

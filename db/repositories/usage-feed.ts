@@ -88,3 +88,40 @@ export async function chunkRanges(db: Db, size: number): Promise<{ node: string;
      ORDER BY node, "fromId"`.execute(db);
   return rows;
 }
+
+/** A page of one node's mailboxes by id, with what the last scan left (the CLI's foreground scan). */
+export function nodeMailboxesAfter(db: Db, node: string, afterId: number, limit: number) {
+  return db
+    .selectFrom('mailboxes as m')
+    .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+    .select(['m.id', 'm.maildir', 'u.scan_state', 'u.full_scanned_at'])
+    .where('m.node', '=', node)
+    .where('m.id', '>', afterId)
+    .orderBy('m.id')
+    .limit(limit)
+    .execute();
+}
+
+export async function countNodeMailboxes(db: Db, node: string): Promise<number> {
+  const row = await db
+    .selectFrom('mailboxes')
+    .where('node', '=', node)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Where a mailbox lives (for jobs that must run on its node). */
+export function mailboxPlace(db: Db, id: number) {
+  return db.selectFrom('mailboxes').select(['address', 'maildir', 'node']).where('id', '=', id).executeTakeFirst();
+}
+
+/** A Dovecot user's mailbox and the last count Dovecot reported for it. */
+export function mailboxWithDovecotCount(db: Db, username: string) {
+  return db
+    .selectFrom('mailboxes as m')
+    .leftJoin('dovecot_quota as q', 'q.username', 'm.address')
+    .select(['m.maildir', 'm.node', 'q.bytes', 'q.messages'])
+    .where('m.address', '=', username)
+    .executeTakeFirst();
+}

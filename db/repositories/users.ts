@@ -80,3 +80,19 @@ export async function setTotpEnabled(db: Db, id: number, enabled: boolean): Prom
     .where('id', '=', id)
     .execute();
 }
+
+/** A login that is active, with its reseller and customer (if any) active too; undefined otherwise. */
+export function activeUser(db: Db, id: number) {
+  return db
+    .selectFrom('users as u')
+    .select(['u.id', 'u.email', 'u.role', 'u.reseller_id', 'u.customer_id'])
+    .where('u.id', '=', id)
+    .where('u.active', '=', true)
+    .where(sql<boolean>`(u.reseller_id IS NULL OR EXISTS (SELECT 1 FROM resellers r WHERE r.id = u.reseller_id AND r.active))`)
+    .where(sql<boolean>`(u.customer_id IS NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = u.customer_id AND c.active))`)
+    .executeTakeFirst();
+}
+
+export function passwordHashOf(db: Db, id: number) {
+  return db.selectFrom('users').select(['password_hash']).where('id', '=', id).executeTakeFirstOrThrow();
+}

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
-import { recordDovecotCount } from '../../db/repositories/usage-feed.js';
+import { mailboxWithDovecotCount, recordDovecotCount } from '../../db/repositories/usage-feed.js';
 import { readDovecotCount } from './maildirsize.js';
 
 export interface EventsOptions {
@@ -24,12 +24,7 @@ export async function startDovecotEvents(o: EventsOptions): Promise<{ close(): P
   const pending = new Map<string, NodeJS.Timeout>();
 
   async function refresh(user: string, attempt: number) {
-    const box = await o.db
-      .selectFrom('mailboxes as m')
-      .leftJoin('dovecot_quota as q', 'q.username', 'm.address')
-      .select(['m.maildir', 'm.node', 'q.bytes', 'q.messages'])
-      .where('m.address', '=', user)
-      .executeTakeFirst();
+    const box = await mailboxWithDovecotCount(o.db, user);
     if (!box || box.node !== o.node) return;
     const count = await readDovecotCount(o.mailRoot, box.maildir);
     if (!count) return;

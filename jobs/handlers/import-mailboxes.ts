@@ -1,5 +1,4 @@
 import { DelayedError, type Job } from 'bullmq';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import type { JobData } from '../queue/registry.js';
@@ -10,6 +9,7 @@ import { createMailbox } from '../../server/services/mailboxes/service.js';
 import { assertFits } from '../../server/services/imports/fit.js';
 import { columnOf } from '../../server/services/imports/limits.js';
 import * as store from '../../db/repositories/imports.js';
+import { activeUser } from '../../db/repositories/users.js';
 import type { GeneratedPassword, ReportEntry } from '../../db/tables/imports.js';
 
 /** How long an import waits before trying again while another import of its customer runs. */
@@ -26,14 +26,7 @@ export const importActorSuffix = (importId: number) => ` (import ${importId})`;
  * deactivated (or whose reseller or customer was) since then imports nothing.
  */
 export async function importPrincipal(db: Db, userId: number, importId: number): Promise<Principal | null> {
-  const u = await db
-    .selectFrom('users as u')
-    .select(['u.id', 'u.email', 'u.role', 'u.reseller_id', 'u.customer_id'])
-    .where('u.id', '=', userId)
-    .where('u.active', '=', true)
-    .where(sql<boolean>`(u.reseller_id IS NULL OR EXISTS (SELECT 1 FROM resellers r WHERE r.id = u.reseller_id AND r.active))`)
-    .where(sql<boolean>`(u.customer_id IS NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = u.customer_id AND c.active))`)
-    .executeTakeFirst();
+  const u = await activeUser(db, userId);
   if (!u) return null;
   return {
     role: u.role,

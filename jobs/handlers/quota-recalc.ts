@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
-import { recordDovecotCount } from '../../db/repositories/usage-feed.js';
+import { mailboxPlace, recordDovecotCount } from '../../db/repositories/usage-feed.js';
 import { quotaRecalcs } from '../../server/platform/metrics.js';
 import type { JobData } from '../queue/registry.js';
 import { readDovecotCount } from '../feed/maildirsize.js';
@@ -26,7 +26,7 @@ export interface RecalcContext {
  */
 export function quotaRecalcHandler(ctx: RecalcContext) {
   return async (job: Job<JobData['quota-recalc']>) => {
-    const row = await ctx.db.selectFrom('mailboxes').select(['address', 'maildir', 'node']).where('id', '=', job.data.mailboxId).executeTakeFirst();
+    const row = await mailboxPlace(ctx.db, job.data.mailboxId);
     if (!row) return { skipped: 'deleted' };
     if (row.node !== ctx.node) throw new UnrecoverableError(`mailbox ${job.data.mailboxId} lives on node ${row.node}, not ${ctx.node}`);
     const [bin, ...args] = ctx.doveadm;

@@ -5,6 +5,7 @@ import { Queues } from '../../jobs/queue/queues.js';
 import { progressLine, scanNode, summaryTable } from './scan.js';
 import { createRedis } from '../platform/redis.js';
 import { createDb, type Db } from '../../db/database.js';
+import { countNodeMailboxes } from '../../db/repositories/usage-feed.js';
 import { countOperators, findUserByEmail, insertUser } from '../../db/repositories/users.js';
 import { hashPassword, passwordProblem } from '../platform/passwords.js';
 import { OPERATOR_SYSTEM } from '../services/auth/principal.js';
@@ -60,11 +61,7 @@ const commands: Record<string, Command> = {
     async run({ db, config, values }) {
       const node = values.node ? String(values.node) : config.node;
       const mailRoot = values['mail-root'] ? path.resolve(String(values['mail-root'])) : config.mailRoot;
-      const { n: total } = await db
-        .selectFrom('mailboxes')
-        .where('node', '=', node)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
+      const total = await countNodeMailboxes(db, node);
       const tty = process.stdout.isTTY;
       let lastPrint = 0;
       // What this scan finds decides quota warnings too, as a worker's scan would.

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database.js';
+import { nodeMailboxesAfter } from '../../db/repositories/usage-feed.js';
 import type { Config } from '../platform/config.js';
 import { formatBytes } from '../core/quota.js';
 import { scanMailboxes, type ScanItem } from '../../jobs/scan/index.js';
@@ -18,15 +19,7 @@ export interface ScanSummary {
 async function* itemsOf(db: Db, node: string, full: boolean, fullScanHours: number, startedAt: Date): AsyncGenerator<ScanItem> {
   let after = 0;
   for (;;) {
-    const rows = await db
-      .selectFrom('mailboxes as m')
-      .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
-      .select(['m.id', 'm.maildir', 'u.scan_state', 'u.full_scanned_at'])
-      .where('m.node', '=', node)
-      .where('m.id', '>', after)
-      .orderBy('m.id')
-      .limit(2000)
-      .execute();
+    const rows = await nodeMailboxesAfter(db, node, after, 2000);
     if (rows.length === 0) return;
     for (const r of rows) {
       const stale = !r.full_scanned_at || startedAt.getTime() - r.full_scanned_at.getTime() > fullScanHours * 3600_000;

@@ -112,16 +112,10 @@ export async function deleteCustomer(db: Db, p: Principal, id: number) {
   assertRole(p, 'operator', 'reseller');
   assertWritable(p);
   const before = await getCustomerOr404(db, p, id);
-  const domains = await db
-    .selectFrom('domains')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('customer_id', '=', id)
-    .executeTakeFirstOrThrow();
-  if (domains.n > 0) throw new AppError('conflict', 'The customer still has domains; delete them first.');
+  if ((await repo.domainCount(db, id)) > 0) throw new AppError('conflict', 'The customer still has domains; delete them first.');
   await inTransaction(db, async (trx) => {
     await repo.lockCustomer(trx, id);
-    const left = await trx.selectFrom('domains').select('id').where('customer_id', '=', id).limit(1).executeTakeFirst();
-    if (left) throw new AppError('conflict', 'The customer still has domains; delete them first.');
+    if ((await repo.domainCount(trx, id)) > 0) throw new AppError('conflict', 'The customer still has domains; delete them first.');
     await repo.deleteCustomer(trx, id);
     await recordChange(trx, p, {
       action: 'customer.delete',

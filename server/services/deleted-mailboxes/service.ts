@@ -4,6 +4,7 @@
 import type { Db } from '../../../db/database.js';
 import * as deleted from '../../../db/repositories/deleted-mailboxes.js';
 import * as domains from '../../../db/repositories/domains.js';
+import { mailboxExists } from '../../../db/repositories/mailboxes.js';
 import { queueWithin } from '../../../jobs/queue/enqueue.js';
 import type { Queues } from '../../../jobs/queue/queues.js';
 import { type Principal, assertWritable } from '../auth/principal.js';
@@ -16,13 +17,7 @@ export const DEFAULT_RETENTION_DAYS = 30;
 
 /** Days a deleted mailbox of this customer stays restorable (its plan's; 30 without a plan). */
 export async function retentionDaysOf(db: Db, customerId: number): Promise<number> {
-  const row = await db
-    .selectFrom('customers as c')
-    .leftJoin('plans as p', 'p.id', 'c.plan_id')
-    .select('p.deleted_retention_days')
-    .where('c.id', '=', customerId)
-    .executeTakeFirst();
-  return row?.deleted_retention_days ?? DEFAULT_RETENTION_DAYS;
+  return (await deleted.retentionOfPlan(db, customerId)) ?? DEFAULT_RETENTION_DAYS;
 }
 
 /** Asks the node to move the files; when the queue is away, the housekeeping asks again later. */
@@ -57,8 +52,8 @@ export async function deleteDomainWithMailboxes(db: Db, queues: Queues, p: Princ
   const d = await getDomainOr404(db, p, name);
   const days = await retentionDaysOf(db, d.customer_id);
   const ids = await db.transaction().execute(async (trx) => {
-    await trx.selectFrom('domains').select('id').where('id', '=', d.id).forUpdate().execute();
-    const boxes = await trx.selectFrom('mailboxes').select(['id', 'address']).where('domain_id', '=', d.id).orderBy('id').execute();
+    await domains.lockDomain(trx, d.id);
+    const boxes = await domains.mailboxesOfDomain(trx, d.id);
     const ids: number[] = [];
     for (const b of boxes) ids.push(await deleted.moveToDeleted(trx, b.id, days));
     await domains.deleteDomain(trx, d.id);
@@ -99,7 +94,7 @@ export async function restoreDeletedMailbox(db: Db, queues: Queues, p: Principal
   const d = await getDomainOr404(db, p, domainName);
   const rec = await deleted.getDeleted(db, id);
   if (!rec || rec.customer_id !== d.customer_id || rec.domain_name !== d.name) throw notFound('Deleted mailbox');
-  if (await db.selectFrom('mailboxes').select('id').where('address', '=', rec.address).executeTakeFirst()) {
+  if (await mailboxExists(db, rec.address)) {
     throw new AppError('conflict', `The address ${rec.address} is in use by another mailbox: delete or rename that one first.`);
   }
   if (rec.state === 'restoring') return rec;

@@ -72,9 +72,8 @@ export async function deleteDomain(db: Db, p: Principal, name: string) {
   if (d.mailboxes > 0) throw new AppError('conflict', 'The domain still has mailboxes; delete them first.');
   await db.transaction().execute(async (trx) => {
     // Checked again under the domain's lock: a mailbox created meanwhile must not be cascaded away.
-    await trx.selectFrom('domains').select('id').where('id', '=', d.id).forUpdate().execute();
-    const left = await trx.selectFrom('mailboxes').select('id').where('domain_id', '=', d.id).limit(1).executeTakeFirst();
-    if (left) throw new AppError('conflict', 'The domain still has mailboxes; delete them first.');
+    await repo.lockDomain(trx, d.id);
+    if ((await repo.mailboxesOfDomain(trx, d.id)).length > 0) throw new AppError('conflict', 'The domain still has mailboxes; delete them first.');
     await repo.deleteDomain(trx, d.id);
     await recordChange(trx, p, {
       action: 'domain.delete',

@@ -1,5 +1,6 @@
 import type { Db } from '../../../db/database.js';
-import { inScope, type Scope } from '../../../db/repositories/scope.js';
+import type { Scope } from '../../../db/repositories/scope.js';
+import { exportPage } from '../../../db/repositories/mailboxes.js';
 import type { Principal } from '../auth/principal.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { csvLine } from '../../core/imports/csv.js';
@@ -17,30 +18,7 @@ async function* exportLines(db: Db, scope: Scope, domainId: number): AsyncGenera
   yield csvLine(EXPORT_COLUMNS);
   let after = '';
   for (;;) {
-    const rows = await db
-      .selectFrom('mailboxes as m')
-      .innerJoin('domains as d', 'd.id', 'm.domain_id')
-      .innerJoin('customers as c', 'c.id', 'd.customer_id')
-      .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
-      .select([
-        'm.local_part',
-        'm.address',
-        'm.quota_bytes',
-        'm.imap_enabled',
-        'm.pop3_enabled',
-        'm.active',
-        'u.used_bytes',
-        'u.messages',
-        'u.level',
-        'u.scanned_at',
-      ])
-      .where('m.domain_id', '=', domainId)
-      // The tenant filter again, though the domain was checked: a query that forgets it cannot leak.
-      .where(inScope(scope))
-      .where('m.local_part', '>', after)
-      .orderBy('m.local_part')
-      .limit(PAGE)
-      .execute();
+    const rows = await exportPage(db, scope, domainId, after, PAGE);
     if (rows.length === 0) return;
     yield rows
       .map((m) =>

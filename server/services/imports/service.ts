@@ -1,5 +1,6 @@
 import type { Db } from '../../../db/database.js';
 import { customerFootprint } from '../../../db/repositories/customers.js';
+import { existingOf } from '../../../db/repositories/mailboxes.js';
 import type { DomainRow } from '../../../db/repositories/domains.js';
 import { queueWithin } from '../../../jobs/queue/enqueue.js';
 import type { Queues } from '../../../jobs/queue/queues.js';
@@ -41,8 +42,7 @@ async function existingAddresses(db: Db, addresses: string[]): Promise<Set<strin
   const found = new Set<string>();
   for (let i = 0; i < addresses.length; i += LOOKUP_BATCH) {
     const batch = addresses.slice(i, i + LOOKUP_BATCH);
-    const rows = await db.selectFrom('mailboxes').select('address').where('address', 'in', batch).execute();
-    for (const r of rows) found.add(r.address);
+    for (const address of await existingOf(db, batch)) found.add(address);
   }
   return found;
 }

@@ -2,6 +2,8 @@
 // removing a login (a departed employee), and "forgot password" by email.
 import type { Db } from '../../../db/database.js';
 import * as repo from '../../../db/repositories/logins.js';
+import { insertAudit } from '../../../db/repositories/audit.js';
+import { passwordHashOf } from '../../../db/repositories/users.js';
 import { findSignInUser } from '../../../db/repositories/users.js';
 import type { Mailer } from '../../platform/mailer.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../../platform/passwords.js';
@@ -78,7 +80,7 @@ export async function changeOwnPassword(
   input: { userId: number; email: string; sessionIdHash: string; current: string; next: string },
   minPasswordLength: number,
 ) {
-  const user = await db.selectFrom('users').select(['password_hash']).where('id', '=', input.userId).executeTakeFirstOrThrow();
+  const user = await passwordHashOf(db, input.userId);
   if (!(await verifyPassword(user.password_hash, input.current))) throw new AppError('validation', 'The current password is not right.', 'current');
   const weak = passwordProblem(input.next, minPasswordLength, [input.email]);
   if (weak) throw new AppError('validation', weak, 'password');
@@ -106,19 +108,19 @@ export async function completeReset(db: Db, token: string, password: string, min
     if (!(await repo.useReset(trx, reset.token_hash))) throw notFound('Link');
     await repo.setPassword(trx, reset.user_id, hash);
     await repo.endSessionsOf(trx, reset.user_id);
-    await trx
-      .insertInto('audit_log')
-      .values({
-        actor: `reset-link:${reset.email}`,
-        actor_user_id: reset.user_id,
-        ip,
-        reseller_id: reset.reseller_id,
-        customer_id: reset.customer_id,
-        action: 'user.password_reset',
-        object_type: 'user',
-        object_id: reset.email,
-      })
-      .execute();
+    await insertAudit(trx, {
+      actor: `reset-link:${reset.email}`,
+      actor_user_id: reset.user_id,
+      actor_key_id: null,
+      ip,
+      reseller_id: reset.reseller_id,
+      customer_id: reset.customer_id,
+      action: 'user.password_reset',
+      object_type: 'user',
+      object_id: reset.email,
+      before: null,
+      after: null,
+    });
   });
   return reset;
 }

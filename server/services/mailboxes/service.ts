@@ -1,6 +1,7 @@
 import type { Db } from '../../../db/database.js';
 import { customerFootprint, lockCustomer } from '../../../db/repositories/customers.js';
 import * as repo from '../../../db/repositories/mailboxes.js';
+import { planOfCustomer } from '../../../db/repositories/plans.js';
 import { hashPassword, passwordProblem } from '../../platform/passwords.js';
 import { type Principal, assertWritable } from '../auth/principal.js';
 import { checkAddress, checkLocalPart, displayAddress } from '../../core/address.js';
@@ -81,12 +82,7 @@ export async function getMailboxOr404(db: Db, p: Principal, address: string) {
 }
 
 export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits> {
-  const plan = await db
-    .selectFrom('customers as c')
-    .innerJoin('plans as p', 'p.id', 'c.plan_id')
-    .select(['p.default_quota_bytes', 'p.max_quota_bytes', 'p.max_mailboxes', 'p.max_storage_bytes'])
-    .where('c.id', '=', customerId)
-    .executeTakeFirst();
+  const plan = await planOfCustomer(db, customerId);
   if (!plan) return NO_PLAN;
   return {
     defaultQuotaBytes: plan.default_quota_bytes,
@@ -177,7 +173,7 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
     if (patch.quotaBytes !== undefined && patch.quotaBytes !== before.quota_bytes) {
       await lockCustomer(trx, before.customer_id);
       // Read again under the customer's lock: a concurrent change may have moved it since.
-      const current = await trx.selectFrom('mailboxes').select('quota_bytes').where('id', '=', before.id).executeTakeFirstOrThrow();
+      const current = await repo.quotaOf(trx, before.id);
       const limits = await planLimitsFor(trx, before.customer_id);
       const bad =
         checkQuota(limits, patch.quotaBytes) ??

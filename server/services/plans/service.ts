@@ -81,7 +81,7 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
   const values = checkPlan(input);
   try {
     await db.transaction().execute(async (trx) => {
-      await repo.updatePlan(trx, id, values);
+      await repo.updatePlanAlerts(trx, id, values);
       await recordChange(trx, p, {
         action: 'plan.update',
         objectType: 'plan',
@@ -145,11 +145,7 @@ export async function updatePlanAlerts(db: Db, p: Principal, id: number, input: 
     alert_texts: Object.keys(texts).length ? JSON.stringify(texts) : null,
   };
   await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('plans')
-      .set({ ...values, updated_at: new Date() })
-      .where('id', '=', id)
-      .execute();
+    await repo.updatePlanAlerts(trx, id, values);
     await recordChange(trx, p, {
       action: 'plan.alerts',
       objectType: 'plan',

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { listAudit } from '../../../db/repositories/audit.js';
+import { listUsersOf } from '../../../db/repositories/users.js';
 import { render } from '../panel/render.js';
 
 const PAGE = 100;
@@ -16,7 +17,7 @@ export async function auditPanel(app: FastifyInstance) {
       let items = entries.items;
       if (p.role === 'customer') {
         // A customer sees what changed and when; staff names and addresses stay with the staff.
-        const own = new Set((await app.db.selectFrom('users').select('id').where('customer_id', '=', p.customerId!).execute()).map((u) => u.id));
+        const own = new Set((await listUsersOf(app.db, { customerId: p.customerId! })).map((u) => u.id));
         items = items.map((e) => ({
           ...e,
           ip: null,
