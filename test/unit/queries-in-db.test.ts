@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
 }
 
 /** The names a statement imports from kysely as values (not `import type`, not `type X` specifiers). */
-export function kyselyValues(source: string): string[] {
+function kyselyValues(source: string): string[] {
   const found: string[] = [];
   for (const m of source.matchAll(/import\s+(type\s+)?(\{[^}]*\}|\*\s+as\s+\w+|\w+)\s+from\s+['"]kysely['"]/g)) {
     if (m[1]) continue;
