@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { getKey, listKeys } from '../../../db/repositories/api-keys.js';
 import { listCustomers } from '../../../db/repositories/customers.js';
@@ -18,7 +19,7 @@ function expiry(days: string | undefined): Date | null {
   return new Date(Date.now() + n * 86400_000);
 }
 
-export async function apiKeysPanel(app: FastifyInstance) {
+export const apiKeysPanel: FastifyPluginAsyncTypebox = async (app) => {
   async function show(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const p = req.principal!;
     assertRole(p, 'operator', 'reseller');
@@ -43,7 +44,7 @@ export async function apiKeysPanel(app: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const b = req.body as Record<string, string | undefined>;
+      const b = req.body;
       const result = await attempt(async () =>
         createApiKey(app.db, req.principal!, {
           name: b.name ?? '',
@@ -64,6 +65,7 @@ export async function apiKeysPanel(app: FastifyInstance) {
   async function confirmRevoke(req: FastifyRequest, reply: FastifyReply) {
     const p = req.principal!;
     assertRole(p, 'operator', 'reseller');
+    // Shared by the GET and the unconfirmed POST: both routes' params are IdParams.
     const key = await getKey(app.db, (req.params as { id: number }).id, p.resellerId);
     if (!key || key.revoked_at) throw notFound('API key');
     return render(req, reply, 'confirm-delete', {
@@ -80,8 +82,8 @@ export async function apiKeysPanel(app: FastifyInstance) {
   app.get('/api-keys/:id/revoke', { schema: { params: IdParams } }, confirmRevoke);
 
   app.post('/api-keys/:id/revoke', { schema: { params: IdParams, body: formSchema({ confirm: text(5) }) } }, async (req, reply) => {
-    if ((req.body as { confirm?: string }).confirm !== 'true') return confirmRevoke(req, reply);
-    await revokeApiKey(app.db, req.principal!, (req.params as { id: number }).id);
+    if (req.body.confirm !== 'true') return confirmRevoke(req, reply);
+    await revokeApiKey(app.db, req.principal!, req.params.id);
     return redirectAfterPost(req, reply, '/api-keys');
   });
-}
+};

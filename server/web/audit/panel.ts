@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { listAudit } from '../../../db/repositories/audit.js';
 import { listUsersOf } from '../../../db/repositories/users.js';
@@ -6,13 +6,13 @@ import { render } from '../panel/render.js';
 
 const PAGE = 100;
 
-export async function auditPanel(app: FastifyInstance) {
+export const auditPanel: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/audit',
     { schema: { querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })) }) } },
     async (req, reply) => {
       const p = req.principal!;
-      const page = (req.query as { page?: number }).page ?? 1;
+      const page = req.query.page ?? 1;
       const entries = await listAudit(app.db, p, { limit: PAGE, offset: (page - 1) * PAGE });
       let items = entries.items;
       if (p.role === 'customer') {
@@ -27,4 +27,4 @@ export async function auditPanel(app: FastifyInstance) {
       return render(req, reply, 'audit', { title: 'Audit log', entries: items, page, pages: Math.max(1, Math.ceil(entries.total / PAGE)) });
     },
   );
-}
+};

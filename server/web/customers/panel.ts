@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { inTransaction } from '../../../db/database.js';
 import { customerFootprint, listCustomers } from '../../../db/repositories/customers.js';
@@ -22,12 +23,13 @@ const CustomerListQuery = Type.Object({
 });
 const NOTICES: Record<string, string> = { created: 'The customer was created.', updated: 'The customer was updated.', login: 'The login was created.' };
 
-export async function customersPanel(app: FastifyInstance) {
+export const customersPanel: FastifyPluginAsyncTypebox = async (app) => {
   const min = app.config.minPasswordLength;
 
   async function showList(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const p = req.principal!;
     assertRole(p, 'operator', 'reseller');
+    // Shared by GET /customers and the POSTs that show the list again: all declare CustomerListQuery.
     const query = req.query as Static<typeof CustomerListQuery>;
     const page = query.page ?? 1;
     const search = query.q?.trim() || undefined;
@@ -77,7 +79,7 @@ export async function customersPanel(app: FastifyInstance) {
   }
 
   app.get('/customers', { schema: { querystring: CustomerListQuery } }, async (req, reply) =>
-    showList(req, reply, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
+    showList(req, reply, { notice: noticeFor(NOTICES, req.query.notice) }),
   );
 
   app.post(
@@ -97,7 +99,7 @@ export async function customersPanel(app: FastifyInstance) {
     },
     async (req, reply) => {
       const p = req.principal!;
-      const b = req.body as Record<string, string | undefined>;
+      const b = req.body;
       // The customer and its login are created together or not at all.
       const result = await attempt(() =>
         inTransaction(app.db, async (trx) => {
@@ -127,8 +129,7 @@ export async function customersPanel(app: FastifyInstance) {
   app.get(
     '/customers/:id',
     { schema: { params: IdParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } },
-    async (req, reply) =>
-      showCustomer(req, reply, (req.params as { id: number }).id, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
+    async (req, reply) => showCustomer(req, reply, req.params.id, { notice: noticeFor(NOTICES, req.query.notice) }),
   );
 
   app.post(
@@ -146,8 +147,8 @@ export async function customersPanel(app: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: number };
-      const b = req.body as Record<string, string | undefined>;
+      const { id } = req.params;
+      const b = req.body;
       const result = await attempt(() =>
         updateCustomer(app.db, req.principal!, id, {
           ...(b.name !== undefined && { name: b.name }),
@@ -166,8 +167,8 @@ export async function customersPanel(app: FastifyInstance) {
     '/customers/:id/logins',
     { schema: { params: IdParams, body: formSchema({ loginEmail: Type.String({ maxLength: 254 }), loginPassword: Type.String({ maxLength: 1024 }) }) } },
     async (req, reply) => {
-      const { id } = req.params as { id: number };
-      const b = req.body as { loginEmail: string; loginPassword: string };
+      const { id } = req.params;
+      const b = req.body;
       const c = await getCustomerOr404(app.db, req.principal!, id);
       const result = await attempt(() =>
         createLogin(
@@ -181,4 +182,4 @@ export async function customersPanel(app: FastifyInstance) {
       return redirectAfterPost(req, reply, `/customers/${id}?notice=login`);
     },
   );
-}
+};

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { listCustomers } from '../../../db/repositories/customers.js';
 import { listDomains } from '../../../db/repositories/domains.js';
@@ -39,7 +40,7 @@ const DomainListQuery = Type.Object({
 /** Up to this many customers are offered in a list when staff add a domain; beyond it they start from the customer. */
 const CUSTOMER_CHOICES = 200;
 
-export async function domainsPanel(app: FastifyInstance) {
+export const domainsPanel: FastifyPluginAsyncTypebox = async (app) => {
   async function showDomains(
     req: FastifyRequest,
     reply: FastifyReply,
@@ -81,11 +82,11 @@ export async function domainsPanel(app: FastifyInstance) {
     );
   }
 
-  app.get('/domains', { schema: { querystring: DomainListQuery } }, async (req, reply) => showDomains(req, reply, req.query as Static<typeof DomainListQuery>));
+  app.get('/domains', { schema: { querystring: DomainListQuery } }, async (req, reply) => showDomains(req, reply, req.query));
 
   app.post('/domains', { schema: { body: formSchema({ name: Type.String({ maxLength: 300 }), customerId: text(20) }) } }, async (req, reply) => {
     const p = req.principal!;
-    const body = req.body as { name: string; customerId?: string };
+    const body = req.body;
     const customerId = p.role === 'customer' ? p.customerId! : Number(body.customerId);
     const result = await attempt(() => createDomain(app.db, p, customerId, body.name));
     if (!result.ok) {
@@ -97,8 +98,8 @@ export async function domainsPanel(app: FastifyInstance) {
   });
 
   app.get('/domains/:domain', { schema: { params: DomainParams, querystring: MailboxPageQuery } }, async (req, reply) => {
-    const { domain: name } = req.params as { domain: string };
-    const query = req.query as { q?: string; page?: number; sort?: 'address' | 'fullness' | 'quota' | 'created'; order?: 'asc' | 'desc'; notice?: string };
+    const { domain: name } = req.params;
+    const query = req.query;
     const domain = await getDomainOr404(app.db, req.principal!, name);
     const page = query.page ?? 1;
     const [mailboxes, limits, deleted] = await Promise.all([
@@ -132,7 +133,7 @@ export async function domainsPanel(app: FastifyInstance) {
 
   // Said up front: a domain with mailboxes is deleted with them (restorable), or not at all.
   app.get('/domains/:domain/delete', { schema: { params: DomainParams } }, async (req, reply) => {
-    const domain = await getDomainOr404(app.db, req.principal!, (req.params as { domain: string }).domain);
+    const domain = await getDomainOr404(app.db, req.principal!, req.params.domain);
     const days = await retentionDaysOf(app.db, domain.customer_id);
     const withBoxes = domain.mailboxes > 0;
     const customerBlocked = withBoxes && req.principal!.role === 'customer';
@@ -151,8 +152,8 @@ export async function domainsPanel(app: FastifyInstance) {
   });
 
   app.post('/domains/:domain/delete', { schema: { params: DomainParams, body: formSchema({ withMailboxes: text(5) }) } }, async (req, reply) => {
-    const name = (req.params as { domain: string }).domain;
-    if ((req.body as { withMailboxes?: string }).withMailboxes === 'true') {
+    const name = req.params.domain;
+    if (req.body.withMailboxes === 'true') {
       if (req.principal!.role === 'customer') throw new AppError('forbidden', 'Delete its mailboxes first, or ask your provider.');
       await deleteDomainWithMailboxes(app.db, app.queues, req.principal!, name);
     } else await deleteDomain(app.db, req.principal!, name);
@@ -168,9 +169,9 @@ export async function domainsPanel(app: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const { domain, id } = req.params as { domain: string; id: number };
+      const { domain, id } = req.params;
       await restoreDeletedMailbox(app.db, app.queues, req.principal!, domain, id);
       return redirectAfterPost(req, reply, `/domains/${domain}?notice=restoring`);
     },
   );
-}
+};

@@ -1,5 +1,6 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { DomainRow } from '../../../db/repositories/domains.js';
 import { AppError, notFound } from '../../platform/errors.js';
@@ -32,7 +33,7 @@ function csvReply(reply: FastifyReply, filename: string) {
 const finished = (imp: ImportSummary) => imp.status === 'done' || imp.status === 'failed';
 
 /** CSV import and export of a domain's mailboxes; the job that does the importing is in job.ts. */
-export async function importsPanel(app: FastifyInstance) {
+export const importsPanel: FastifyPluginAsyncTypebox = async (app) => {
   const min = app.config.minPasswordLength;
   acceptUploads(app);
   // The domain of an upload, resolved before its body is read (another tenant's gets 404 unread).
@@ -69,7 +70,7 @@ export async function importsPanel(app: FastifyInstance) {
   });
 
   app.get('/domains/:domain/import', { schema: { params: DomainParams } }, async (req, reply) => {
-    const domain = await getDomainOr404(app.db, req.principal!, (req.params as { domain: string }).domain);
+    const domain = await getDomainOr404(app.db, req.principal!, req.params.domain);
     return showForm(req, reply, domain);
   });
 
@@ -80,11 +81,12 @@ export async function importsPanel(app: FastifyInstance) {
       schema: { params: DomainParams, body: UploadBody },
       onRequest: async (req) => {
         if (!req.principal) throw notFound('Domain');
-        uploadDomain.set(req, await getDomainOr404(app.db, req.principal, (req.params as { domain: string }).domain));
+        uploadDomain.set(req, await getDomainOr404(app.db, req.principal, req.params.domain));
       },
     },
     async (req, reply) => {
       const domain = uploadDomain.get(req)!;
+      // The schema checks the file's name and size; upload.ts adds its bytes, which the schema cannot describe.
       const body = req.body as { dryRun?: 'on'; file?: UploadedFile };
       const values = { dryRun: body.dryRun };
       if (!body.file) return showForm(req, reply, domain, { values, errors: { file: 'Choose a CSV file to upload.' } }, 400);
@@ -108,7 +110,7 @@ export async function importsPanel(app: FastifyInstance) {
   );
 
   app.get('/imports/:id', { schema: { params: IdParams } }, async (req, reply) => {
-    const { id } = req.params as { id: number };
+    const { id } = req.params;
     const imp = await getImportOr404(app.db, req.principal!, id);
     const lines: ReportLine[] = finished(imp) ? fromReport((await getReport(app.db, id)).report) : [];
     const data = {
@@ -124,7 +126,7 @@ export async function importsPanel(app: FastifyInstance) {
   });
 
   app.get('/imports/:id/report.csv', { schema: { params: IdParams } }, async (req, reply) => {
-    const { id } = req.params as { id: number };
+    const { id } = req.params;
     const imp = await getImportOr404(app.db, req.principal!, id);
     const lines = fromReport((await getReport(app.db, id)).report);
     const rows = lines.map((l) => [l.line, l.address, l.status, l.problems.map((p) => `${p.field}: ${p.message}`).join('; ')]);
@@ -134,7 +136,7 @@ export async function importsPanel(app: FastifyInstance) {
   // A POST (with the panel's CSRF check): handing the passwords out deletes them, so no link, prefetch
   // or crawler may trigger it, and another site cannot make the browser fetch (and lose) them.
   app.post('/imports/:id/passwords.csv', { schema: { params: IdParams, body: formSchema({}) } }, async (req, reply) => {
-    const { id } = req.params as { id: number };
+    const { id } = req.params;
     await getImportOr404(app.db, req.principal!, id);
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new AppError('forbidden', 'Open the download link from the import page.');
@@ -155,7 +157,7 @@ export async function importsPanel(app: FastifyInstance) {
   });
 
   app.get('/domains/:domain/export.csv', { schema: { params: DomainParams } }, async (req, reply) => {
-    const { filename, lines } = await exportMailboxes(app.db, req.principal!, (req.params as { domain: string }).domain);
+    const { filename, lines } = await exportMailboxes(app.db, req.principal!, req.params.domain);
     return csvReply(reply, filename).send(Readable.from(lines));
   });
-}
+};

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { sha256 } from '../../platform/tokens.js';
 import { attempt, formSchema } from '../panel/forms.js';
@@ -13,7 +13,7 @@ const INVALID_LINK = 'This link is invalid, was already used, or has expired. As
 const backTo = (login: { customer_id: number | null; reseller_id: number | null }) =>
   login.customer_id ? `/customers/${login.customer_id}` : login.reseller_id ? `/resellers/${login.reseller_id}` : '/overview';
 
-export async function loginsPanel(app: FastifyInstance) {
+export const loginsPanel: FastifyPluginAsyncTypebox = async (app) => {
   const min = app.config.minPasswordLength;
   const open = { config: { public: true } };
 
@@ -23,7 +23,7 @@ export async function loginsPanel(app: FastifyInstance) {
     { schema: { body: formSchema({ current: Type.String({ maxLength: 1024 }), password: Type.String({ maxLength: 1024 }) }) } },
     async (req, reply) => {
       const s = req.session!;
-      const { current, password } = req.body as { current: string; password: string };
+      const { current, password } = req.body;
       const attemptKey = { kind: 'login' as const, account: s.email, ip: req.ip };
       if (!(await app.throttle.allowed(attemptKey)))
         return render(req, reply, 'account-password', { errors: { current: 'Too many failed attempts. Try again in an hour.' } }, 429);
@@ -46,13 +46,13 @@ export async function loginsPanel(app: FastifyInstance) {
 
   // --- staff: a one-time link, or removal
   app.post('/logins/:id/reset', { schema: { params: IdParams, body: formSchema({}) } }, async (req, reply) => {
-    const { login, url, hours } = await staffResetLink(app.db, req.principal!, (req.params as { id: number }).id, app.config.publicUrl);
+    const { login, url, hours } = await staffResetLink(app.db, req.principal!, req.params.id, app.config.publicUrl);
     // Shown once: only its hash is stored.
     return render(req, reply, 'login-reset-link', { title: login.email, login, url, hours, back: backTo(login) });
   });
 
   app.get('/logins/:id/remove', { schema: { params: IdParams } }, async (req, reply) => {
-    const id = (req.params as { id: number }).id;
+    const id = req.params.id;
     // The same check as the removal itself: the page exists only for a login one may remove.
     const login = await managedLogin(app.db, req.principal!, id);
     return render(req, reply, 'confirm-delete', {
@@ -70,7 +70,7 @@ export async function loginsPanel(app: FastifyInstance) {
     '/logins/:id/remove',
     { schema: { params: IdParams, body: formSchema({ confirm: Type.Optional(Type.String({ maxLength: 5 })) }) } },
     async (req, reply) => {
-      const login = await removeLogin(app.db, req.principal!, (req.params as { id: number }).id);
+      const login = await removeLogin(app.db, req.principal!, req.params.id);
       return redirectAfterPost(req, reply, `${backTo(login)}?notice=login-removed`);
     },
   );
@@ -78,7 +78,7 @@ export async function loginsPanel(app: FastifyInstance) {
   // --- forgot password, and the links
   app.get('/forgot', open, async (req, reply) => render(req, reply, 'forgot', {}));
   app.post('/forgot', { ...open, schema: { body: formSchema({ email: Type.String({ maxLength: 254 }) }) } }, async (req, reply) => {
-    const email = (req.body as { email: string }).email.trim().toLowerCase();
+    const email = req.body.email.trim().toLowerCase();
     const asked = { kind: 'reset' as const, account: email, ip: req.ip };
     // Counted like failures: a few links per address and hour, whatever the address is.
     if (await app.throttle.allowed(asked)) {
@@ -89,19 +89,19 @@ export async function loginsPanel(app: FastifyInstance) {
   });
 
   app.get('/reset/:token', { ...open, schema: { params: TokenParams } }, async (req, reply) => {
-    const reset = await resetFor(app.db, (req.params as { token: string }).token);
+    const reset = await resetFor(app.db, req.params.token);
     if (!reset) return render(req, reply, 'error', { status: 404, message: INVALID_LINK }, 404);
-    return render(req, reply, 'reset', { token: (req.params as { token: string }).token, email: reset.email, minPasswordLength: min });
+    return render(req, reply, 'reset', { token: req.params.token, email: reset.email, minPasswordLength: min });
   });
 
   app.post(
     '/reset/:token',
     { ...open, schema: { params: TokenParams, body: formSchema({ password: Type.String({ maxLength: 1024 }) }) } },
     async (req, reply) => {
-      const { token } = req.params as { token: string };
+      const { token } = req.params;
       const guard = { kind: 'reset' as const, account: 'link', ip: req.ip };
       if (!(await app.throttle.allowed(guard))) return render(req, reply, 'error', { status: 429, message: 'Too many attempts. Try again in an hour.' }, 429);
-      const result = await attempt(() => completeReset(app.db, token, (req.body as { password: string }).password, min, req.ip));
+      const result = await attempt(() => completeReset(app.db, token, req.body.password, min, req.ip));
       if (!result.ok) {
         if (result.status === 404) {
           await app.throttle.failed(guard);
@@ -113,4 +113,4 @@ export async function loginsPanel(app: FastifyInstance) {
       return reply.redirect('/login?notice=password-set', 303);
     },
   );
-}
+};

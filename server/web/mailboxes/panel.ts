@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { parseSize } from '../../core/quota.js';
 import { AppError } from '../../platform/errors.js';
@@ -33,7 +34,7 @@ function quotaFromForm(raw: string | undefined, field = 'quota'): number | undef
   return bytes;
 }
 
-export async function mailboxesPanel(app: FastifyInstance) {
+export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
   const min = app.config.minPasswordLength;
 
   async function showMailbox(req: FastifyRequest, reply: FastifyReply, address: string, extra: Record<string, unknown> = {}, status = 200) {
@@ -69,8 +70,8 @@ export async function mailboxesPanel(app: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const { domain: name } = req.params as { domain: string };
-      const body = req.body as { localPart: string; password: string; quota?: string; imap?: 'on'; pop3?: 'on' };
+      const { domain: name } = req.params;
+      const body = req.body;
       const result = await attempt(async () =>
         createMailbox(
           app.db,
@@ -101,7 +102,7 @@ export async function mailboxesPanel(app: FastifyInstance) {
   );
 
   app.get('/domains/:domain/mailboxes/new', { schema: { params: DomainParams } }, async (req, reply) => {
-    const domain = await getDomainOr404(app.db, req.principal!, (req.params as { domain: string }).domain);
+    const domain = await getDomainOr404(app.db, req.principal!, req.params.domain);
     const limits = await planLimitsFor(app.db, domain.customer_id);
     return render(req, reply, 'mailbox-new', { title: domain.name, domain, limits, minPasswordLength: min, values: { imap: 'on', pop3: 'on' } });
   });
@@ -109,8 +110,7 @@ export async function mailboxesPanel(app: FastifyInstance) {
   app.get(
     '/mailboxes/:address',
     { schema: { params: AddressParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } },
-    async (req, reply) =>
-      showMailbox(req, reply, (req.params as { address: string }).address, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
+    async (req, reply) => showMailbox(req, reply, req.params.address, { notice: noticeFor(NOTICES, req.query.notice) }),
   );
 
   // One handler per form keeps each form's errors next to its own fields.
@@ -123,7 +123,8 @@ export async function mailboxesPanel(app: FastifyInstance) {
 
   for (const [name, form] of Object.entries(forms)) {
     app.post(`/mailboxes/:address/${name}`, { schema: { params: AddressParams, body: formSchema(form.fields) } }, async (req, reply) => {
-      const { address } = req.params as { address: string };
+      const { address } = req.params;
+      // One handler for several forms: each form's schema checked the fields, their union is read here.
       const body = req.body as Record<string, string>;
       const result = await attempt(async () => {
         const patch = form.patch(body);
@@ -145,7 +146,7 @@ export async function mailboxesPanel(app: FastifyInstance) {
   }
 
   app.post('/mailboxes/:address/scan', { schema: { params: AddressParams, body: formSchema({}) } }, async (req, reply) => {
-    const m = await requestScan(app.db, app.queues, req.principal!, (req.params as { address: string }).address);
+    const m = await requestScan(app.db, app.queues, req.principal!, req.params.address);
     // With htmx the usage card swaps in and follows the scan until its result is there.
     if (req.headers['hx-request']) {
       return render(req, reply, 'partials/usage-card', { m, waitingAfter: m.scanned_at?.toISOString() ?? 'never', waitingUntil: Date.now() + CARD_WAIT_MS });
@@ -165,9 +166,9 @@ export async function mailboxesPanel(app: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
+      const m = await getMailboxOr404(app.db, req.principal!, req.params.address);
       // Without `after`/`until` it is just the card, as the page shows it.
-      const { after = 'never', until = 0 } = req.query as { after?: string; until?: number };
+      const { after = 'never', until = 0 } = req.query;
       const measured = m.scanned_at !== null && (after === 'never' || m.scanned_at.getTime() > Date.parse(after));
       const waiting = !measured && Date.now() < until;
       return render(req, reply, 'partials/usage-card', { m, ...(waiting && { waitingAfter: after, waitingUntil: until }) });
@@ -175,7 +176,7 @@ export async function mailboxesPanel(app: FastifyInstance) {
   );
 
   app.get('/mailboxes/:address/delete', { schema: { params: AddressParams } }, async (req, reply) => {
-    const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
+    const m = await getMailboxOr404(app.db, req.principal!, req.params.address);
     const days = await retentionDaysOf(app.db, m.customer_id);
     return render(req, reply, 'confirm-delete', {
       title: m.address,
@@ -189,8 +190,8 @@ export async function mailboxesPanel(app: FastifyInstance) {
   });
 
   app.post('/mailboxes/:address/delete', { schema: { params: AddressParams, body: formSchema({}) } }, async (req, reply) => {
-    const m = await getMailboxOr404(app.db, req.principal!, (req.params as { address: string }).address);
+    const m = await getMailboxOr404(app.db, req.principal!, req.params.address);
     await deleteMailbox(app.db, app.queues, req.principal!, m.address);
     return redirectAfterPost(req, reply, `/domains/${m.domain}?notice=deleted`);
   });
-}
+};

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { endSession, startSession, cookieName } from '../../services/auth/sessions.js';
 import { newTotpSecret, otpauthUri } from '../../core/totp.js';
@@ -17,7 +18,7 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MA
 const CodeBody = formSchema({ code: Type.String({ maxLength: 10 }) });
 
 /** The signed-in user's own settings (second factor) and acting as a customer. */
-export async function accountPanel(app: FastifyInstance) {
+export const accountPanel: FastifyPluginAsyncTypebox = async (app) => {
   const sessionCookie = cookieName(app.config.cookieSecure);
 
   async function show(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
@@ -27,7 +28,7 @@ export async function accountPanel(app: FastifyInstance) {
   }
 
   app.get('/account', { schema: { querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } }, async (req, reply) =>
-    show(req, reply, { notice: noticeFor(NOTICES, (req.query as { notice?: string }).notice) }),
+    show(req, reply, { notice: noticeFor(NOTICES, req.query.notice) }),
   );
 
   app.post('/account/totp/start', { schema: { body: formSchema({}) } }, async (req, reply) => {
@@ -38,7 +39,7 @@ export async function accountPanel(app: FastifyInstance) {
   app.post('/account/totp/confirm', { schema: { body: CodeBody } }, async (req, reply) => {
     const u = await users.totpOf(app.db, req.session!.user_id);
     if (u.totp_enabled || !u.totp_secret) return redirectAfterPost(req, reply, '/account');
-    const check = await checkTotp(app, req, req.session!.user_id, req.session!.email, u.totp_secret, (req.body as { code: string }).code);
+    const check = await checkTotp(app, req, req.session!.user_id, req.session!.email, u.totp_secret, req.body.code);
     if (check !== 'ok') return show(req, reply, { errors: { code: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 400);
     await users.setTotpEnabled(app.db, req.session!.user_id, true);
     await recordChange(app.db, req.principal!, {
@@ -54,7 +55,7 @@ export async function accountPanel(app: FastifyInstance) {
   app.post('/account/totp/disable', { schema: { body: CodeBody } }, async (req, reply) => {
     const u = await users.totpOf(app.db, req.session!.user_id);
     if (!u.totp_enabled || !u.totp_secret) return redirectAfterPost(req, reply, '/account');
-    const check = await checkTotp(app, req, req.session!.user_id, req.session!.email, u.totp_secret, (req.body as { code: string }).code);
+    const check = await checkTotp(app, req, req.session!.user_id, req.session!.email, u.totp_secret, req.body.code);
     if (check !== 'ok') return show(req, reply, { errors: { disable: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 400);
     await users.setTotpEnabled(app.db, req.session!.user_id, false);
     await recordChange(app.db, req.principal!, {
@@ -72,7 +73,7 @@ export async function accountPanel(app: FastifyInstance) {
     const p = req.principal!;
     if (req.session!.acting_customer_id) throw new AppError('forbidden', 'Stop acting as the current customer first.');
     assertRole(p, 'operator', 'reseller');
-    const c = await getCustomerOr404(app.db, p, (req.params as { id: number }).id);
+    const c = await getCustomerOr404(app.db, p, req.params.id);
     await recordChange(app.db, p, { action: 'session.act_as', objectType: 'customer', objectId: c.id, resellerId: c.reseller_id, customerId: c.id });
     await endSession(app.db, req.sessionToken!);
     reply.setCookie(sessionCookie, await startSession(app.db, req.session!.user_id, { actingCustomerId: c.id }), cookieOptions(app.config.cookieSecure));
@@ -93,4 +94,4 @@ export async function accountPanel(app: FastifyInstance) {
     reply.setCookie(sessionCookie, await startSession(app.db, s.user_id), cookieOptions(app.config.cookieSecure));
     return redirectAfterPost(req, reply, `/customers/${s.acting_customer_id}`);
   });
-}
+};

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { countOperators, findSignInUser, insertUser, totpOf, touchLogin } from '../../../db/repositories/users.js';
 import { findSetupToken, useSetupToken } from '../../../db/repositories/sessions.js';
@@ -19,7 +20,7 @@ function safeNext(next: string | undefined): string | null {
   return next && /^\/(?!\/)[\w\-./@%?=&+]*$/.test(next) ? next : null;
 }
 
-export async function authPanel(app: FastifyInstance) {
+export const authPanel: FastifyPluginAsyncTypebox = async (app) => {
   const sessionCookie = cookieName(app.config.cookieSecure);
   const open = { config: { public: true } };
   const deviceCookie = deviceCookieName(app.config.cookieSecure);
@@ -43,7 +44,7 @@ export async function authPanel(app: FastifyInstance) {
     },
     async (req, reply) => {
       if (req.session) return reply.redirect('/', 303);
-      const q = req.query as { next?: string; notice?: string };
+      const q = req.query;
       return render(req, reply, 'login', { values: { next: q.next ?? '' }, passwordSet: q.notice === 'password-set' });
     },
   );
@@ -52,8 +53,8 @@ export async function authPanel(app: FastifyInstance) {
     '/login',
     { ...open, schema: { body: formSchema({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }), next: text(500) }) } },
     async (req, reply) => {
-      const { password, next } = req.body as { email: string; password: string; next?: string };
-      const email = (req.body as { email: string }).email.trim().toLowerCase();
+      const { password, next } = req.body;
+      const email = req.body.email.trim().toLowerCase();
       const values = { email, next: next ?? '' };
       const attempt = { kind: 'login' as const, account: email, ip: req.ip, device: deviceOf(req) };
       if (!(await app.throttle.allowed(attempt))) {
@@ -84,13 +85,13 @@ export async function authPanel(app: FastifyInstance) {
   const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) });
   app.get('/login/totp', { ...second, schema: { querystring: NextQuery } }, async (req, reply) => {
     if (!req.session?.pending_totp) return reply.redirect('/', 303);
-    return render(req, reply, 'login-totp', { title: 'Sign in', values: { next: (req.query as { next?: string }).next ?? '' } });
+    return render(req, reply, 'login-totp', { title: 'Sign in', values: { next: req.query.next ?? '' } });
   });
 
   app.post('/login/totp', { ...second, schema: { body: formSchema({ code: Type.String({ maxLength: 10 }), next: text(500) }) } }, async (req, reply) => {
     const s = req.session;
     if (!s?.pending_totp) return reply.redirect('/', 303);
-    const { code, next } = req.body as { code: string; next?: string };
+    const { code, next } = req.body;
     const user = await totpOf(app.db, s.user_id);
     const check = await checkTotp(app, req, s.user_id, s.email, user.totp_secret, code);
     if (check !== 'ok') return render(req, reply, 'login-totp', { errors: { code: TOTP_MESSAGES[check] } }, check === 'throttled' ? 429 : 401);
@@ -115,17 +116,17 @@ export async function authPanel(app: FastifyInstance) {
   }
 
   app.get('/setup/:token', { ...open, schema: { params: SetupParams } }, async (req, reply) => {
-    if (!(await usableSetupToken((req.params as { token: string }).token)))
+    if (!(await usableSetupToken(req.params.token)))
       return render(req, reply, 'error', { status: 404, message: 'This setup link is invalid or was already used.' }, 404);
-    return render(req, reply, 'setup', { token: (req.params as { token: string }).token });
+    return render(req, reply, 'setup', { token: req.params.token });
   });
 
   app.post(
     '/setup/:token',
     { ...open, schema: { params: SetupParams, body: formSchema({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }) }) } },
     async (req, reply) => {
-      const { token } = req.params as { token: string };
-      const { email, password } = req.body as { email: string; password: string };
+      const { token } = req.params;
+      const { email, password } = req.body;
       if (!(await usableSetupToken(token)))
         return render(req, reply, 'error', { status: 404, message: 'This setup link is invalid or was already used.' }, 404);
       const errors: Record<string, string> = {};
@@ -150,4 +151,4 @@ export async function authPanel(app: FastifyInstance) {
       return reply.redirect('/resellers', 303);
     },
   );
-}
+};

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { listMailboxes } from '../../../db/repositories/mailboxes.js';
 import type { Db } from '../../../db/database.js';
@@ -31,7 +31,7 @@ class StaffOverview {
 }
 
 /** Usage at a glance: the customer's mailboxes, or a reseller's and the operator's fullest ones. */
-export async function overviewPanel(app: FastifyInstance) {
+export const overviewPanel: FastifyPluginAsyncTypebox = async (app) => {
   const staffOverview = new StaffOverview();
   app.get(
     '/overview',
@@ -46,7 +46,7 @@ export async function overviewPanel(app: FastifyInstance) {
     },
     async (req, reply) => {
       const p = req.principal!;
-      const q = req.query as { page?: number; sort?: 'fullness' | 'address'; order?: 'asc' | 'desc' };
+      const q = req.query;
       const page = q.page ?? 1;
       const sort = q.sort ?? 'fullness';
       const desc = (q.order ?? (sort === 'fullness' ? 'desc' : 'asc')) === 'desc';
@@ -68,4 +68,4 @@ export async function overviewPanel(app: FastifyInstance) {
       });
     },
   );
-}
+};

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { getPlan, listPlans } from '../../../db/repositories/plans.js';
 import { formatBytes, parseSize } from '../../core/quota.js';
@@ -46,7 +47,7 @@ const PlanForm = formSchema({
   keepDeletedDays: text(5),
 });
 
-export async function plansPanel(app: FastifyInstance) {
+export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/plans', async (req, reply) => {
     assertRole(req.principal!, 'reseller');
     return render(req, reply, 'plans', { title: 'Plans', plans: await listPlans(app.db, req.principal!.resellerId!), values: { defaultQuota: '500 MB' } });
@@ -54,7 +55,7 @@ export async function plansPanel(app: FastifyInstance) {
 
   app.post('/plans', { schema: { body: PlanForm } }, async (req, reply) => {
     assertRole(req.principal!, 'reseller');
-    const b = req.body as Record<string, string | undefined>;
+    const b = req.body;
     const result = await attempt(async () => createPlan(app.db, req.principal!, planInput(b)));
     if (!result.ok)
       return render(
@@ -94,13 +95,12 @@ export async function plansPanel(app: FastifyInstance) {
   app.get(
     '/plans/:id',
     { schema: { params: IdParams, querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 20 })) }) } },
-    async (req, reply) =>
-      showPlan(req, reply, (req.params as { id: number }).id, { notice: (req.query as { notice?: string }).notice === 'saved' ? 'The plan was saved.' : null }),
+    async (req, reply) => showPlan(req, reply, req.params.id, { notice: req.query.notice === 'saved' ? 'The plan was saved.' : null }),
   );
 
   app.post('/plans/:id/limits', { schema: { params: IdParams, body: PlanForm } }, async (req, reply) => {
-    const { id } = req.params as { id: number };
-    const b = req.body as Record<string, string | undefined>;
+    const { id } = req.params;
+    const b = req.body;
     const result = await attempt(async () => updatePlanLimits(app.db, req.principal!, id, planInput(b)));
     if (!result.ok) return showPlan(req, reply, id, { errors: result.errors, values: b }, result.status);
     return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
@@ -124,9 +124,9 @@ export async function plansPanel(app: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: number };
-      const b = req.body as Record<string, string | string[] | undefined>;
-      const one = (k: string) => String(b[k] ?? '');
+      const { id } = req.params;
+      const b = req.body;
+      const one = (k: keyof typeof b) => String(b[k] ?? '');
       const result = await attempt(async () => {
         const percents = one('warnPercents')
           .split(/[\s,;%]+/)
@@ -146,4 +146,4 @@ export async function plansPanel(app: FastifyInstance) {
       return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
     },
   );
-}
+};

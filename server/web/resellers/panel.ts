@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { inTransaction } from '../../../db/database.js';
 import { listCustomers } from '../../../db/repositories/customers.js';
@@ -12,7 +13,7 @@ import { checkLogin, createLogin, createReseller, setResellerActive } from '../.
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
-export async function resellersPanel(app: FastifyInstance) {
+export const resellersPanel: FastifyPluginAsyncTypebox = async (app) => {
   const min = app.config.minPasswordLength;
 
   async function showList(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
@@ -29,7 +30,7 @@ export async function resellersPanel(app: FastifyInstance) {
     async (req, reply) => {
       const p = req.principal!;
       assertRole(p, 'operator');
-      const b = req.body as Record<string, string | undefined>;
+      const b = req.body;
       // The reseller and its login are created together or not at all.
       const result = await attempt(() =>
         inTransaction(app.db, async (trx) => {
@@ -57,17 +58,17 @@ export async function resellersPanel(app: FastifyInstance) {
     return render(req, reply, 'reseller', { title: r.name, r, customers: customers.items, logins, ...extra }, status);
   }
 
-  app.get('/resellers/:id', { schema: { params: IdParams } }, async (req, reply) => showReseller(req, reply, (req.params as { id: number }).id));
+  app.get('/resellers/:id', { schema: { params: IdParams } }, async (req, reply) => showReseller(req, reply, req.params.id));
 
   // The operator adds a login to a reseller (one whose first login left, or a second person).
   app.post(
     '/resellers/:id/logins',
     { schema: { params: IdParams, body: formSchema({ loginEmail: Type.String({ maxLength: 254 }), loginPassword: Type.String({ maxLength: 1024 }) }) } },
     async (req, reply) => {
-      const { id } = req.params as { id: number };
+      const { id } = req.params;
       const r = await getReseller(app.db, req.principal!, id);
       if (!r) throw notFound('Reseller');
-      const b = req.body as { loginEmail: string; loginPassword: string };
+      const b = req.body;
       const result = await attempt(() =>
         createLogin(app.db, req.principal!, { email: b.loginEmail, password: b.loginPassword, role: 'reseller', resellerId: r.id, customerId: null }, min),
       );
@@ -80,9 +81,9 @@ export async function resellersPanel(app: FastifyInstance) {
     '/resellers/:id/status',
     { schema: { params: IdParams, body: formSchema({ active: Type.Union([Type.Literal('true'), Type.Literal('false')]) }) } },
     async (req, reply) => {
-      const { id } = req.params as { id: number };
-      await setResellerActive(app.db, req.principal!, id, (req.body as { active: string }).active === 'true');
+      const { id } = req.params;
+      await setResellerActive(app.db, req.principal!, id, req.body.active === 'true');
       return redirectAfterPost(req, reply, `/resellers/${id}`);
     },
   );
-}
+};
