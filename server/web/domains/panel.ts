@@ -8,7 +8,7 @@ import { asciiSearch, displayDomain } from '../../core/address.js';
 import { AppError } from '../../platform/errors.js';
 import { oneOf } from '../api/schemas.js';
 import { attempt, formSchema, text } from '../panel/forms.js';
-import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
+import { noticeFor, redirectAfterPost, render, renderPageOrFragment } from '../panel/render.js';
 import { planLimitsFor } from '../../services/mailboxes/service.js';
 import { getCustomerOr404 } from '../../services/customers/service.js';
 import { createDomain, deleteDomain, getDomainOr404 } from '../../services/domains/service.js';
@@ -127,8 +127,7 @@ export const domainsPanel: FastifyPluginAsyncTypebox = async (app) => {
       notice: noticeFor(NOTICES, query.notice),
     };
     // htmx search-as-you-type swaps only the table.
-    if (req.headers['hx-request'] && req.headers['hx-target'] === 'mailbox-table') return render(req, reply, 'partials/mailbox-table', data);
-    return render(req, reply, 'domain', data);
+    return renderPageOrFragment(req, reply, 'domain', { 'mailbox-table': 'partials/mailbox-table' }, data);
   });
 
   // Said up front: a domain with mailboxes is deleted with them (restorable), or not at all.

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { DomainRow } from '../../../db/repositories/domains.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { attempt, checkbox, formSchema } from '../panel/forms.js';
-import { redirectAfterPost, render } from '../panel/render.js';
+import { redirectAfterPost, render, renderPageOrFragment } from '../panel/render.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
 import { planLimitsFor } from '../../services/mailboxes/service.js';
 import { MAX_CSV_BYTES, MAX_CSV_ROWS, toCsv } from '../../core/imports/csv.js';
@@ -121,8 +121,7 @@ export const importsPanel: FastifyPluginAsyncTypebox = async (app) => {
       mine: imp.created_by !== null && imp.created_by === req.principal!.actor.userId,
     };
     // htmx polls only the status box; it stops when a finished one (without its trigger) replaces it.
-    if (req.headers['hx-request'] && req.headers['hx-target'] === 'import-status') return render(req, reply, 'partials/import-progress', data);
-    return render(req, reply, 'import-status', data);
+    return renderPageOrFragment(req, reply, 'import-status', { 'import-status': 'partials/import-progress' }, data);
   });
 
   app.get('/imports/:id/report.csv', { schema: { params: IdParams } }, async (req, reply) => {

@@ -37,6 +37,24 @@ export function render(req: FastifyRequest, reply: FastifyReply, template: strin
   return reply.view(template, { ...ctx, values: {}, notice: null, ...data, errors });
 }
 
+/**
+ * The whole page, or only the fragment that htmx asked to swap: `fragments` maps the hx-target ids this
+ * page serves (an id, or a prefix ending in '-' for rows) to their partial templates. Without htmx, or
+ * for another target, the page.
+ */
+export function renderPageOrFragment(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  page: string,
+  fragments: Record<string, string>,
+  data: Record<string, unknown>,
+  status = 200,
+) {
+  const target = req.headers['hx-request'] ? String(req.headers['hx-target'] ?? '') : null;
+  const key = target === null ? undefined : Object.keys(fragments).find((k) => (k.endsWith('-') ? target.startsWith(k) : target === k));
+  return render(req, reply, key ? fragments[key] : page, data, status);
+}
+
 /** A plain redirect after a successful form post; htmx requests get HX-Redirect instead. */
 export function redirectAfterPost(req: FastifyRequest, reply: FastifyReply, to: string) {
   if (req.headers['hx-request']) return reply.header('HX-Redirect', to).code(204).send();
