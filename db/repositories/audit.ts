@@ -1,20 +1,9 @@
 import type { Db } from '../database.js';
 import type { Page, Paged, Scope } from './scope.js';
-import type { AuditEntry } from '../schema.js';
+import type { AuditEntry, AuditLogTable } from '../schema.js';
 
-export interface AuditRecord {
-  actor: string;
-  actor_user_id: number | null;
-  actor_key_id: number | null;
-  ip: string | null;
-  reseller_id: number | null;
-  customer_id: number | null;
-  action: string;
-  object_type: string;
-  object_id: string;
-  before: unknown;
-  after: unknown;
-}
+/** One entry as written: every column but the id and the time, which the database sets. */
+export type AuditRecord = Omit<AuditLogTable, 'id' | 'at'>;
 
 export async function insertAudit(db: Db, record: AuditRecord) {
   await db
