@@ -73,6 +73,17 @@ export async function addScans(queues: Queues, node: string, mailboxIds: number[
     mailboxIds.map((mailboxId) => ({ mailboxId, ...(full && { full: true }) })),
     { node },
   );
-  // A deduplicated add returns the waiting job's id with our data; writing it upgrades that job.
-  if (full) await Promise.all(jobs.map((j) => j.updateData({ mailboxId: j.data.mailboxId, full: true }).catch(() => {})));
+  // A deduplicated add returns the job already there, with our data. Still waiting, it answers this
+  // request too (writing the data upgrades it to full). Already running (or just done), it may have read
+  // the disk before what this request is about: one more scan follows it (once, however often asked).
+  const states = await Promise.all(jobs.map((j) => j.getState().catch(() => 'unknown')));
+  const later = jobs.filter((_, i) => !['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(states[i]));
+  if (full)
+    await Promise.all(jobs.filter((_, i) => !later.includes(jobs[i])).map((j) => j.updateData({ mailboxId: j.data.mailboxId, full: true }).catch(() => {})));
+  if (later.length)
+    await queues.enqueueMany(
+      'scan-mailbox',
+      later.map((j) => ({ mailboxId: j.data.mailboxId, followUp: true, ...(full && { full: true }) })),
+      { node },
+    );
 }

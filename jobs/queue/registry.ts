@@ -8,7 +8,8 @@ import type { Job, JobsOptions } from 'bullmq';
  * of the queue could leak.
  */
 export interface JobData {
-  'scan-mailbox': { mailboxId: number; full?: boolean };
+  /** followUp: asked for while a scan of the mailbox was already running (see addScans). */
+  'scan-mailbox': { mailboxId: number; full?: boolean; followUp?: boolean };
   'scan-fanout': { full?: boolean };
   /** The periodic verification of one node's mailboxes with ids fromId..toId. */
   'scan-chunk': { node: string; fromId: number; toId: number; full?: boolean };
@@ -47,7 +48,7 @@ const once = (id: string): JobsOptions => ({ deduplication: { id } });
 
 export const JOBS = {
   // One scan of a mailbox at a time.
-  'scan-mailbox': { queue: 'node', options: (d: JobData['scan-mailbox']) => once(`mailbox-${d.mailboxId}`) },
+  'scan-mailbox': { queue: 'node', options: (d: JobData['scan-mailbox']) => once(`mailbox-${d.mailboxId}${d.followUp ? '-next' : ''}`) },
   // A chunk still waiting (or running) from the last round is not queued twice.
   'scan-chunk': { queue: 'node', options: (d: JobData['scan-chunk']) => once(`chunk-${d.fromId}`) },
   // Dovecot recounts a drifted mailbox on its node; one waiting recount per mailbox is enough.
