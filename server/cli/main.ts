@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateAndQueue } from '../services/alerts/evaluate.js';
+import { pino } from 'pino';
+import { afterUsageWrite } from '../services/usage/after-write.js';
 import { Queues } from '../../jobs/queue/queues.js';
 import { progressLine, scanNode, summaryTable } from './scan.js';
 import { createRedis } from '../platform/redis.js';
@@ -64,7 +65,6 @@ const commands: Record<string, Command> = {
       const total = await countNodeMailboxes(db, node);
       const tty = process.stdout.isTTY;
       let lastPrint = 0;
-      // What this scan finds decides quota warnings too, as a worker's scan would.
       const redis = createRedis(config.redisUrl, { name: 'mailpanel-cli' });
       await redis.connect();
       const queues = new Queues(redis, config.redisPrefix);
@@ -72,7 +72,8 @@ const commands: Record<string, Command> = {
         db,
         { node, mailRoot, fullScanHours: config.fullScanHours },
         {
-          onWritten: (ids) => evaluateAndQueue(db, queues, ids),
+          // What this scan finds decides warnings and drift recounts as a worker's scan would.
+          onWritten: afterUsageWrite({ db, queues, node, logger: pino({ level: 'warn' }, pino.destination(2)), now: () => new Date() }),
           full: !!values.full,
           total,
           progress: (s) => {

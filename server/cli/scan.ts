@@ -3,7 +3,8 @@ import { nodeMailboxesAfter } from '../../db/repositories/usage-feed.js';
 import type { Config } from '../platform/config.js';
 import { formatBytes } from '../core/quota.js';
 import { scanMailboxes, type ScanItem } from '../../jobs/scan/index.js';
-import { writeUsage } from '../services/usage/store.js';
+import { writeUsage, type WriteOutcome } from '../services/usage/store.js';
+import { databaseNow } from '../../db/repositories/usage.js';
 
 export interface ScanSummary {
   mailboxes: number;
@@ -41,10 +42,13 @@ export async function scanNode(
     total: number;
     progress?: (s: ScanSummary) => void;
     onRefused?: (id: number | string, code: string) => void;
-    onWritten?: (mailboxIds: number[]) => Promise<unknown>;
+    /** What follows a write (server/services/usage/after-write.ts): warnings, drift recounts. */
+    onWritten?: (outcome: WriteOutcome) => Promise<unknown>;
   },
 ): Promise<ScanSummary> {
-  const startedAt = new Date();
+  // The database's clock, as the worker's scans and Dovecot's figures: newest wins across all three.
+  const startedAt = await databaseNow(db);
+  const t0 = performance.now();
   const summary: ScanSummary = { mailboxes: 0, messages: 0, bytes: 0, refused: 0, failed: 0, levelChanges: 0, seconds: 0 };
   const fullIds = new Set<number>();
   const items = (async function* () {
@@ -66,13 +70,13 @@ export async function scanNode(
         opts.onRefused?.(r.id, r.error.code);
       } else summary.failed++;
     }
-    const { written, changes } = await writeUsage(db, ok);
-    summary.levelChanges += changes.length;
-    await opts.onWritten?.(written);
-    summary.seconds = (Date.now() - startedAt.getTime()) / 1000;
+    const outcome = await writeUsage(db, ok);
+    summary.levelChanges += outcome.changes.length;
+    await opts.onWritten?.(outcome);
+    summary.seconds = (performance.now() - t0) / 1000;
     opts.progress?.(summary);
   }
-  summary.seconds = (Date.now() - startedAt.getTime()) / 1000;
+  summary.seconds = (performance.now() - t0) / 1000;
   return summary;
 }
 

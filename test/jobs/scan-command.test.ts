@@ -44,11 +44,14 @@ afterAll(async () => {
 describe('the foreground scan command', () => {
   it('measures every mailbox of the node, writes the results and refuses a symlinked path', async () => {
     const refused: string[] = [];
+    const written: number[] = [];
     const s = await scanNode(
       t.db,
       { node: 'local', mailRoot: root, fullScanHours: 24 },
-      { full: false, total: 3, onRefused: (_id, code) => refused.push(code) },
+      // What follows a write gets the whole outcome, as the worker's afterUsageWrite does.
+      { full: false, total: 3, onRefused: (_id, code) => refused.push(code), onWritten: async (o) => written.push(...o.written) },
     );
+    expect(written).toHaveLength(2);
     expect(s).toMatchObject({ mailboxes: 3, messages: 3, bytes: 7010, refused: 1, failed: 0 });
     expect(refused).toEqual(['symlink']);
     const usage = await t.db
