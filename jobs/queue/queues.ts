@@ -68,6 +68,7 @@ export const jobOf = <N extends JobName>(name: N, data: JobData[N]) => ({ name, 
  * of the mailbox still waits is not dropped as a duplicate: the waiting job is made a full one.
  */
 export async function addScans(queues: Queues, node: string, mailboxIds: number[], full = false) {
+  const asked = Date.now();
   const jobs = await queues.enqueueMany(
     'scan-mailbox',
     mailboxIds.map((mailboxId) => ({ mailboxId, ...(full && { full: true }) })),
@@ -76,8 +77,15 @@ export async function addScans(queues: Queues, node: string, mailboxIds: number[
   // A deduplicated add returns the job already there, with our data. Still waiting, it answers this
   // request too (writing the data upgrades it to full). Already running (or just done), it may have read
   // the disk before what this request is about: one more scan follows it (once, however often asked).
-  const states = await Promise.all(jobs.map((j) => j.getState().catch(() => 'unknown')));
-  const later = jobs.filter((_, i) => !['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(states[i]));
+  // The job as stored (a deduplicated add hands back our own data and time): queued before this request
+  // and no longer waiting means it may have read the disk too early. Our own new job may run already.
+  const queue = queues.get(queueOf('scan-mailbox', node));
+  const stored = await Promise.all(jobs.map((j) => queue.getJob(j.id!)));
+  const states = await Promise.all(stored.map((j) => j?.getState().catch(() => 'unknown') ?? 'gone'));
+  const later = jobs.filter((_, i) => {
+    const existing = !stored[i] || stored[i].timestamp < asked;
+    return existing && !['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(states[i]);
+  });
   if (full)
     await Promise.all(jobs.filter((_, i) => !later.includes(jobs[i])).map((j) => j.updateData({ mailboxId: j.data.mailboxId, full: true }).catch(() => {})));
   if (later.length)
