@@ -46,14 +46,16 @@ static napi_value int_value(napi_env env, int64_t n) {
 
 static int arg_int(napi_env env, napi_value v, int32_t *out) { return napi_get_value_int32(env, v, out) == napi_ok; }
 
-// A name argument: at most NAME_MAX bytes, no '/', no NUL, not "." or ".." (one component only).
-static int arg_name(napi_env env, napi_value v, char *buf, size_t cap) {
+// A path argument: one that fits `cap` (a longer one would be cut), without NUL.
+static int arg_path(napi_env env, napi_value v, char *buf, size_t cap) {
   size_t len = 0;
   if (napi_get_value_string_utf8(env, v, buf, cap, &len) != napi_ok) return 0;
-  if (len == 0 || len >= cap - 1) return 0;
-  if (memchr(buf, '/', len) || strlen(buf) != len) return 0;
-  if (strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0) return 0;
-  return 1;
+  return len < cap - 1 && strlen(buf) == len;
+}
+
+// A name argument: one path component, not empty, not "." or "..".
+static int arg_name(napi_env env, napi_value v, char *buf, size_t cap) {
+  return arg_path(env, v, buf, cap) && buf[0] != 0 && !strchr(buf, '/') && strcmp(buf, ".") != 0 && strcmp(buf, "..") != 0;
 }
 
 static napi_value type_error(napi_env env, const char *msg) {
@@ -65,7 +67,7 @@ static double *stat_out(napi_env env, napi_value v) {
   napi_typedarray_type type;
   size_t length;
   void *data;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array || length < 5) return NULL;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array || length < 3) return NULL;
   return data;
 }
 
@@ -79,8 +81,6 @@ static napi_value stat_done(napi_env env, const struct stat *st, double *out) {
   out[0] = (double)st->st_mtim.tv_sec;
   out[1] = (double)st->st_mtim.tv_nsec;
   out[2] = (double)st->st_size;
-  out[3] = (double)st->st_ino;
-  out[4] = (double)st->st_dev;
   return int_value(env, kind_of_mode(st->st_mode));
 }
 
@@ -89,10 +89,8 @@ static napi_value open_root(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   char path[4096];
-  size_t len;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1)
-    return type_error(env, "openRoot(path)");
+  if (argc < 1 || !arg_path(env, argv[0], path, sizeof path)) return type_error(env, "openRoot(path)");
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return int_value(env, fd < 0 ? -errno : fd);
 }
@@ -110,8 +108,8 @@ static napi_value open_at(napi_env env, napi_callback_info info) {
   return int_value(env, fd < 0 ? -errno : fd);
 }
 
-// statAt(dirFd, name, out: Float64Array(5)) -> kind or -errno; ENOENT/ENOTDIR give KIND_MISSING.
-// out = [mtime seconds, mtime nanoseconds, size, inode, device]: the caller computes mtimeMs as Node's fs does.
+// statAt(dirFd, name, out: Float64Array(3)) -> kind or -errno; ENOENT/ENOTDIR give KIND_MISSING.
+// out = [mtime seconds, mtime nanoseconds, size]: the caller computes mtimeMs as Node's fs does.
 static napi_value stat_at(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -120,24 +118,22 @@ static napi_value stat_at(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3 || !arg_int(env, argv[0], &dirfd) || !arg_name(env, argv[1], name, sizeof name)) return type_error(env, "statAt(fd, name, out)");
   double *out = stat_out(env, argv[2]);
-  if (!out) return type_error(env, "statAt: out must be a Float64Array(5)");
+  if (!out) return type_error(env, "statAt: out must be a Float64Array(3)");
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return stat_failed(env);
   return stat_done(env, &st, out);
 }
 
-// lstat(path, out: Float64Array(5)) -> as statAt, by path: for the probes whose answer is never
+// lstat(path, out: Float64Array(3)) -> as statAt, by path: for the probes whose answer is never
 // counted (see walk.ts), where opening the directories on the way would cost more than it protects.
 static napi_value lstat_path(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   char path[4096];
-  size_t len;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1 || strlen(path) != len)
-    return type_error(env, "lstat(path, out)");
+  if (argc < 2 || !arg_path(env, argv[0], path, sizeof path)) return type_error(env, "lstat(path, out)");
   double *out = stat_out(env, argv[1]);
-  if (!out) return type_error(env, "lstat: out must be a Float64Array(5)");
+  if (!out) return type_error(env, "lstat: out must be a Float64Array(3)");
   struct stat st;
   if (lstat(path, &st) < 0) return stat_failed(env);
   return stat_done(env, &st, out);
@@ -262,11 +258,8 @@ static napi_value watch_add(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t fd;
   char path[4096];
-  size_t len;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !arg_int(env, argv[0], &fd) || napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok ||
-      len >= sizeof path - 1 || strlen(path) != len)
-    return type_error(env, "watchAdd(fd, path)");
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || !arg_path(env, argv[1], path, sizeof path)) return type_error(env, "watchAdd(fd, path)");
   uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MOVE_SELF | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
   int wd = inotify_add_watch(fd, path, mask);
   return int_value(env, wd < 0 ? -errno : wd);

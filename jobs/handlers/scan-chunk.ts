@@ -91,15 +91,15 @@ async function runChunk(ctx: ChunkContext, job: Job<JobData['scan-chunk']>) {
     ctx.db,
     toWalk.map((r) => r.id),
   );
-  const items: ScanItem[] = toWalk.map((r) => ({ id: r.id, maildir: r.maildir, previous: states.get(r.id) }));
+  const item = (r: ChunkMailbox): ScanItem => ({ id: r.id, maildir: r.maildir, previous: states.get(r.id) });
   const rowOf = new Map(rows.map((r) => [r.id, r]));
   const timer = scanDuration.startTimer({ full: 'chunk' });
   // Found as the last measurement left them: only the time is recorded, once for the chunk (see recordVerified).
   const verified = [...quietIds];
   let measured = 0;
   let failed = 0;
-  const fullItems = items.filter((i) => full.has(Number(i.id)));
-  const rest = items.filter((i) => !full.has(Number(i.id)));
+  const fullItems = toWalk.filter((r) => full.has(r.id)).map(item);
+  const rest = toWalk.filter((r) => !full.has(r.id)).map(item);
   const watch = ctx.watch;
   for await (const batch of scanBoth(ctx.pool, ctx.mailRoot, fullItems, rest)) {
     const results: UsageResult[] = [];

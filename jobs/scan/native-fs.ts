@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { errnoError, native } from './native.js';
 import { ScanError } from '../../server/core/maildir/scan-error.js';
-import type { FsRequest, Listing, NodeInfo, NodeKind } from '../../server/core/maildir/walk.js';
+import { KIND, type FsRequest, type Listing, type NodeInfo, type NodeKind } from '../../server/core/maildir/walk.js';
 
-/** Indexed by the KIND numbers of walk.ts. */
-const KIND_NAMES: readonly NodeKind[] = ['missing', 'dir', 'file', 'symlink', 'other'];
+/** Kind names indexed by their KIND numbers (walk.ts), as the addon answers. */
+const KIND_NAMES = Object.keys(KIND).sort((a, b) => KIND[a as NodeKind] - KIND[b as NodeKind]) as NodeKind[];
 const ELOOP = os.constants.errno.ELOOP;
 const ENOENT = os.constants.errno.ENOENT;
 const ENOTDIR = os.constants.errno.ENOTDIR;
@@ -21,7 +21,7 @@ export const DIR_SLICE = 1024;
 const LIST_SLICE = 16384;
 
 // Filled by each native call and read at once, before any other call: one pair per thread, not per mailbox.
-const STAT = new Float64Array(5);
+const STAT = new Float64Array(3);
 const KINDS = new Uint8Array(LIST_SLICE);
 
 /** Answers of `shared` probes (the domain directories), kept for one scan run. */

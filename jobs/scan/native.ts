@@ -6,7 +6,7 @@ import { projectPath } from '../../server/platform/paths.js';
 export interface MaildirFs {
   openRoot(path: string): number;
   openAt(dirFd: number, name: string): number;
-  /** out: Float64Array(5) = [mtime s, mtime ns, size, inode, device]; returns a KIND or -errno. */
+  /** out: Float64Array(3) = [mtime s, mtime ns, size]; returns a KIND or -errno. */
   statAt(dirFd: number, name: string, out: Float64Array): number;
   lstat(path: string, out: Float64Array): number;
   readEntries(fd: number, max: number, kinds: Uint8Array): string[] | number;
