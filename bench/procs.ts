@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { createDb, type Db } from '../db/database.js';
 import { createRedis } from '../server/platform/redis.js';
 import { prepareDatabase } from '../server/startup.js';
 import { entryArgs as builtEntryArgs } from '../test/support/process.js';
+import { dropDatabase } from './seed-large.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -37,15 +37,7 @@ export interface BenchDb {
 export async function freshBenchDb(prefix: string, poolSize = 5): Promise<BenchDb> {
   const name = `${prefix}${randomBytes(4).toString('hex')}`;
   const url = `${PG_SERVER}/${name}`;
-  const drop = async () => {
-    const admin = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    } finally {
-      await admin.end();
-    }
-  };
+  const drop = () => dropDatabase(`${PG_SERVER}/postgres`, name);
   try {
     await prepareDatabase(url);
   } catch (err) {

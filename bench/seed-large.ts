@@ -191,6 +191,17 @@ export async function seedLarge(db: Db, size: SeedSize = LARGE): Promise<Seeded>
   };
 }
 
+/** Drops `name` on the server of `adminUrl`, closing its sessions first. */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export interface BenchDatabase {
   name: string;
   url: string;
@@ -210,15 +221,7 @@ export async function freshDatabase(opts: { name?: string; adminUrl?: string; ke
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   if (!(await ensureDatabase(url.toString()))) throw new Error(`database ${name} already exists; pick another name or drop it`);
-  const drop = async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    } finally {
-      await admin.end();
-    }
-  };
+  const drop = () => dropDatabase(adminUrl, name);
   try {
     await migrateToLatest(url.toString());
   } catch (err) {

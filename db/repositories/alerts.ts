@@ -1,6 +1,7 @@
 import { type Transaction, type Updateable, sql } from 'kysely';
 import type { Db } from '../database.js';
 import type { AlertDeliveriesTable, AlertsTable, Database } from '../schema.js';
+import { mailboxesWithOwners } from './scope.js';
 
 /** A mailbox's alerts, newest first, each with its deliveries (to whom, status). */
 export async function listAlerts(db: Db, mailboxId: number, limit = 50) {
@@ -25,8 +26,8 @@ export function deliveryToSend(db: Db, id: number) {
     .selectFrom('alert_deliveries as ad')
     .innerJoin('alerts as a', 'a.id', 'ad.alert_id')
     .innerJoin('mailboxes as m', 'm.id', 'a.mailbox_id')
-    .innerJoin('domains as dm', 'dm.id', 'm.domain_id')
-    .innerJoin('customers as c', 'c.id', 'dm.customer_id')
+    .innerJoin('domains as d', 'd.id', 'm.domain_id')
+    .innerJoin('customers as c', 'c.id', 'd.customer_id')
     .leftJoin('plans as p', 'p.id', 'c.plan_id')
     .select([
       'ad.id',
@@ -59,11 +60,8 @@ type Trx = Transaction<Database>;
  */
 export async function lockAlertInputs(trx: Trx, ids: number[]) {
   await sql`SELECT pg_advisory_xact_lock(7342002, (id % 2147483647)::int) FROM unnest(${ids}::bigint[]) AS id ORDER BY id`.execute(trx);
-  return trx
-    .selectFrom('mailboxes as m')
+  return mailboxesWithOwners(trx)
     .innerJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
-    .innerJoin('domains as d', 'd.id', 'm.domain_id')
-    .innerJoin('customers as c', 'c.id', 'd.customer_id')
     .innerJoin('resellers as r', 'r.id', 'c.reseller_id')
     .leftJoin('plans as p', 'p.id', 'c.plan_id')
     .leftJoin('alert_state as s', 's.mailbox_id', 'm.id')

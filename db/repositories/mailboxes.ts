@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { Db } from '../database.js';
 import type { DeletedMailboxesTable } from '../schema.js';
-import { containing, domainsInScope, inScope, type Page, type Paged, type Scope } from './scope.js';
+import { containing, domainsInScope, inScope, mailboxesInScope, mailboxesWithOwners, type Page, type Paged, type Scope } from './scope.js';
 import type { MailboxUpdate } from '../schema.js';
 
 export interface MailboxRow {
@@ -43,16 +43,8 @@ const SORT_KEYS = {
 };
 export type MailboxSort = keyof typeof SORT_KEYS;
 
-function inScopeMailboxes(db: Db, scope: Scope) {
-  return db
-    .selectFrom('mailboxes as m')
-    .innerJoin('domains as d', 'd.id', 'm.domain_id')
-    .innerJoin('customers as c', 'c.id', 'd.customer_id')
-    .where(inScope(scope));
-}
-
 function scoped(db: Db, scope: Scope) {
-  return inScopeMailboxes(db, scope).leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id');
+  return mailboxesInScope(db, scope).leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id');
 }
 
 const columns = [
@@ -90,7 +82,7 @@ export interface MailboxQuery extends Page {
 }
 
 export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Promise<Paged<MailboxRow>> {
-  const filtered = inScopeMailboxes(db, scope)
+  const filtered = mailboxesInScope(db, scope)
     .$if(q.domainId !== undefined, (qb) => qb.where('m.domain_id', '=', q.domainId!))
     .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', containing(q.search!)));
   const key = SORT_KEYS[q.sort ?? 'address'];
@@ -250,10 +242,7 @@ export async function existingOf(db: Db, addresses: string[]): Promise<string[]>
 /** A page of a domain's mailboxes for the CSV export, by local part after `after`. */
 export function exportPage(db: Db, scope: Scope, domainId: number, after: string, limit: number) {
   return (
-    db
-      .selectFrom('mailboxes as m')
-      .innerJoin('domains as d', 'd.id', 'm.domain_id')
-      .innerJoin('customers as c', 'c.id', 'd.customer_id')
+    mailboxesWithOwners(db)
       .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
       .select([
         'm.local_part',

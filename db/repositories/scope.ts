@@ -44,3 +44,13 @@ export function inScope(scope: Scope) {
 export function domainsInScope(db: Db, scope: Scope) {
   return db.selectFrom('domains as d').innerJoin('customers as c', 'c.id', 'd.customer_id').where(inScope(scope));
 }
+
+/** Mailboxes joined to their domains and customers (`mailboxes as m`, `domains as d`, `customers as c`): the one tenant path. */
+export function mailboxesWithOwners(db: Db) {
+  return db.selectFrom('mailboxes as m').innerJoin('domains as d', 'd.id', 'm.domain_id').innerJoin('customers as c', 'c.id', 'd.customer_id');
+}
+
+/** The mailboxes in scope, joined as `mailboxesWithOwners`. */
+export function mailboxesInScope(db: Db, scope: Scope) {
+  return mailboxesWithOwners(db).where(inScope(scope));
+}
