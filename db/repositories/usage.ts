@@ -90,3 +90,8 @@ export async function pruneSamples(db: Db, retentionDays: number): Promise<numbe
   const res = await db.deleteFrom('usage_samples').where(sql<boolean>`at < now() - make_interval(days => ${retentionDays})`).executeTakeFirst();
   return Number(res.numDeletedRows);
 }
+
+/** What the last scan stored of a mailbox's tree (per-folder counts) and when it read the disk. */
+export function storedScan(db: Db, mailboxId: number) {
+  return db.selectFrom('mailbox_usage').select(['scan_state', 'disk_at']).where('mailbox_id', '=', mailboxId).executeTakeFirst();
+}

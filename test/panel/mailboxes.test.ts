@@ -168,3 +168,26 @@ describe('the usage card follows a scan asked for on the page', () => {
     expect((await customer.get(next.replace(address, w.B.mailbox.address))).statusCode).toBe(404);
   });
 });
+
+describe('folders on the mailbox page', () => {
+  it('shows a bar per folder, largest first, with its size and messages, in English and German', async () => {
+    const m = (await mailbox(w.A.mailbox.address))!;
+    const state = {
+      v: 1,
+      root: 1,
+      folders: [
+        ['', 1, 2 * 1024 * 1024, 20, 1, 0, 0],
+        ['.Archive.2024', 1, 100 * 1024 * 1024, 900, 1, 0, 0],
+        ['.Entw&APw-rfe', 1, 1024, 1, 1, 0, 0],
+      ],
+    };
+    await writeUsage(t.db, [{ mailboxId: m.id, bytes: 102 * 1024 * 1024 + 1024, messages: 921, scannedAt: new Date(), state, full: true }]);
+    const page = await customer.get(`/mailboxes/${m.address}`);
+    const section = page.body.slice(page.body.indexOf('id="folders-h"'));
+    expect(section).toMatch(/Archive\/2024<\/span> <span class="figures">100 MB · 900 messages[\s\S]*Inbox[\s\S]*Entwürfe/);
+    expect(section).toMatch(/<progress max="100" value="20" aria-label="Archive\/2024 20 %">/);
+    const de = await customer.get(`/mailboxes/${m.address}`, { 'accept-language': 'de' });
+    expect(de.body).toContain('Ordner');
+    expect(de.body).toMatch(/Posteingang<\/span> <span class="figures">[^<]*20 Nachrichten/);
+  });
+});

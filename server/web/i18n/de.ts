@@ -156,6 +156,10 @@ export const de: Record<string, string> = {
   'Shrinking by about {size} a day.': 'Schrumpft um etwa {size} pro Tag.',
   'At this rate it is full in about {n} days.': 'Bei diesem Tempo ist das Postfach in etwa {n} Tagen voll.',
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
+  Folders: 'Ordner',
+  Inbox: 'Posteingang',
+  '{n} messages': '{n} Nachrichten',
+  'The folders appear after the mailbox has been measured.': 'Die Ordner erscheinen, sobald das Postfach gemessen wurde.',
   'How mail is read': 'So werden E-Mails abgerufen',
   'Mail stays on the server and stays in sync on every device. Everything kept counts against the {quota} of this mailbox.':
     'Die E-Mails bleiben auf dem Server und sind auf allen Geräten auf demselben Stand. Alles, was Sie dort aufbewahren, wird auf die {quota} Speicherplatz dieses Postfachs angerechnet.',

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import { errorResponses } from '../api/schemas.js';
 import { listAlerts } from '../../../db/repositories/alerts.js';
 import { alertsView, reevaluateAfterQuotaChange, visibleAlerts } from '../../services/mailboxes/alerts.js';
-import { Alert, Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
+import { Alert, Folder, Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
+import { mailboxFolders } from '../../services/folders/service.js';
 import { deleteMailbox } from '../../services/deleted-mailboxes/service.js';
 import { getMailboxOr404, mailboxView, requestScan, updateMailbox, usageView } from '../../services/mailboxes/service.js';
 
@@ -49,5 +50,21 @@ export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/mailboxes/:address/usage', { schema: { tags, params: MailboxParams, response: { 200: Usage, ...errorResponses } } }, async (req) =>
     usageView(await getMailboxOr404(app.db, req.principal!, req.params.address)),
+  );
+  app.get(
+    '/mailboxes/:address/folders',
+    {
+      schema: {
+        tags,
+        description: 'Bytes and messages per folder, INBOX first, as the last scan found them on the disk (Last-Modified: when); empty before the first scan.',
+        params: MailboxParams,
+        response: { 200: Type.Array(Folder), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { folders, scannedAt } = await mailboxFolders(app.db, req.principal!, req.params.address);
+      if (scannedAt) reply.header('last-modified', scannedAt.toUTCString());
+      return folders;
+    },
   );
 };

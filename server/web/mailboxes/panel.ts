@@ -9,6 +9,7 @@ import { listAlerts } from '../../../db/repositories/alerts.js';
 import { usageSamples } from '../../../db/repositories/overview.js';
 import { growth } from '../../core/growth.js';
 import { usageChart } from '../panel/chart.js';
+import { foldersOfMailbox } from '../../services/folders/service.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
 import { reevaluateAfterQuotaChange, visibleAlerts } from '../../services/mailboxes/alerts.js';
 import { deleteMailbox, retentionDaysOf } from '../../services/deleted-mailboxes/service.js';
@@ -39,10 +40,11 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
 
   async function showMailbox(req: FastifyRequest, reply: FastifyReply, address: string, extra: Record<string, unknown> = {}, status = 200) {
     const m = await getMailboxOr404(app.db, req.principal!, address);
-    const [limits, alerts, samples] = await Promise.all([
+    const [limits, alerts, samples, folders] = await Promise.all([
       planLimitsFor(app.db, m.customer_id),
       listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
       usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
+      foldersOfMailbox(app.db, m.id),
     ]);
     const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
     const chart = history.length >= 2 ? usageChart(history, m.quota_bytes, `Usage over the last ${HISTORY_DAYS} days`) : null;
@@ -50,7 +52,18 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
       req,
       reply,
       'mailbox',
-      { title: m.address, m, limits, alerts, chart, growth: growth(history, m.quota_bytes), client: app.config.client, minPasswordLength: min, ...extra },
+      {
+        title: m.address,
+        m,
+        limits,
+        alerts,
+        chart,
+        folders: folders.folders,
+        growth: growth(history, m.quota_bytes),
+        client: app.config.client,
+        minPasswordLength: min,
+        ...extra,
+      },
       status,
     );
   }

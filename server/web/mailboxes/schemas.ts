@@ -21,6 +21,12 @@ export const Usage = Type.Object({
   ),
 });
 
+export const Folder = Type.Object({
+  name: Type.String({ description: 'as an IMAP client shows it: INBOX, Trash, Archive/2024' }),
+  bytes: Type.Integer(),
+  messages: Type.Integer(),
+});
+
 export const Mailbox = Type.Object({
   address: Type.String(),
   displayAddress: Type.String(),
