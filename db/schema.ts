@@ -32,6 +32,10 @@ export interface PlansTable {
   alert_texts: unknown;
   /** How long a deleted mailbox stays restorable (days). */
   deleted_retention_days: Generated<number>;
+  /** Saving into Trash may exceed the quota by this share of it, so a full mailbox can still be cleaned up. */
+  trash_room_percent: Generated<number>;
+  /** Whether Junk gets the same room. */
+  junk_room: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -13,6 +13,7 @@ import * as deletedMailboxes from './2026-12-03T1100-deleted-mailboxes.js';
 import * as passwordResets from './2026-12-03T1200-password-resets.js';
 import * as usageFillfactor from './2026-12-03T1900-usage-fillfactor.js';
 import * as scanStateText from './2026-12-03T1910-scan-state-text.js';
+import * as trashRoom from './2026-12-04T1000-trash-room.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T1200-password-resets': passwordResets,
   '2026-12-03T1900-usage-fillfactor': usageFillfactor,
   '2026-12-03T1910-scan-state-text': scanStateText,
+  '2026-12-04T1000-trash-room': trashRoom,
 };

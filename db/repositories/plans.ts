@@ -23,6 +23,8 @@ export interface PlanValues {
   deleted_retention_days?: number;
   max_mailboxes: number | null;
   max_storage_bytes: number | null;
+  trash_room_percent?: number;
+  junk_room?: boolean;
 }
 
 export function insertPlan(db: Db, resellerId: number, values: PlanValues) {
@@ -47,7 +49,7 @@ export function planOfCustomer(db: Db, customerId: number) {
   return db
     .selectFrom('customers as c')
     .innerJoin('plans as p', 'p.id', 'c.plan_id')
-    .select(['p.default_quota_bytes', 'p.max_quota_bytes', 'p.max_mailboxes', 'p.max_storage_bytes'])
+    .select(['p.default_quota_bytes', 'p.max_quota_bytes', 'p.max_mailboxes', 'p.max_storage_bytes', 'p.trash_room_percent', 'p.junk_room'])
     .where('c.id', '=', customerId)
     .executeTakeFirst();
 }

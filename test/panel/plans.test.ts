@@ -89,3 +89,40 @@ describe('a plan decides when warnings go out, to whom and in which words', () =
     expect(page.body).toContain('value="Heads up: {address} at {percent}"');
   });
 });
+
+describe('room to delete', () => {
+  it('a plan sets the extra room for Trash (and Junk); Dovecot reads it from mail_accounts; the mailbox page says it in plain words', async () => {
+    const { id } = await t.db.selectFrom('plans').select('id').where('id', '=', w.A.planId).executeTakeFirstOrThrow();
+    const limits = { name: 'Plan a', defaultQuota: '100 MB', maxQuota: '', maxMailboxes: '', maxStorage: '' };
+    await reseller.get(`/plans/${id}`);
+    const bad = await reseller.post(`/plans/${id}/limits`, { ...limits, trashRoomPercent: '150' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="trashRoomPercent-error">[^<]*0 \(no extra room\) to 100/);
+    expect(await t.db.selectFrom('plans').select(['trash_room_percent', 'junk_room']).where('id', '=', id).executeTakeFirstOrThrow()).toEqual({
+      trash_room_percent: 10,
+      junk_room: false,
+    });
+    expect((await reseller.post(`/plans/${id}/limits`, { ...limits, trashRoomPercent: '20 %', junkRoom: 'on' })).statusCode).toBe(303);
+    const page = await reseller.get(`/plans/${id}`);
+    expect(page.body).toMatch(/id="trashRoomPercent"[^>]*value="20"/);
+    expect(page.body).toMatch(/name="junkRoom" value="on" checked/);
+
+    // The customer on this plan: Dovecot's view gives Trash and Junk 20 % of the quota.
+    await t.db.updateTable('customers').set({ plan_id: id }).where('id', '=', w.A.customer.id).execute();
+    const view = await t.db
+      .selectFrom('mail_accounts' as never)
+      .select(['quota_bytes', 'trash_room_bytes', 'junk_room_bytes'] as never[])
+      .where('address' as never, '=', w.A.mailbox.address as never)
+      .executeTakeFirstOrThrow();
+    const quota = Number((view as { quota_bytes: number }).quota_bytes);
+    expect(view).toMatchObject({ trash_room_bytes: quota / 5, junk_room_bytes: quota / 5 });
+
+    // A nearly full mailbox's page tells the owner about the room.
+    const m = await t.db.selectFrom('mailboxes').select('id').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow();
+    await writeUsage(t.db, [{ mailboxId: m.id, bytes: quota, messages: 10, scannedAt: new Date(), state: null, full: true }]);
+    const customer = new PanelClient(t.app);
+    await customer.login(w.A.customerUser.email);
+    const box = await customer.get(`/mailboxes/${w.A.mailbox.address}`);
+    expect(box.body).toContain(`Even when full, up to ${quota / 5 / 1024 / 1024} MB more can be moved to Trash or Junk, so mail can always be deleted.`);
+  });
+});

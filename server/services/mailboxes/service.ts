@@ -6,7 +6,7 @@ import { hashPassword, passwordProblem } from '../../platform/passwords.js';
 import { type Principal, assertWritable } from '../auth/principal.js';
 import { checkAddress, checkLocalPart, displayAddress } from '../../core/address.js';
 import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
-import { NO_PLAN, type PlanLimits, checkFootprint, checkQuota } from '../../core/plan-limits.js';
+import { NO_PLAN, type PlanLimits, type TrashRoom, checkFootprint, checkQuota } from '../../core/plan-limits.js';
 import { percentUsed, quotaLevel } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { enqueueScan } from '../../../jobs/queue/enqueue.js';
@@ -81,7 +81,7 @@ export async function getMailboxOr404(db: Db, p: Principal, address: string) {
   return m;
 }
 
-export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits> {
+export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits & TrashRoom> {
   const plan = await planOfCustomer(db, customerId);
   if (!plan) return NO_PLAN;
   return {
@@ -89,6 +89,8 @@ export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLim
     maxQuotaBytes: plan.max_quota_bytes,
     maxMailboxes: plan.max_mailboxes,
     maxStorageBytes: plan.max_storage_bytes,
+    trashRoomPercent: plan.trash_room_percent,
+    junkRoom: plan.junk_room,
   };
 }
 

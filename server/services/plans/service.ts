@@ -15,6 +15,10 @@ export interface PlanInput {
   maxStorageBytes: number | null;
   /** How long deleted mailboxes stay restorable; absent keeps the plan's (30 for a new plan). */
   deletedRetentionDays?: number;
+  /** Room to delete: how far over the quota saving into Trash may go, in percent of it (absent keeps the plan's; 10 for a new plan). */
+  trashRoomPercent?: number;
+  /** Whether Junk gets the same room; absent keeps the plan's (no for a new plan). */
+  junkRoom?: boolean;
 }
 
 /** The plan's row as stored, once every field is checked (AppError naming the field otherwise). */
@@ -36,6 +40,9 @@ function checkPlan(input: PlanInput) {
   const keep = input.deletedRetentionDays;
   if (keep !== undefined && (!Number.isInteger(keep) || keep < 0 || keep > 3650))
     throw new AppError('validation', 'Enter a number of days from 0 (removed at the next cleanup) to 3650.', 'deletedRetentionDays');
+  const room = input.trashRoomPercent;
+  if (room !== undefined && (!Number.isInteger(room) || room < 0 || room > 100))
+    throw new AppError('validation', 'Enter a whole percentage from 0 (no extra room) to 100.', 'trashRoomPercent');
   if (input.maxQuotaBytes !== null && input.defaultQuotaBytes > input.maxQuotaBytes) {
     throw new AppError('validation', 'The default quota may not exceed the largest quota per mailbox.', 'defaultQuotaBytes');
   }
@@ -46,6 +53,8 @@ function checkPlan(input: PlanInput) {
     max_mailboxes: input.maxMailboxes,
     max_storage_bytes: input.maxStorageBytes,
     ...(keep !== undefined && { deleted_retention_days: keep }),
+    ...(room !== undefined && { trash_room_percent: room }),
+    ...(input.junkRoom !== undefined && { junk_room: input.junkRoom }),
   };
 }
 
@@ -95,6 +104,8 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
           maxMailboxes: before.max_mailboxes,
           maxStorageBytes: before.max_storage_bytes,
           deletedRetentionDays: before.deleted_retention_days,
+          trashRoomPercent: before.trash_room_percent,
+          junkRoom: before.junk_room,
         },
         after: { ...input, name: values.name },
       });

@@ -157,6 +157,17 @@ export const de: Record<string, string> = {
   'At this rate it is full in about {n} days.': 'Bei diesem Tempo ist das Postfach in etwa {n} Tagen voll.',
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
   Folders: 'Ordner',
+  'Room to delete': 'Platz zum Löschen',
+  'A full mailbox refuses new mail, but its owner must still be able to move mail to Trash and empty it. Moving to Trash may go over the quota by this much; new mail is still refused.':
+    'Ein volles Postfach weist neue E-Mails ab, aber sein Inhaber muss E-Mails weiterhin in den Papierkorb verschieben und ihn leeren können. Beim Verschieben in den Papierkorb darf der Speicherplatz um so viel überschritten werden; neue E-Mails werden weiterhin abgewiesen.',
+  'Extra room for Trash (percent of the quota)': 'Zusätzlicher Platz für den Papierkorb (Prozent des Speicherplatzes)',
+  '0 turns it off; 10 gives a 500 MB mailbox 50 MB more for Trash': '0 schaltet ihn ab; 10 gibt einem Postfach mit 500 MB 50 MB mehr für den Papierkorb',
+  'The same room for Junk': 'Denselben Platz für den Spam-Ordner',
+  'Enter a whole percentage from 0 (no extra room) to 100.': 'Geben Sie einen ganzen Prozentwert von 0 (kein zusätzlicher Platz) bis 100 ein.',
+  'Even when full, up to {size} more can be moved to Trash, so mail can always be deleted.':
+    'Auch wenn es voll ist, können noch bis zu {size} in den Papierkorb verschoben werden, damit sich E-Mails immer löschen lassen.',
+  'Even when full, up to {size} more can be moved to Trash or Junk, so mail can always be deleted.':
+    'Auch wenn es voll ist, können noch bis zu {size} in den Papierkorb oder den Spam-Ordner verschoben werden, damit sich E-Mails immer löschen lassen.',
   Inbox: 'Posteingang',
   '{n} messages': '{n} Nachrichten',
   'The folders appear after the mailbox has been measured.': 'Die Ordner erscheinen, sobald das Postfach gemessen wurde.',

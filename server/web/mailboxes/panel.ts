@@ -8,6 +8,7 @@ import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
 import { listAlerts } from '../../../db/repositories/alerts.js';
 import { usageSamples } from '../../../db/repositories/overview.js';
 import { growth } from '../../core/growth.js';
+import { trashRoomBytes } from '../../core/plan-limits.js';
 import { usageChart } from '../panel/chart.js';
 import { foldersOfMailbox } from '../../services/folders/service.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
@@ -59,6 +60,7 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
         alerts,
         chart,
         folders: folders.folders,
+        trashRoomBytes: trashRoomBytes(limits, m.quota_bytes),
         growth: growth(history, m.quota_bytes),
         client: app.config.client,
         minPasswordLength: min,

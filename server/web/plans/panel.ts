@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { getPlan, listPlans } from '../../../db/repositories/plans.js';
 import { formatBytes, parseSize } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { attempt, formSchema, text } from '../panel/forms.js';
+import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
 import { redirectAfterPost, render } from '../panel/render.js';
 import { assertRole } from '../../services/auth/principal.js';
 import { createPlan, type PlanInput, updatePlanAlerts, updatePlanLimits } from '../../services/plans/service.js';
@@ -28,6 +28,9 @@ function planInput(b: Record<string, string | undefined>): PlanInput {
   const keep = b.keepDeletedDays?.trim() ? Number(b.keepDeletedDays) : undefined;
   if (keep !== undefined && !Number.isInteger(keep))
     throw new AppError('validation', 'Enter a number of days from 0 (removed at the next cleanup) to 3650.', 'deletedRetentionDays');
+  const room = b.trashRoomPercent?.trim() ? Number(b.trashRoomPercent.replace('%', '').trim()) : undefined;
+  if (room !== undefined && !Number.isInteger(room))
+    throw new AppError('validation', 'Enter a whole percentage from 0 (no extra room) to 100.', 'trashRoomPercent');
   return {
     name: b.name ?? '',
     defaultQuotaBytes: size(b.defaultQuota, 'defaultQuotaBytes', true)!,
@@ -35,6 +38,8 @@ function planInput(b: Record<string, string | undefined>): PlanInput {
     maxMailboxes,
     maxStorageBytes: size(b.maxStorage, 'maxStorageBytes'),
     deletedRetentionDays: keep,
+    trashRoomPercent: room,
+    junkRoom: b.junkRoom === 'on',
   };
 }
 
@@ -45,6 +50,8 @@ const PlanForm = formSchema({
   maxMailboxes: text(10),
   maxStorage: text(40),
   keepDeletedDays: text(5),
+  trashRoomPercent: text(5),
+  junkRoom: checkbox,
 });
 
 export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
@@ -80,6 +87,8 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
       maxMailboxes: plan.max_mailboxes === null ? '' : String(plan.max_mailboxes),
       maxStorage: plan.max_storage_bytes ? formatBytes(plan.max_storage_bytes) : '',
       keepDeletedDays: String(plan.deleted_retention_days),
+      trashRoomPercent: String(plan.trash_room_percent),
+      junkRoom: plan.junk_room ? 'on' : undefined,
       warnPercents: plan.warn_percents.join(', '),
       minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes) : '',
       reminderDays: String(plan.reminder_days),
