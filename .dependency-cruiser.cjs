@@ -2,7 +2,7 @@
 // import the layers below it, never those above:
 //
 //   entry points   server/main.ts, server/roles.ts, server/startup.ts, server/cli/, jobs/main.ts, deploy/
-//   web | worker | policy   server/web/ | jobs/worker.ts, jobs/handlers/, jobs/scan/, jobs/feed/, jobs/schedules.ts | server/policy/
+//   web | worker | policy   server/web/ | jobs/worker.ts, jobs/handlers/, jobs/scan/, jobs/feed/, jobs/dovecot/, jobs/schedules.ts | server/policy/
 //   services       server/services/   what web and worker both call
 //   queue          jobs/queue/        the typed job registry and its producers
 //   db             db/                the schema and every query
@@ -16,7 +16,7 @@ const layer = {
   services: '^server/services/',
   policy: '^server/policy/',
   web: '^server/web/',
-  worker: '^jobs/(worker\\.ts|handlers/|scan/|feed/|schedules\\.ts)',
+  worker: '^jobs/(worker\\.ts|handlers/|scan/|feed/|dovecot/|schedules\\.ts)',
   entry: '^(server/(main|roles|startup)\\.ts|server/cli/|jobs/main\\.ts|deploy/)',
 };
 const above = (...names) => names.map((n) => layer[n]);

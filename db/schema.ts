@@ -104,6 +104,28 @@ export interface MailboxUsageTable {
   drift_at: Date | null;
 }
 
+export type CleanupStatus = 'preview' | 'queued' | 'running' | 'done' | 'failed';
+
+export interface CleanupsTable {
+  id: Id;
+  mailbox_id: number;
+  folder: string;
+  older_than_days: number | null;
+  /** The previewed messages (IMAP UIDs) and their folder's UIDVALIDITY: the run deletes exactly these. */
+  uid_set: string | null;
+  uidvalidity: Int8 | null;
+  status: CleanupStatus;
+  preview_messages: number;
+  preview_bytes: Int8;
+  /** What the run deleted. */
+  messages: number | null;
+  bytes: Int8 | null;
+  error: string | null;
+  requested_by: string | null;
+  created_at: Generated<Date>;
+  finished_at: Date | null;
+}
+
 export type DeletedState = 'moving' | 'kept' | 'restoring' | 'purging';
 
 export interface DeletedMailboxesTable {
@@ -257,6 +279,7 @@ export interface Database {
   mailbox_usage: MailboxUsageTable;
   dovecot_quota: DovecotQuotaTable;
   deleted_mailboxes: DeletedMailboxesTable;
+  cleanups: CleanupsTable;
   password_resets: PasswordResetsTable;
   usage_samples: UsageSamplesTable;
   alert_state: AlertStateTable;

@@ -20,6 +20,7 @@ import { UsageFeed } from './feed/usage-feed.js';
 import { startDovecotEvents } from './feed/dovecot-events.js';
 import { quotaRecalcHandler } from './handlers/quota-recalc.js';
 import { mailboxFilesHandlers } from './handlers/mailbox-files.js';
+import { cleanupHandlers } from './handlers/cleanup.js';
 import { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, checkHandlers, scanQueueName, type Handlers, type JobName } from './queue/registry.js';
 import { scheduleMaintenance } from './schedules.js';
 import { housekeeping } from './handlers/housekeeping.js';
@@ -101,6 +102,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     'import-mailboxes': importMailboxesHandler({ db, minPasswordLength: config.minPasswordLength, logger: log }),
     'quota-recalc': quotaRecalcHandler({ db, node: config.node, mailRoot: config.mailRoot, doveadm: config.doveadm, logger: log }),
     ...mailboxFilesHandlers({ db, node: config.node, mailRoot: config.mailRoot, logger: log }),
+    ...cleanupHandlers({ db, node: config.node, doveadm: config.doveadm, queues, logger: log }),
   };
   checkHandlers(handlers);
 

@@ -2,6 +2,7 @@ import type { Db } from '../../db/database.js';
 import { deleteExpiredSessions, deleteSpentSetupTokens } from '../../db/repositories/sessions.js';
 import { failStuckImports, forgetGeneratedPasswords } from '../../db/repositories/imports.js';
 import { pruneSamples } from '../../db/repositories/usage.js';
+import { pruneOldPreviews } from '../../db/repositories/cleanups.js';
 import { expiredDeleted, setDeletedState, unmovedDeleted } from '../../db/repositories/deleted-mailboxes.js';
 import type { Queues } from '../queue/queues.js';
 
@@ -38,5 +39,6 @@ export async function housekeeping(db: Db, opts: { sampleRetentionDays: number; 
     setupTokens: await deleteSpentSetupTokens(db),
     stuckImports: await failStuckImports(db),
     expiredPasswords: await forgetGeneratedPasswords(db),
+    cleanupPreviews: await pruneOldPreviews(db),
   };
 }

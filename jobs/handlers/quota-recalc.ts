@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
@@ -7,8 +5,7 @@ import { mailboxPlace, recordDovecotCount } from '../../db/repositories/usage-fe
 import { quotaRecalcs } from '../../server/platform/metrics.js';
 import type { JobData } from '../queue/registry.js';
 import { readDovecotCount } from '../feed/maildirsize.js';
-
-const run = promisify(execFile);
+import { doveadm } from '../dovecot/doveadm.js';
 
 export interface RecalcContext {
   db: Db;
@@ -29,14 +26,11 @@ export function quotaRecalcHandler(ctx: RecalcContext) {
     const row = await mailboxPlace(ctx.db, job.data.mailboxId);
     if (!row) return { skipped: 'deleted' };
     if (row.node !== ctx.node) throw new UnrecoverableError(`mailbox ${job.data.mailboxId} lives on node ${row.node}, not ${ctx.node}`);
-    const [bin, ...args] = ctx.doveadm;
     try {
-      await run(bin, [...args, 'quota', 'recalc', '-u', row.address], { timeout: 60_000 });
+      await doveadm(ctx.doveadm, ['quota', 'recalc', '-u', row.address]);
     } catch (err) {
       quotaRecalcs.inc({ result: 'failed' });
-      const e = err as NodeJS.ErrnoException & { stderr?: string };
-      if (e.code === 'ENOENT') throw new UnrecoverableError(`doveadm not found (${bin}): set DOVEADM on this node`);
-      throw new Error(`doveadm quota recalc failed: ${(e.stderr ?? e.message).trim().slice(0, 300)}`);
+      throw err;
     }
     const count = await readDovecotCount(ctx.mailRoot, row.maildir);
     if (count) await recordDovecotCount(ctx.db, row.address, count.bytes, count.messages);

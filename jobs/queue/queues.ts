@@ -1,6 +1,6 @@
 // The producer side of every queue: one connection, one Queue object per name, and the one typed way to
 // add a job (enqueue / enqueueMany), which takes the queue and the options from the registry.
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { logConnection } from '../../server/platform/logging.js';
@@ -22,6 +22,7 @@ export type Where<N extends JobName> = N extends NodeJob ? { node: string } : { 
 /** Producers (web, CLI, fan-out) share one connection; each queue is created once per name. */
 export class Queues {
   #queues = new Map<string, Queue>();
+  #events = new Map<string, { events: QueueEvents; connection: Redis; ready: Promise<QueueEvents> }>();
   constructor(
     readonly connection: Redis,
     readonly prefix: string,
@@ -44,6 +45,30 @@ export class Queues {
     return this.get(queueOf(name, where.node)).add(name, data, { ...optionsOf(name, data), ...extra });
   }
 
+  /**
+   * Adds a job and waits for its result: a question to a mailbox's node (a cleanup preview, its largest
+   * messages). Rejects after `timeoutMs` when no worker answered; the handler drops a question that
+   * waited longer than its asker would (jobs/handlers/cleanup.ts).
+   */
+  async request<N extends JobName>(name: N, data: JobData[N], where: Where<N>, timeoutMs: number): Promise<unknown> {
+    const events = await this.#eventsOf(queueOf(name, where.node));
+    const job = await this.enqueue(name, data, where);
+    return job.waitUntilFinished(events, timeoutMs);
+  }
+
+  /** One QueueEvents per queue asked, on its own connection (it blocks reading the event stream). */
+  #eventsOf(name: string): Promise<QueueEvents> {
+    let entry = this.#events.get(name);
+    if (!entry) {
+      const connection = this.connection.duplicate({ maxRetriesPerRequest: null });
+      const events = new QueueEvents(name, { connection, prefix: this.prefix });
+      logConnection(events, this.logger, `queue events ${name}`);
+      entry = { events, connection, ready: events.waitUntilReady().then(() => events) };
+      this.#events.set(name, entry);
+    }
+    return entry.ready;
+  }
+
   /** Adds many jobs of one kind in one round trip. */
   enqueueMany<N extends JobName>(name: N, data: JobData[N][], where: Where<N>) {
     if (data.length === 0) return Promise.resolve([]);
@@ -51,6 +76,12 @@ export class Queues {
   }
 
   async close() {
+    await Promise.all(
+      [...this.#events.values()].map(async (e) => {
+        await e.events.close().catch(() => {});
+        e.connection.disconnect();
+      }),
+    );
     await Promise.all([...this.#queues.values()].map((q) => q.close()));
   }
 }

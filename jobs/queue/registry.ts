@@ -21,6 +21,10 @@ export interface JobData {
   'mailbox-trash': { deletedId: number };
   'mailbox-restore': { deletedId: number };
   'mailbox-purge': { deletedId: number };
+  /** Questions to a mailbox's node, answered while the asker waits (Queues.request). */
+  'cleanup-preview': { mailboxId: number; folder: string; olderThanDays?: number; uids?: number[] };
+  'large-messages': { mailboxId: number; minBytes: number };
+  'mailbox-cleanup': { cleanupId: number };
 }
 export type JobName = keyof JobData;
 
@@ -45,6 +49,7 @@ interface JobSpec<N extends JobName> {
 
 /** A second add while a job with the same id waits (or runs) is dropped. */
 const once = (id: string): JobsOptions => ({ deduplication: { id } });
+const ASKED: JobsOptions = { attempts: 1, removeOnComplete: { age: 60 }, removeOnFail: { age: 3600 } };
 
 export const JOBS = {
   // One scan of a mailbox at a time.
@@ -56,6 +61,11 @@ export const JOBS = {
   'mailbox-trash': { queue: 'node', options: (d: JobData['mailbox-trash']) => once(`mailbox-trash-${d.deletedId}`) },
   'mailbox-restore': { queue: 'node', options: (d: JobData['mailbox-restore']) => once(`mailbox-restore-${d.deletedId}`) },
   'mailbox-purge': { queue: 'node', options: (d: JobData['mailbox-purge']) => once(`mailbox-purge-${d.deletedId}`) },
+  // Asked while someone waits: one try, and forgotten soon (the answer went to the asker).
+  'cleanup-preview': { queue: 'node', options: () => ASKED },
+  'large-messages': { queue: 'node', options: () => ASKED },
+  // A confirmed cleanup runs once however often it is queued; a retry finds what is left of its messages.
+  'mailbox-cleanup': { queue: 'node', options: (d: JobData['mailbox-cleanup']) => once(`cleanup-${d.cleanupId}`) },
   // Run by job schedulers (jobs/schedules.ts), or added by hand.
   'scan-fanout': { queue: MAINTENANCE_QUEUE },
   housekeeping: { queue: MAINTENANCE_QUEUE },

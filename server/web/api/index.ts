@@ -3,6 +3,7 @@ import { principalFromApiKey } from '../auth/api-key-auth.js';
 import { AppError } from '../../platform/errors.js';
 import { customersApi } from '../customers/api.js';
 import { domainsApi } from '../domains/api.js';
+import { cleanupApi } from '../cleanup/api.js';
 import { mailboxesApi } from '../mailboxes/api.js';
 import { isBadText, isDatabaseDown } from '../http/unavailable.js';
 
@@ -14,6 +15,7 @@ export async function apiRoutes(app: FastifyInstance) {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof AppError) {
+      if (err.statusCode >= 500) req.log.warn({ err: err.cause ?? err }, err.message);
       return reply
         .code(err.statusCode)
         .send({ error: err.code, message: err.message, ...(err.field && { field: err.field }), ...(err.limit && { limit: err.limit }) });
@@ -41,6 +43,7 @@ export async function apiRoutes(app: FastifyInstance) {
   await app.register(customersApi);
   await app.register(domainsApi);
   await app.register(mailboxesApi);
+  await app.register(cleanupApi);
 }
 
 function fieldOf(err: FastifyError): string | undefined {

@@ -1,0 +1,61 @@
+import { type Insertable, type Updateable, sql } from 'kysely';
+import type { Db } from '../database.js';
+import type { CleanupsTable } from '../schema.js';
+
+/** A preview is confirmed within this time, or counted again: the mailbox may have changed. */
+export const PREVIEW_VALID = '1 hour';
+
+export function insertCleanup(db: Db, values: Insertable<CleanupsTable>) {
+  return db.insertInto('cleanups').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+/** One of a mailbox's cleanups (never another mailbox's, whatever id is asked for). */
+export function getCleanup(db: Db, mailboxId: number, id: number) {
+  return db.selectFrom('cleanups').selectAll().where('mailbox_id', '=', mailboxId).where('id', '=', id).executeTakeFirst();
+}
+
+/** For the node's worker: the cleanup with its mailbox's address and place. */
+export function cleanupToRun(db: Db, id: number) {
+  return db
+    .selectFrom('cleanups as cl')
+    .innerJoin('mailboxes as m', 'm.id', 'cl.mailbox_id')
+    .selectAll('cl')
+    .select(['m.address', 'm.node'])
+    .where('cl.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Turns a fresh preview of this mailbox into a queued run, once: a second confirmation finds nothing. */
+export function confirmPreview(db: Db, mailboxId: number, id: number, requestedBy: string) {
+  return db
+    .updateTable('cleanups')
+    .set({ status: 'queued', requested_by: requestedBy })
+    .where('id', '=', id)
+    .where('mailbox_id', '=', mailboxId)
+    .where('status', '=', 'preview')
+    .where(sql<boolean>`created_at > now() - ${PREVIEW_VALID}::interval`)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function updateCleanup(db: Db, id: number, values: Updateable<CleanupsTable>): Promise<void> {
+  await db.updateTable('cleanups').set(values).where('id', '=', id).execute();
+}
+
+/** The mailbox's recent cleanups that ran or run, newest first. */
+export function recentCleanups(db: Db, mailboxId: number, limit = 10) {
+  return db
+    .selectFrom('cleanups')
+    .selectAll()
+    .where('mailbox_id', '=', mailboxId)
+    .where('status', '!=', 'preview')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** Previews nobody confirmed: dropped by housekeeping. */
+export async function pruneOldPreviews(db: Db): Promise<number> {
+  const r = await db.deleteFrom('cleanups').where('status', '=', 'preview').where(sql<boolean>`created_at < now() - interval '1 day'`).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
