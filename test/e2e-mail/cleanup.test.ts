@@ -13,6 +13,7 @@ import { silentLogger } from '../../server/policy/logger.js';
 import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
+import { PanelClient } from '../support/panel.js';
 import { freePorts, type MailStack, makeMessage, startMailStack } from '../support/mail-stack.js';
 
 const PASSWORD = 'a long mailbox password';
@@ -222,5 +223,51 @@ describe('cleanup actions', () => {
     expect(first.statusCode).toBe(202);
     expect((await api('GET', `/mailboxes/${address}/cleanup/${first.json().id}`, undefined, w.B.key)).statusCode).toBe(404);
     await bad({ folder: 'Trash', preview: false, previewId: preview.previewId }, 409, 'previewId');
+  });
+
+  it('in the panel: the customer empties Trash from the mailbox page, through the preview, in German too', async () => {
+    await withImap(async (c) => {
+      await put(c, 'Trash', 'thrown away 1', 3_000);
+      await put(c, 'Trash', 'thrown away 2', 3_000);
+    });
+    await scanNode(t.db, { node: 'local', mailRoot: stack.mailRoot, fullScanHours: 24 }, { full: true, total: 1 });
+    const customer = new PanelClient(t.app);
+    await customer.login(w.A.customerUser.email);
+    const page = await customer.get(`/mailboxes/${address}`);
+    expect(page.body).toMatch(/Empty Trash: frees [0-9.]+ KB/);
+    const de = await customer.get(`/mailboxes/${address}`, { 'accept-language': 'de' });
+    expect(de.body).toMatch(/Papierkorb leeren: gibt [0-9,.]+ KB frei/);
+
+    const bad = await customer.post(`/mailboxes/${address}/cleanup/preview`, { folder: 'INBOX', olderThanDays: 'soon' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="olderThanDays-error">[^<]*1 to 36500/);
+
+    const preview = await customer.post(`/mailboxes/${address}/cleanup/preview`, { folder: 'Trash' });
+    expect(preview.statusCode).toBe(200);
+    expect(preview.body).toMatch(/2 messages, [0-9.]+ KB, will be deleted for good from Trash/);
+    expect(await subjects('Trash')).toHaveLength(2);
+    const previewId = /name="previewId" value="(\d+)"/.exec(preview.body)![1];
+    const confirmed = await customer.post(`/mailboxes/${address}/cleanup`, { previewId });
+    expect(confirmed.statusCode).toBe(303);
+    expect(confirmed.headers.location).toContain('notice=cleanup');
+    await until(
+      'Trash emptied',
+      () => subjects('Trash'),
+      (x) => x.length === 0,
+    );
+    const after = await until(
+      'listed as done',
+      async () => (await customer.get(`/mailboxes/${address}`)).body,
+      (b) => b.includes('2 messages deleted'),
+    );
+    expect(after).toContain('Recent cleanups');
+
+    const large = await customer.get(`/mailboxes/${address}/large-messages`);
+    expect(large.statusCode).toBe(200);
+    expect(large.body).toContain('No message of 10 MB or more.');
+    // Another customer's user cannot see this mailbox's tools.
+    const other = new PanelClient(t.app);
+    await other.login(w.B.customerUser.email);
+    expect((await other.get(`/mailboxes/${address}/large-messages`)).statusCode).toBe(404);
   });
 });

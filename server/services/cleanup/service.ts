@@ -5,7 +5,7 @@ import type { Db } from '../../../db/database.js';
 import { confirmPreview, getCleanup, insertCleanup, recentCleanups } from '../../../db/repositories/cleanups.js';
 import type { CleanupsTable } from '../../../db/schema.js';
 import type { Selectable } from 'kysely';
-import { type CleanupCriteria, type LargeMessage, LARGE_MESSAGE_BYTES, type PreviewAnswer, checkCriteria } from '../../core/cleanup.js';
+import { type CleanupCriteria, type LargeMessage, LARGE_MESSAGE_BYTES, type PreviewAnswer, checkCriteria, checkFolder } from '../../core/cleanup.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import type { Queues } from '../../../jobs/queue/queues.js';
 import { recordChange } from '../audit/record.js';
@@ -67,15 +67,16 @@ export async function previewCleanup(db: Db, queues: Queues, p: Principal, addre
   return { mailbox: m, cleanup: row };
 }
 
-/**
- * Confirms a cleanup: the previewed messages (with `previewId`), or — for an API client that skips the
- * preview — a fresh preview confirmed at once. Queued on the mailbox's node; audited.
- */
-export async function startCleanup(db: Db, queues: Queues, p: Principal, address: string, input: CleanupCriteria & { previewId?: number }) {
+/** Confirms a preview of this mailbox, once and within the hour: queued on the mailbox's node; audited. */
+export async function confirmCleanup(db: Db, queues: Queues, p: Principal, address: string, previewId: number, folder?: string) {
   assertWritable(p);
   const m = await getMailboxOr404(db, p, address);
-  let previewId = input.previewId;
-  if (previewId === undefined) previewId = (await previewCleanup(db, queues, p, address, input)).cleanup.id;
+  // An API client names the folder again: a preview of another folder is not what it means to delete.
+  const named = folder === undefined ? null : checkFolder(folder);
+  if (named?.ok) {
+    const previewed = await getCleanup(db, m.id, previewId);
+    if (previewed && previewed.folder !== named.value) throw new AppError('validation', 'This preview is of another folder.', 'folder');
+  }
   const row = await confirmPreview(db, m.id, previewId, p.actor.label);
   if (!row)
     throw new AppError('conflict', 'This preview is no longer valid (older than an hour, or already confirmed). Preview the cleanup again.', 'previewId');
@@ -89,6 +90,12 @@ export async function startCleanup(db: Db, queues: Queues, p: Principal, address
   });
   await queues.enqueue('mailbox-cleanup', { cleanupId: row.id }, { node: m.node });
   return { mailbox: m, cleanup: row };
+}
+
+/** For an API client that skips the preview: a fresh one, confirmed at once (exactly what it counted goes). */
+export async function previewAndConfirm(db: Db, queues: Queues, p: Principal, address: string, input: CleanupCriteria) {
+  const { cleanup } = await previewCleanup(db, queues, p, address, input);
+  return confirmCleanup(db, queues, p, address, cleanup.id);
 }
 
 export async function cleanupOf(db: Db, p: Principal, address: string, id: number) {

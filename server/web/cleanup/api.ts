@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../api/schemas.js';
 import { MailboxParams } from '../mailboxes/schemas.js';
-import { cleanupOf, cleanupView, largeMessages, previewCleanup, startCleanup } from '../../services/cleanup/service.js';
+import { cleanupOf, cleanupView, confirmCleanup, largeMessages, previewAndConfirm, previewCleanup } from '../../services/cleanup/service.js';
 import { Cleanup, CleanupParams, CleanupPreview, CleanupRequest, LargeMessage } from './schemas.js';
 
 export const cleanupApi: FastifyPluginAsyncTypebox = async (app) => {
@@ -26,7 +26,10 @@ export const cleanupApi: FastifyPluginAsyncTypebox = async (app) => {
         const { cleanup } = await previewCleanup(app.db, app.queues, req.principal!, req.params.address, criteria);
         return reply.code(200).send({ previewId: cleanup.id, messages: cleanup.preview_messages, bytes: Number(cleanup.preview_bytes) });
       }
-      const { cleanup } = await startCleanup(app.db, app.queues, req.principal!, req.params.address, { ...criteria, previewId });
+      const { cleanup } =
+        previewId === undefined
+          ? await previewAndConfirm(app.db, app.queues, req.principal!, req.params.address, criteria)
+          : await confirmCleanup(app.db, app.queues, req.principal!, req.params.address, previewId, criteria.folder);
       return reply.code(202).send(cleanupView(cleanup));
     },
   );

@@ -5,18 +5,12 @@ import { parseSize } from '../../core/quota.js';
 import { AppError } from '../../platform/errors.js';
 import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
 import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
-import { listAlerts } from '../../../db/repositories/alerts.js';
-import { usageSamples } from '../../../db/repositories/overview.js';
-import { growth } from '../../core/growth.js';
-import { trashRoomBytes } from '../../core/plan-limits.js';
-import { usageChart } from '../panel/chart.js';
-import { foldersOfMailbox } from '../../services/folders/service.js';
+import { mailboxPage } from './page.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
-import { reevaluateAfterQuotaChange, visibleAlerts } from '../../services/mailboxes/alerts.js';
+import { reevaluateAfterQuotaChange } from '../../services/mailboxes/alerts.js';
 import { deleteMailbox, retentionDaysOf } from '../../services/deleted-mailboxes/service.js';
 import { createMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from '../../services/mailboxes/service.js';
 
-const HISTORY_DAYS = 30;
 /** How long a usage card follows a scan it asked for before it stops asking. */
 const CARD_WAIT_MS = 60_000;
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });
@@ -27,6 +21,7 @@ const NOTICES: Record<string, string> = {
   protocols: 'The protocols were updated.',
   status: 'The status was changed.',
   scan: 'The mailbox will be measured in a moment. Reload the page to see the result.',
+  cleanup: 'The cleanup has started: the messages are deleted in a moment, and the usage follows.',
 };
 
 function quotaFromForm(raw: string | undefined, field = 'quota'): number | undefined {
@@ -39,36 +34,8 @@ function quotaFromForm(raw: string | undefined, field = 'quota'): number | undef
 export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
   const min = app.config.minPasswordLength;
 
-  async function showMailbox(req: FastifyRequest, reply: FastifyReply, address: string, extra: Record<string, unknown> = {}, status = 200) {
-    const m = await getMailboxOr404(app.db, req.principal!, address);
-    const [limits, alerts, samples, folders] = await Promise.all([
-      planLimitsFor(app.db, m.customer_id),
-      listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
-      usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
-      foldersOfMailbox(app.db, m.id),
-    ]);
-    const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
-    const chart = history.length >= 2 ? usageChart(history, m.quota_bytes, `Usage over the last ${HISTORY_DAYS} days`) : null;
-    return render(
-      req,
-      reply,
-      'mailbox',
-      {
-        title: m.address,
-        m,
-        limits,
-        alerts,
-        chart,
-        folders: folders.folders,
-        trashRoomBytes: trashRoomBytes(limits, m.quota_bytes),
-        growth: growth(history, m.quota_bytes),
-        client: app.config.client,
-        minPasswordLength: min,
-        ...extra,
-      },
-      status,
-    );
-  }
+  const showMailbox = (req: FastifyRequest, reply: FastifyReply, address: string, extra: Record<string, unknown> = {}, status = 200) =>
+    mailboxPage(app, req, reply, address, extra, status);
 
   app.post(
     '/domains/:domain/mailboxes',

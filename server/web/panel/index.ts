@@ -7,6 +7,7 @@ import { isBadText, isDatabaseDown } from '../http/unavailable.js';
 import { auditPanel } from '../audit/panel.js';
 import { customersPanel } from '../customers/panel.js';
 import { domainsPanel } from '../domains/panel.js';
+import { cleanupPanel } from '../cleanup/panel.js';
 import { mailboxesPanel } from '../mailboxes/panel.js';
 import { resellersPanel } from '../resellers/panel.js';
 import { apiKeysPanel } from '../api-keys/panel.js';
@@ -49,6 +50,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(customersPanel);
   await app.register(domainsPanel);
   await app.register(mailboxesPanel);
+  await app.register(cleanupPanel);
   await app.register(auditPanel);
   await app.register(apiKeysPanel);
   await app.register(plansPanel);

@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listAlerts } from '../../../db/repositories/alerts.js';
+import { usageSamples } from '../../../db/repositories/overview.js';
+import { growth } from '../../core/growth.js';
+import { trashRoomBytes } from '../../core/plan-limits.js';
+import { cleanupsOf } from '../../services/cleanup/service.js';
+import { foldersOfMailbox } from '../../services/folders/service.js';
+import { visibleAlerts } from '../../services/mailboxes/alerts.js';
+import { getMailboxOr404, planLimitsFor } from '../../services/mailboxes/service.js';
+import { usageChart } from '../panel/chart.js';
+import { render } from '../panel/render.js';
+
+const HISTORY_DAYS = 30;
+
+/** The mailbox page, shown by its own route and re-shown by every form on it with that form's errors. */
+export async function mailboxPage(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  address: string,
+  extra: Record<string, unknown> = {},
+  status = 200,
+) {
+  const m = await getMailboxOr404(app.db, req.principal!, address);
+  const [limits, alerts, samples, folders, cleanups] = await Promise.all([
+    planLimitsFor(app.db, m.customer_id),
+    listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
+    usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
+    foldersOfMailbox(app.db, m.id),
+    cleanupsOf(app.db, m.id),
+  ]);
+  const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
+  const chart = history.length >= 2 ? usageChart(history, m.quota_bytes, `Usage over the last ${HISTORY_DAYS} days`) : null;
+  return render(
+    req,
+    reply,
+    'mailbox',
+    {
+      title: m.address,
+      m,
+      limits,
+      alerts,
+      chart,
+      folders: folders.folders,
+      cleanups,
+      trashRoomBytes: trashRoomBytes(limits, m.quota_bytes),
+      growth: growth(history, m.quota_bytes),
+      client: app.config.client,
+      minPasswordLength: app.config.minPasswordLength,
+      ...extra,
+    },
+    status,
+  );
+}
