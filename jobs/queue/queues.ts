@@ -16,6 +16,13 @@ export const FINISHED: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = 
 
 export const RETRIES: Pick<JobsOptions, 'attempts' | 'backoff'> = { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
 
+/** No worker consumes the queue a question was asked on. */
+export class NoWorker extends Error {
+  constructor(readonly queue: string) {
+    super(`no worker consumes ${queue}`);
+  }
+}
+
 /** A job on a storage node's queue names its node; a central one does not. */
 export type Where<N extends JobName> = N extends NodeJob ? { node: string } : { node?: undefined };
 
@@ -51,7 +58,16 @@ export class Queues {
    * waited longer than its asker would (jobs/handlers/cleanup.ts).
    */
   async request<N extends JobName>(name: N, data: JobData[N], where: Where<N>, timeoutMs: number): Promise<unknown> {
-    const events = await this.#eventsOf(queueOf(name, where.node));
+    const queue = queueOf(name, where.node);
+    // Nobody consumes the queue (the node's worker is down): say so now rather than after the timeout.
+    // CLIENT LIST may be refused by a managed Redis; then the timeout decides.
+    if (
+      (await this.get(queue)
+        .getWorkersCount()
+        .catch(() => 1)) === 0
+    )
+      throw new NoWorker(queue);
+    const events = await this.#eventsOf(queue);
     const job = await this.enqueue(name, data, where);
     return job.waitUntilFinished(events, timeoutMs);
   }

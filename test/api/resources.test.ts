@@ -254,3 +254,15 @@ describe('domains and mailboxes', () => {
     }
   });
 });
+
+describe('questions to a mailbox node whose worker is down', () => {
+  it('a cleanup preview and the largest messages answer 503 at once, and nothing is recorded', async () => {
+    const started = Date.now();
+    const preview = await api('POST', `/mailboxes/${w.A.mailbox.address}/cleanup`, w.A.key, { folder: 'Junk', preview: true });
+    expect(preview.statusCode).toBe(503);
+    expect(preview.json().message).toContain('did not answer');
+    expect((await api('GET', `/mailboxes/${w.A.mailbox.address}/large-messages`, w.A.key)).statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await t.db.selectFrom('cleanups').selectAll().execute()).toEqual([]);
+  });
+});

@@ -59,6 +59,12 @@ const SAMPLES: Record<string, unknown> = {
   loginPassword: 'a long probe password',
   quota: '100',
   code: '123456',
+  folder: 'Trash',
+  olderThanDays: 30,
+  uids: [1],
+  previewId: 1,
+  trashRoomPercent: 10,
+  junkRoom: true,
 };
 
 /** A valid body generated from the route's schema. */
