@@ -61,12 +61,10 @@ export class Queues {
     const queue = queueOf(name, where.node);
     // Nobody consumes the queue (the node's worker is down): say so now rather than after the timeout.
     // CLIENT LIST may be refused by a managed Redis; then the timeout decides.
-    if (
-      (await this.get(queue)
-        .getWorkersCount()
-        .catch(() => 1)) === 0
-    )
-      throw new NoWorker(queue);
+    const workers = await this.get(queue)
+      .getWorkersCount()
+      .catch(() => 1);
+    if (workers === 0) throw new NoWorker(queue);
     const events = await this.#eventsOf(queue);
     const job = await this.enqueue(name, data, where);
     return job.waitUntilFinished(events, timeoutMs);
