@@ -36,6 +36,9 @@ export interface PlansTable {
   trash_room_percent: Generated<number>;
   /** Whether Junk gets the same room. */
   junk_room: Generated<boolean>;
+  /** Automatic purge: what was moved to Trash (Junk) more than this many days ago goes; null = off. */
+  trash_purge_days: number | null;
+  junk_purge_days: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -76,6 +79,8 @@ export interface MailboxesTable {
   active: Generated<boolean>;
   maildir: string;
   node: Generated<string>;
+  /** Whether the plan's automatic purge of Trash and Junk applies (a customer may opt out). */
+  auto_purge: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** Copies of mailbox_usage.used_bytes and .level kept by a trigger, for indexes; never written by the app. */

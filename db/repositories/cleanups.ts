@@ -1,6 +1,7 @@
 import { type Insertable, type Updateable, sql } from 'kysely';
 import type { Db } from '../database.js';
 import type { CleanupsTable } from '../schema.js';
+import { mailboxesWithOwners } from './scope.js';
 
 /** A preview is confirmed within this time, or counted again: the mailbox may have changed. */
 export const PREVIEW_VALID = '1 hour';
@@ -58,4 +59,20 @@ export function recentCleanups(db: Db, mailboxId: number, limit = 10) {
 export async function pruneOldPreviews(db: Db): Promise<number> {
   const r = await db.deleteFrom('cleanups').where('status', '=', 'preview').where(sql<boolean>`created_at < now() - interval '1 day'`).executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/** A page of a node's mailboxes whose plan purges Trash or Junk automatically (enabled, not opted out). */
+export function purgeTargets(db: Db, node: string, afterId: number, limit: number) {
+  return mailboxesWithOwners(db)
+    .innerJoin('resellers as r', 'r.id', 'c.reseller_id')
+    .innerJoin('plans as p', 'p.id', 'c.plan_id')
+    .select(['m.id', 'm.address', 'p.trash_purge_days', 'p.junk_purge_days'])
+    .where('m.node', '=', node)
+    .where('m.id', '>', afterId)
+    .where('m.auto_purge', '=', true)
+    .where((eb) => eb.and([eb('m.active', '=', true), eb('d.active', '=', true), eb('c.active', '=', true), eb('r.active', '=', true)]))
+    .where((eb) => eb.or([eb('p.trash_purge_days', 'is not', null), eb('p.junk_purge_days', 'is not', null)]))
+    .orderBy('m.id')
+    .limit(limit)
+    .execute();
 }

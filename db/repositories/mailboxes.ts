@@ -17,6 +17,7 @@ export interface MailboxRow {
   imap_enabled: boolean;
   pop3_enabled: boolean;
   active: boolean;
+  auto_purge: boolean;
   maildir: string;
   node: string;
   created_at: Date;
@@ -59,6 +60,7 @@ const columns = [
   'm.imap_enabled',
   'm.pop3_enabled',
   'm.active',
+  'm.auto_purge',
   'm.maildir',
   'm.node',
   'm.created_at',

@@ -25,6 +25,8 @@ export interface PlanValues {
   max_storage_bytes: number | null;
   trash_room_percent?: number;
   junk_room?: boolean;
+  trash_purge_days?: number | null;
+  junk_purge_days?: number | null;
 }
 
 export function insertPlan(db: Db, resellerId: number, values: PlanValues) {
@@ -49,7 +51,16 @@ export function planOfCustomer(db: Db, customerId: number) {
   return db
     .selectFrom('customers as c')
     .innerJoin('plans as p', 'p.id', 'c.plan_id')
-    .select(['p.default_quota_bytes', 'p.max_quota_bytes', 'p.max_mailboxes', 'p.max_storage_bytes', 'p.trash_room_percent', 'p.junk_room'])
+    .select([
+      'p.default_quota_bytes',
+      'p.max_quota_bytes',
+      'p.max_mailboxes',
+      'p.max_storage_bytes',
+      'p.trash_room_percent',
+      'p.junk_room',
+      'p.trash_purge_days',
+      'p.junk_purge_days',
+    ])
     .where('c.id', '=', customerId)
     .executeTakeFirst();
 }

@@ -8,7 +8,8 @@ import type { Db } from '../../db/database.js';
 import { cleanupToRun, updateCleanup } from '../../db/repositories/cleanups.js';
 import { mailboxPlace } from '../../db/repositories/usage-feed.js';
 import { type LargeMessage, MAX_CHOSEN, type PreviewAnswer, searchQuery, uidSet } from '../../server/core/cleanup.js';
-import { doveadm, doveadmJson, NoSuchFolder } from '../dovecot/doveadm.js';
+import { doveadmJson, NoSuchFolder } from '../dovecot/doveadm.js';
+import { expunge, matching, uidvalidityOf } from '../dovecot/messages.js';
 import { addScans, type Queues } from '../queue/queues.js';
 import type { JobData } from '../queue/registry.js';
 
@@ -30,18 +31,6 @@ async function placeOf(ctx: CleanupContext, mailboxId: number) {
   return box;
 }
 
-/** The messages a query finds, with their physical sizes (what the quota counts). */
-async function matching(ctx: CleanupContext, address: string, query: string[]) {
-  const rows = await doveadmJson(ctx.doveadm, ['fetch', '-u', address, 'uid size.physical', ...query]);
-  const uids = rows.map((r) => Number(r.uid));
-  return { uids, bytes: rows.reduce((sum, r) => sum + Number(r['size.physical']), 0) };
-}
-
-async function uidvalidityOf(ctx: CleanupContext, address: string, folder: string): Promise<number | null> {
-  const [row] = await doveadmJson(ctx.doveadm, ['mailbox', 'status', '-u', address, 'uidvalidity', folder]);
-  return row ? Number(row.uidvalidity) : null;
-}
-
 export function cleanupHandlers(ctx: CleanupContext) {
   return {
     'cleanup-preview': async (job: Job<JobData['cleanup-preview']>): Promise<PreviewAnswer> => {
@@ -49,8 +38,8 @@ export function cleanupHandlers(ctx: CleanupContext) {
       if (Date.now() - job.timestamp > QUESTION_MAX_AGE_MS) return { ...none, stale: true };
       const box = await placeOf(ctx, job.data.mailboxId);
       try {
-        const uidvalidity = await uidvalidityOf(ctx, box.address, job.data.folder);
-        const found = await matching(ctx, box.address, searchQuery(job.data));
+        const uidvalidity = await uidvalidityOf(ctx.doveadm, box.address, job.data.folder);
+        const found = await matching(ctx.doveadm, box.address, searchQuery(job.data));
         return { messages: found.uids.length, bytes: found.bytes, uidSet: uidSet(found.uids), uidvalidity };
       } catch (err) {
         if (err instanceof NoSuchFolder) return { ...none, noFolder: true };
@@ -97,12 +86,12 @@ export function cleanupHandlers(ctx: CleanupContext) {
       try {
         // UIDs name messages only within one UIDVALIDITY: a folder deleted and made again since the
         // preview holds other messages under the same numbers.
-        if (c.uidvalidity !== null && (await uidvalidityOf(ctx, c.address, c.folder)) !== Number(c.uidvalidity))
+        if (c.uidvalidity !== null && (await uidvalidityOf(ctx.doveadm, c.address, c.folder)) !== Number(c.uidvalidity))
           return fail('The folder changed since the preview. Preview the cleanup again.');
         const query = searchQuery({ folder: c.folder, olderThanDays: c.older_than_days ?? undefined, uidSet: c.uid_set ?? undefined });
         // The previewed messages still there (and still matching): exactly these are expunged.
-        const found = c.uid_set === '' ? { uids: [], bytes: 0 } : await matching(ctx, c.address, query);
-        if (found.uids.length) await doveadm(ctx.doveadm, ['expunge', '-u', c.address, 'mailbox', c.folder, 'uid', uidSet(found.uids)]);
+        const found = c.uid_set === '' ? { uids: [], bytes: 0 } : await matching(ctx.doveadm, c.address, query);
+        await expunge(ctx.doveadm, c.address, c.folder, found.uids);
         await updateCleanup(ctx.db, c.id, { status: 'done', messages: found.uids.length, bytes: found.bytes, finished_at: new Date() });
         ctx.logger.info({ cleanupId: c.id, mailboxId: c.mailbox_id, messages: found.uids.length, bytes: found.bytes }, 'cleanup done');
         // The per-folder figures come from the disk: measure it now rather than at the next round.

@@ -25,6 +25,8 @@ export interface JobData {
   'cleanup-preview': { mailboxId: number; folder: string; olderThanDays?: number; uids?: number[] };
   'large-messages': { mailboxId: number; minBytes: number };
   'mailbox-cleanup': { cleanupId: number };
+  /** The plan's automatic purge of Trash and Junk, for every mailbox of one node. */
+  'purge-round': { node: string };
 }
 export type JobName = keyof JobData;
 
@@ -66,6 +68,8 @@ export const JOBS = {
   'large-messages': { queue: 'node', options: () => ASKED },
   // A confirmed cleanup runs once however often it is queued; a retry finds what is left of its messages.
   'mailbox-cleanup': { queue: 'node', options: (d: JobData['mailbox-cleanup']) => once(`cleanup-${d.cleanupId}`) },
+  // Run by each node's job scheduler (jobs/schedules.ts); one round at a time.
+  'purge-round': { queue: 'node', options: (d: JobData['purge-round']) => once(`purge-${d.node}`) },
   // Run by job schedulers (jobs/schedules.ts), or added by hand.
   'scan-fanout': { queue: MAINTENANCE_QUEUE },
   housekeeping: { queue: MAINTENANCE_QUEUE },

@@ -65,12 +65,25 @@ export function uidSet(uids: number[]): string {
  * UIDs, then only mail received (INTERNALDATE) before N days ago. Each part is its own argument, so
  * nothing a user typed is parsed by a shell or as a query keyword.
  */
-export function searchQuery(c: CleanupCriteria & { uidSet?: string }): string[] {
+export function searchQuery(c: CleanupCriteria & { uidSet?: string; savedBefore?: Date }): string[] {
   const q = ['mailbox', c.folder];
   const uids = c.uidSet ?? (c.uids ? uidSet(c.uids) : undefined);
   if (uids) q.push('uid', uids);
   if (c.olderThanDays !== undefined) q.push('before', `${c.olderThanDays}d`);
+  // The automatic purge goes by when mail was moved there (its save date), as Dovecot's own expire does.
+  if (c.savedBefore) q.push('savedbefore', String(Math.floor(c.savedBefore.getTime() / 1000)));
   return q;
+}
+
+/** The folders a plan purges automatically, with the day each one's cut-off falls on as of `now`. */
+export function purgeCutoffs(plan: { trashPurgeDays: number | null; junkPurgeDays: number | null }, now: Date) {
+  const out: { folder: string; days: number; savedBefore: Date }[] = [];
+  for (const [folder, days] of [
+    ['Trash', plan.trashPurgeDays],
+    ['Junk', plan.junkPurgeDays],
+  ] as const)
+    if (days) out.push({ folder, days, savedBefore: new Date(now.getTime() - days * 86_400_000) });
+  return out;
 }
 
 /** What the node answers to a preview: the messages found, and the folder's UIDVALIDITY they hold in. */

@@ -7,30 +7,35 @@ export interface PlanLimits {
   maxStorageBytes: number | null;
 }
 
-/** Room to delete, per plan. */
-export interface TrashRoom {
+/** Room to delete and the automatic purge, per plan. */
+export interface SpaceRules {
   /** Room to delete: saving into Trash may exceed the quota by this share of it (Dovecot's quota_rule2). */
   trashRoomPercent: number;
   /** Whether Junk gets the same room (quota_rule3). */
   junkRoom: boolean;
+  /** Days after which mail moved to Trash (Junk) is purged; null = never. */
+  trashPurgeDays: number | null;
+  junkPurgeDays: number | null;
 }
 
 /** Without a plan, and for new plans: as the column defaults (db/migrations/2026-12-04T1000-trash-room.ts). */
 export const DEFAULT_TRASH_ROOM_PERCENT = 10;
 
 /** The bytes Trash (and Junk, if the plan says so) may go over the quota: as mail_accounts computes it. */
-export function trashRoomBytes(room: TrashRoom, quotaBytes: number): number {
+export function trashRoomBytes(room: SpaceRules, quotaBytes: number): number {
   return Math.floor((quotaBytes * room.trashRoomPercent) / 100);
 }
 
 /** Customers without a plan get the provider's default quota and no further limits. */
-export const NO_PLAN: PlanLimits & TrashRoom = {
+export const NO_PLAN: PlanLimits & SpaceRules = {
   defaultQuotaBytes: DEFAULT_QUOTA_BYTES,
   maxQuotaBytes: null,
   maxMailboxes: null,
   maxStorageBytes: null,
   trashRoomPercent: DEFAULT_TRASH_ROOM_PERCENT,
   junkRoom: false,
+  trashPurgeDays: null,
+  junkPurgeDays: null,
 };
 
 export interface CustomerFootprint {

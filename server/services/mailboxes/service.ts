@@ -6,7 +6,7 @@ import { hashPassword, passwordProblem } from '../../platform/passwords.js';
 import { type Principal, assertWritable } from '../auth/principal.js';
 import { checkAddress, checkLocalPart, displayAddress } from '../../core/address.js';
 import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
-import { NO_PLAN, type PlanLimits, type TrashRoom, checkFootprint, checkQuota } from '../../core/plan-limits.js';
+import { NO_PLAN, type PlanLimits, type SpaceRules, checkFootprint, checkQuota } from '../../core/plan-limits.js';
 import { percentUsed, quotaLevel } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { enqueueScan } from '../../../jobs/queue/enqueue.js';
@@ -31,6 +31,8 @@ export interface MailboxPatch {
   imap?: boolean;
   pop3?: boolean;
   active?: boolean;
+  /** Whether the plan's automatic purge of Trash and Junk applies to this mailbox. */
+  autoPurge?: boolean;
 }
 
 export function usageView(m: repo.MailboxRow) {
@@ -59,6 +61,7 @@ export function mailboxView(m: repo.MailboxRow) {
     imap: m.imap_enabled,
     pop3: m.pop3_enabled,
     active: m.active,
+    autoPurge: m.auto_purge,
     node: m.node,
     createdAt: m.created_at.toISOString(),
     updatedAt: m.updated_at.toISOString(),
@@ -66,11 +69,12 @@ export function mailboxView(m: repo.MailboxRow) {
   };
 }
 
-const snapshot = (m: { quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; active: boolean }) => ({
+const snapshot = (m: { quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; active: boolean; auto_purge?: boolean }) => ({
   quotaBytes: m.quota_bytes,
   imap: m.imap_enabled,
   pop3: m.pop3_enabled,
   active: m.active,
+  ...(m.auto_purge !== undefined && { autoPurge: m.auto_purge }),
 });
 
 /** Finds a mailbox by the address a user typed; an address that breaks the rules cannot exist, so it is not found. */
@@ -81,7 +85,7 @@ export async function getMailboxOr404(db: Db, p: Principal, address: string) {
   return m;
 }
 
-export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits & TrashRoom> {
+export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits & SpaceRules> {
   const plan = await planOfCustomer(db, customerId);
   if (!plan) return NO_PLAN;
   return {
@@ -91,6 +95,8 @@ export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLim
     maxStorageBytes: plan.max_storage_bytes,
     trashRoomPercent: plan.trash_room_percent,
     junkRoom: plan.junk_room,
+    trashPurgeDays: plan.trash_purge_days,
+    junkPurgeDays: plan.junk_purge_days,
   };
 }
 
@@ -188,6 +194,7 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       ...(patch.imap !== undefined && { imap_enabled: patch.imap }),
       ...(patch.pop3 !== undefined && { pop3_enabled: patch.pop3 }),
       ...(patch.active !== undefined && { active: patch.active }),
+      ...(patch.autoPurge !== undefined && { auto_purge: patch.autoPurge }),
     });
     const after = (await repo.getMailbox(trx, p, before.address))!;
     // A new quota moves the level at once; the next scan need not be awaited.

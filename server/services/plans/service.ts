@@ -19,6 +19,9 @@ export interface PlanInput {
   trashRoomPercent?: number;
   /** Whether Junk gets the same room; absent keeps the plan's (no for a new plan). */
   junkRoom?: boolean;
+  /** Automatic purge: Trash (Junk) loses what was moved there more than this many days ago; null = off; absent keeps the plan's. */
+  trashPurgeDays?: number | null;
+  junkPurgeDays?: number | null;
 }
 
 /** The plan's row as stored, once every field is checked (AppError naming the field otherwise). */
@@ -43,6 +46,11 @@ function checkPlan(input: PlanInput) {
   const room = input.trashRoomPercent;
   if (room !== undefined && (!Number.isInteger(room) || room < 0 || room > 100))
     throw new AppError('validation', 'Enter a whole percentage from 0 (no extra room) to 100.', 'trashRoomPercent');
+  for (const field of ['trashPurgeDays', 'junkPurgeDays'] as const) {
+    const days = input[field];
+    if (days !== undefined && days !== null && (!Number.isInteger(days) || days < 1 || days > 3650))
+      throw new AppError('validation', 'Enter a number of days from 1 to 3650, or leave it empty to keep mail there until it is deleted.', field);
+  }
   if (input.maxQuotaBytes !== null && input.defaultQuotaBytes > input.maxQuotaBytes) {
     throw new AppError('validation', 'The default quota may not exceed the largest quota per mailbox.', 'defaultQuotaBytes');
   }
@@ -55,6 +63,8 @@ function checkPlan(input: PlanInput) {
     ...(keep !== undefined && { deleted_retention_days: keep }),
     ...(room !== undefined && { trash_room_percent: room }),
     ...(input.junkRoom !== undefined && { junk_room: input.junkRoom }),
+    ...(input.trashPurgeDays !== undefined && { trash_purge_days: input.trashPurgeDays }),
+    ...(input.junkPurgeDays !== undefined && { junk_purge_days: input.junkPurgeDays }),
   };
 }
 
@@ -106,6 +116,8 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
           deletedRetentionDays: before.deleted_retention_days,
           trashRoomPercent: before.trash_room_percent,
           junkRoom: before.junk_room,
+          trashPurgeDays: before.trash_purge_days,
+          junkPurgeDays: before.junk_purge_days,
         },
         after: { ...input, name: values.name },
       });

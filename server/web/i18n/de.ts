@@ -197,6 +197,19 @@ export const de: Record<string, string> = {
   'The folder changed since the preview. Preview the cleanup again.': 'Der Ordner hat sich seit der Vorschau geändert. Erstellen Sie die Vorschau erneut.',
   'The folder no longer exists.': 'Den Ordner gibt es nicht mehr.',
   'Room to delete': 'Platz zum Löschen',
+  'Automatic cleanup': 'Automatisches Aufräumen',
+  'Trash after {n} days': 'Papierkorb nach {n} Tagen',
+  'Junk after {n} days': 'Spam-Ordner nach {n} Tagen',
+  'Clean up automatically: {what}': 'Automatisch aufräumen: {what}',
+  'automatic, older than {n} days': 'automatisch, älter als {n} Tage',
+  'The automatic cleanup setting was saved.': 'Die Einstellung zum automatischen Aufräumen wurde gespeichert.',
+  'Mail moved to Trash or Junk is deleted for good after this many days. Customers can turn it off per mailbox.':
+    'E-Mails im Papierkorb oder Spam-Ordner werden nach so vielen Tagen endgültig gelöscht. Kunden können das je Postfach abschalten.',
+  'Empty Trash after (days)': 'Papierkorb leeren nach (Tagen)',
+  'Empty Junk after (days)': 'Spam-Ordner leeren nach (Tagen)',
+  'Empty: never': 'Leer: nie',
+  'Enter a number of days from 1 to 3650, or leave it empty to keep mail there until it is deleted.':
+    'Geben Sie eine Zahl von Tagen von 1 bis 3650 ein, oder lassen Sie das Feld leer, um E-Mails dort zu behalten, bis sie gelöscht werden.',
   'A full mailbox refuses new mail, but its owner must still be able to move mail to Trash and empty it. Moving to Trash may go over the quota by this much; new mail is still refused.':
     'Ein volles Postfach weist neue E-Mails ab, aber sein Inhaber muss E-Mails weiterhin in den Papierkorb verschieben und ihn leeren können. Beim Verschieben in den Papierkorb darf der Speicherplatz um so viel überschritten werden; neue E-Mails werden weiterhin abgewiesen.',
   'Extra room for Trash (percent of the quota)': 'Zusätzlicher Platz für den Papierkorb (Prozent des Speicherplatzes)',

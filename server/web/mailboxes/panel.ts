@@ -20,6 +20,7 @@ const NOTICES: Record<string, string> = {
   quota: 'The quota was changed.',
   protocols: 'The protocols were updated.',
   status: 'The status was changed.',
+  'auto-purge': 'The automatic cleanup setting was saved.',
   scan: 'The mailbox will be measured in a moment. Reload the page to see the result.',
   cleanup: 'The cleanup has started: the messages are deleted in a moment, and the usage follows.',
 };
@@ -101,6 +102,7 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
     quota: { fields: { quota: Type.String({ maxLength: 40 }) }, patch: (b) => ({ quotaBytes: quotaFromForm(b.quota) ?? NaN }) },
     protocols: { fields: { imap: checkbox, pop3: checkbox }, patch: (b) => ({ imap: b.imap === 'on', pop3: b.pop3 === 'on' }) },
     status: { fields: { active: Type.Union([Type.Literal('true'), Type.Literal('false')]) }, patch: (b) => ({ active: b.active === 'true' }) },
+    'auto-purge': { fields: { autoPurge: checkbox }, patch: (b) => ({ autoPurge: b.autoPurge === 'on' }) },
   };
 
   for (const [name, form] of Object.entries(forms)) {

@@ -36,6 +36,7 @@ export const Mailbox = Type.Object({
   imap: Type.Boolean(),
   pop3: Type.Boolean(),
   active: Type.Boolean(),
+  autoPurge: Type.Boolean({ description: "whether the plan's automatic purge of Trash and Junk applies to this mailbox" }),
   node: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -62,6 +63,7 @@ export const MailboxPatch = Type.Object(
     imap: Type.Optional(Type.Boolean()),
     pop3: Type.Optional(Type.Boolean()),
     active: Type.Optional(Type.Boolean()),
+    autoPurge: Type.Optional(Type.Boolean({ description: "whether the plan's automatic purge of Trash and Junk applies" })),
   },
   { ...Strict, minProperties: 1 },
 );

@@ -31,6 +31,8 @@ function planInput(b: Record<string, string | undefined>): PlanInput {
   const room = b.trashRoomPercent?.trim() ? Number(b.trashRoomPercent.replace('%', '').trim()) : undefined;
   if (room !== undefined && !Number.isInteger(room))
     throw new AppError('validation', 'Enter a whole percentage from 0 (no extra room) to 100.', 'trashRoomPercent');
+  // Empty: off. Not a number: NaN, refused by the service next to the field.
+  const purge = (raw: string | undefined) => (raw?.trim() ? Number(raw) : null);
   return {
     name: b.name ?? '',
     defaultQuotaBytes: size(b.defaultQuota, 'defaultQuotaBytes', true)!,
@@ -40,6 +42,8 @@ function planInput(b: Record<string, string | undefined>): PlanInput {
     deletedRetentionDays: keep,
     trashRoomPercent: room,
     junkRoom: b.junkRoom === 'on',
+    trashPurgeDays: purge(b.trashPurgeDays),
+    junkPurgeDays: purge(b.junkPurgeDays),
   };
 }
 
@@ -52,6 +56,8 @@ const PlanForm = formSchema({
   keepDeletedDays: text(5),
   trashRoomPercent: text(5),
   junkRoom: checkbox,
+  trashPurgeDays: text(5),
+  junkPurgeDays: text(5),
 });
 
 export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
@@ -89,6 +95,8 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
       keepDeletedDays: String(plan.deleted_retention_days),
       trashRoomPercent: String(plan.trash_room_percent),
       junkRoom: plan.junk_room ? 'on' : undefined,
+      trashPurgeDays: plan.trash_purge_days === null ? '' : String(plan.trash_purge_days),
+      junkPurgeDays: plan.junk_purge_days === null ? '' : String(plan.junk_purge_days),
       warnPercents: plan.warn_percents.join(', '),
       minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes) : '',
       reminderDays: String(plan.reminder_days),

@@ -1,0 +1,130 @@
+// The plan's automatic purge against the real Dovecot, through the node's queue: with the worker's
+// clock eight days ahead, Trash (7 days) is purged, Junk (30 days) and INBOX are not, a mailbox whose
+// customer opted out keeps everything, and the mailbox's history shows what went.
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { ImapFlow } from 'imapflow';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers } from '../../jobs/worker.js';
+import { scanQueueName } from '../../jobs/queue/queues.js';
+import { loadConfig } from '../../server/platform/config.js';
+import { silentLogger } from '../../server/policy/logger.js';
+import { startPolicyServer } from '../../server/policy/server.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
+import { type MailStack, makeMessage, startMailStack } from '../support/mail-stack.js';
+import { PanelClient } from '../support/panel.js';
+
+const PASSWORD = 'a long mailbox password';
+let t: TestApp;
+let w: Tenants;
+let stack: MailStack;
+let workers: Awaited<ReturnType<typeof startWorkers>>;
+const stops: (() => Promise<void>)[] = [];
+const logger = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
+
+const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
+  t.app.inject({ method, url: `/api/v1${url}`, headers: bearer(w.A.key), ...(payload && { payload }) });
+
+async function withImap<T>(address: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: stack.ports.imap,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: address, pass: PASSWORD },
+    logger: false,
+  });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+const counts = (address: string) =>
+  withImap(address, async (c) => {
+    const out: Record<string, number> = {};
+    for (const f of ['INBOX', 'Trash', 'Junk']) {
+      const s = await c.status(f, { messages: true });
+      out[f] = s ? (s.messages ?? 0) : -1;
+    }
+    return out;
+  });
+
+const box = (local: string) => `${local}@${w.A.domain.name}`;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  w = await seedTenants(t.db);
+  const policy = await startPolicyServer({ db: t.db, databaseUrl: t.database.url, host: '127.0.0.1', port: 0, logger: silentLogger });
+  stops.push(() => policy.close());
+  stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port });
+  stops.push(() => stack.stop());
+  const config = loadConfig({
+    DATABASE_URL: t.database.url,
+    REDIS_PREFIX: t.config.redisPrefix,
+    MAIL_ROOT: stack.mailRoot,
+    SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
+    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`,
+  });
+  workers = await startWorkers(config, t.db, logger, { maintenance: false, now: () => new Date(Date.now() + 8 * 86_400_000) });
+  stops.unshift(workers.stop);
+
+  // The reseller sets the purge days on the plan in the panel; the customer is on that plan.
+  const reseller = new PanelClient(t.app);
+  await reseller.login(w.A.resellerUser.email);
+  await reseller.get(`/plans/${w.A.planId}`);
+  const limits = { name: 'Plan a', defaultQuota: '100 MB', maxQuota: '', maxMailboxes: '', maxStorage: '' };
+  expect((await reseller.post(`/plans/${w.A.planId}/limits`, { ...limits, trashPurgeDays: 'soon' })).statusCode).toBe(400);
+  expect((await reseller.post(`/plans/${w.A.planId}/limits`, { ...limits, trashPurgeDays: '7', junkPurgeDays: '30' })).statusCode).toBe(303);
+  expect((await api('PATCH', `/customers/${w.A.customer.id}`, { planId: w.A.planId })).statusCode).toBe(200);
+
+  for (const local of ['purged', 'kept']) {
+    expect((await api('POST', `/domains/${w.A.domain.name}/mailboxes`, { localPart: local, password: PASSWORD })).statusCode).toBe(201);
+    await withImap(box(local), async (c) => {
+      for (const [folder, n] of [
+        ['INBOX', 1],
+        ['Trash', 2],
+        ['Junk', 1],
+      ] as const)
+        for (let i = 0; i < n; i++) await c.append(folder, makeMessage({ from: 'a@outside.test', to: box(local), subject: `${folder} ${i}`, padTo: 2000 }));
+    });
+  }
+  // The customer keeps one mailbox out of it.
+  const kept = await api('PATCH', `/mailboxes/${box('kept')}`, { autoPurge: false });
+  expect(kept.json().autoPurge).toBe(false);
+}, 60_000);
+
+afterAll(async () => {
+  for (const stop of stops) await stop();
+  await t.close();
+});
+
+describe('automatic purge per plan', () => {
+  it('each node has its own job scheduler for it', async () => {
+    const schedulers = await workers.queues.get(scanQueueName('local')).getJobSchedulers();
+    expect(schedulers.map((s) => s.key)).toContain('purge-local');
+  });
+
+  it('purges only Trash older than the plan’s 7 days, not Junk (30), not INBOX, not an opted-out mailbox; the history shows it', async () => {
+    expect(await counts(box('purged'))).toEqual({ INBOX: 1, Trash: 2, Junk: 1 });
+    const job = await workers.queues.enqueue('purge-round', { node: 'local' }, { node: 'local' });
+    const deadline = Date.now() + 15_000;
+    while (!(await job.isCompleted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await job.isCompleted()).toBe(true);
+    expect(await counts(box('purged'))).toEqual({ INBOX: 1, Trash: 0, Junk: 1 });
+    expect(await counts(box('kept'))).toEqual({ INBOX: 1, Trash: 2, Junk: 1 });
+
+    const rows = await t.db.selectFrom('cleanups').select(['folder', 'messages', 'requested_by', 'older_than_days']).execute();
+    expect(rows).toEqual([{ folder: 'Trash', messages: 2, requested_by: 'auto-purge', older_than_days: 7 }]);
+    const customer = new PanelClient(t.app);
+    await customer.login(w.A.customerUser.email);
+    const page = await customer.get(`/mailboxes/${box('purged')}`);
+    expect(page.body).toContain('automatic, older than 7 days');
+    expect(page.body).toContain('Clean up automatically: Trash after 7 days, Junk after 30 days');
+  });
+});
