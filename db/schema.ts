@@ -109,6 +109,14 @@ export interface MailboxUsageTable {
   drift_at: Date | null;
 }
 
+export interface MailboxSessionsTable {
+  id_hash: string;
+  mailbox_id: number;
+  csrf_token: string;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+}
+
 export type CleanupStatus = 'preview' | 'queued' | 'running' | 'done' | 'failed';
 
 export interface CleanupsTable {
@@ -285,6 +293,7 @@ export interface Database {
   dovecot_quota: DovecotQuotaTable;
   deleted_mailboxes: DeletedMailboxesTable;
   cleanups: CleanupsTable;
+  mailbox_sessions: MailboxSessionsTable;
   password_resets: PasswordResetsTable;
   usage_samples: UsageSamplesTable;
   alert_state: AlertStateTable;

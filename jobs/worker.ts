@@ -21,9 +21,9 @@ import { startDovecotEvents } from './feed/dovecot-events.js';
 import { quotaRecalcHandler } from './handlers/quota-recalc.js';
 import { mailboxFilesHandlers } from './handlers/mailbox-files.js';
 import { cleanupHandlers } from './handlers/cleanup.js';
-import { autoPurgeHandler } from './handlers/auto-purge.js';
+import { autoPurgeHandler, purgeFanoutHandler } from './handlers/auto-purge.js';
 import { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, checkHandlers, scanQueueName, type Handlers, type JobName } from './queue/registry.js';
-import { scheduleMaintenance, scheduleNode } from './schedules.js';
+import { scheduleMaintenance } from './schedules.js';
 import { housekeeping } from './handlers/housekeeping.js';
 
 export interface WorkerOptions {
@@ -105,6 +105,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     ...mailboxFilesHandlers({ db, node: config.node, mailRoot: config.mailRoot, logger: log }),
     ...cleanupHandlers({ db, node: config.node, doveadm: config.doveadm, queues, logger: log }),
     'purge-round': autoPurgeHandler({ db, node: config.node, doveadm: config.doveadm, queues, logger: log, now }),
+    'purge-fanout': purgeFanoutHandler(db, queues),
   };
   checkHandlers(handlers);
 
@@ -142,11 +143,6 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
       scheduleMaintenance(queues, config).catch((err) => log.warn({ err }, 'schedulers not restored yet'));
     });
   }
-  // Each node runs its own purge round (every worker beside disks), rescheduled after a Redis restart too.
-  await scheduleNode(queues, config.node);
-  producer.on('ready', () => {
-    scheduleNode(queues, config.node).catch((err) => log.warn({ err }, 'node schedulers not restored yet'));
-  });
   for (const w of workers) {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err }, 'job failed'));

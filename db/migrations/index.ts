@@ -16,6 +16,7 @@ import * as scanStateText from './2026-12-03T1910-scan-state-text.js';
 import * as trashRoom from './2026-12-04T1000-trash-room.js';
 import * as cleanups from './2026-12-04T1100-cleanups.js';
 import * as autoPurge from './2026-12-04T1200-auto-purge.js';
+import * as mailboxSessions from './2026-12-04T1300-mailbox-sessions.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T1000-trash-room': trashRoom,
   '2026-12-04T1100-cleanups': cleanups,
   '2026-12-04T1200-auto-purge': autoPurge,
+  '2026-12-04T1300-mailbox-sessions': mailboxSessions,
 };

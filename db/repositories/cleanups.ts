@@ -61,6 +61,18 @@ export async function pruneOldPreviews(db: Db): Promise<number> {
   return Number(r.numDeletedRows);
 }
 
+/** The nodes with at least one mailbox whose plan purges Trash or Junk. */
+export async function purgeNodes(db: Db): Promise<string[]> {
+  const rows = await mailboxesWithOwners(db)
+    .innerJoin('plans as p', 'p.id', 'c.plan_id')
+    .select('m.node')
+    .distinct()
+    .where('m.auto_purge', '=', true)
+    .where((eb) => eb.or([eb('p.trash_purge_days', 'is not', null), eb('p.junk_purge_days', 'is not', null)]))
+    .execute();
+  return rows.map((r) => r.node);
+}
+
 /** A page of a node's mailboxes whose plan purges Trash or Junk automatically (enabled, not opted out). */
 export function purgeTargets(db: Db, node: string, afterId: number, limit: number) {
   return mailboxesWithOwners(db)

@@ -6,6 +6,8 @@ export interface Scope {
   resellerId: number | null;
   customerId: number | null;
   domainId: number | null;
+  /** A mailbox owner's scope: this mailbox only. */
+  mailboxId?: number | null;
 }
 
 export interface Page {
@@ -50,7 +52,9 @@ export function mailboxesWithOwners(db: Db) {
   return db.selectFrom('mailboxes as m').innerJoin('domains as d', 'd.id', 'm.domain_id').innerJoin('customers as c', 'c.id', 'd.customer_id');
 }
 
-/** The mailboxes in scope, joined as `mailboxesWithOwners`. */
+/** The mailboxes in scope, joined as `mailboxesWithOwners`; an owner's scope holds its own mailbox only. */
 export function mailboxesInScope(db: Db, scope: Scope) {
-  return mailboxesWithOwners(db).where(inScope(scope));
+  return mailboxesWithOwners(db)
+    .where(inScope(scope))
+    .$if(scope.mailboxId != null, (qb) => qb.where('m.id', '=', scope.mailboxId!));
 }

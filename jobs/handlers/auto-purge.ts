@@ -1,10 +1,11 @@
-// The plan's automatic purge, on each node by its own job scheduler (jobs/schedules.ts): mail moved to
-// Trash (Junk) more than the plan's days ago is expunged by the node's Dovecot, page by page of
-// mailboxes. Each purge that removed something is kept as a cleanup, so the mailbox's history shows it.
+// The plans' automatic purge: a job scheduler (jobs/schedules.ts) runs purge-fanout, which queues a round
+// on each node that has mailboxes to purge. There the node's Dovecot expunges what was moved to Trash
+// (Junk) more than the plan's days ago, page by page of mailboxes. Each purge that removed something is
+// kept as a cleanup, so the mailbox's history shows it.
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
-import { insertCleanup, purgeTargets } from '../../db/repositories/cleanups.js';
+import { insertCleanup, purgeNodes, purgeTargets } from '../../db/repositories/cleanups.js';
 import { purgeCutoffs, searchQuery } from '../../server/core/cleanup.js';
 import { NoSuchFolder } from '../dovecot/doveadm.js';
 import { expunge, matching } from '../dovecot/messages.js';
@@ -23,6 +24,15 @@ export interface PurgeContext {
 /** Who the history names for a purge nobody asked for. */
 export const AUTO_PURGE = 'auto-purge';
 const PAGE = 200;
+
+/** One round per node with mailboxes to purge, each on that node's queue (beside its Dovecot). */
+export function purgeFanoutHandler(db: Db, queues: Queues) {
+  return async () => {
+    const nodes = await purgeNodes(db);
+    for (const node of nodes) await queues.enqueue('purge-round', { node }, { node });
+    return { nodes };
+  };
+}
 
 export function autoPurgeHandler(ctx: PurgeContext) {
   return async (_job: Job<JobData['purge-round']>) => {

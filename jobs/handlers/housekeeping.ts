@@ -3,6 +3,7 @@ import { deleteExpiredSessions, deleteSpentSetupTokens } from '../../db/reposito
 import { failStuckImports, forgetGeneratedPasswords } from '../../db/repositories/imports.js';
 import { pruneSamples } from '../../db/repositories/usage.js';
 import { pruneOldPreviews } from '../../db/repositories/cleanups.js';
+import { deleteExpiredMailboxSessions } from '../../db/repositories/mailbox-sessions.js';
 import { expiredDeleted, setDeletedState, unmovedDeleted } from '../../db/repositories/deleted-mailboxes.js';
 import type { Queues } from '../queue/queues.js';
 
@@ -40,5 +41,6 @@ export async function housekeeping(db: Db, opts: { sampleRetentionDays: number; 
     stuckImports: await failStuckImports(db),
     expiredPasswords: await forgetGeneratedPasswords(db),
     cleanupPreviews: await pruneOldPreviews(db),
+    mailboxSessions: await deleteExpiredMailboxSessions(db, opts.sessionAbsoluteSeconds),
   };
 }

@@ -25,7 +25,8 @@ export interface JobData {
   'cleanup-preview': { mailboxId: number; folder: string; olderThanDays?: number; uids?: number[] };
   'large-messages': { mailboxId: number; minBytes: number };
   'mailbox-cleanup': { cleanupId: number };
-  /** The plan's automatic purge of Trash and Junk, for every mailbox of one node. */
+  /** The plan's automatic purge of Trash and Junk: fanned out to a round per node with mailboxes to purge. */
+  'purge-fanout': Record<string, never>;
   'purge-round': { node: string };
 }
 export type JobName = keyof JobData;
@@ -68,12 +69,13 @@ export const JOBS = {
   'large-messages': { queue: 'node', options: () => ASKED },
   // A confirmed cleanup runs once however often it is queued; a retry finds what is left of its messages.
   'mailbox-cleanup': { queue: 'node', options: (d: JobData['mailbox-cleanup']) => once(`cleanup-${d.cleanupId}`) },
-  // Run by each node's job scheduler (jobs/schedules.ts); one round at a time.
+  // Queued by purge-fanout (run by a job scheduler, jobs/schedules.ts) on each node; one round at a time.
   'purge-round': { queue: 'node', options: (d: JobData['purge-round']) => once(`purge-${d.node}`) },
   // Run by job schedulers (jobs/schedules.ts), or added by hand.
   'scan-fanout': { queue: MAINTENANCE_QUEUE },
   housekeeping: { queue: MAINTENANCE_QUEUE },
   'alerts-sweep': { queue: MAINTENANCE_QUEUE },
+  'purge-fanout': { queue: MAINTENANCE_QUEUE },
   // One job per delivery however often it is queued; temporary failures retry with the worker's
   // exponential backoff with jitter, then give up.
   'send-alert': {

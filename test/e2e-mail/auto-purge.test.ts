@@ -7,7 +7,7 @@ import { ImapFlow } from 'imapflow';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../jobs/worker.js';
-import { scanQueueName } from '../../jobs/queue/queues.js';
+import { MAINTENANCE_QUEUE } from '../../jobs/queue/queues.js';
 import { loadConfig } from '../../server/platform/config.js';
 import { silentLogger } from '../../server/policy/logger.js';
 import { startPolicyServer } from '../../server/policy/server.js';
@@ -71,7 +71,7 @@ beforeAll(async () => {
     SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
     DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`,
   });
-  workers = await startWorkers(config, t.db, logger, { maintenance: false, now: () => new Date(Date.now() + 8 * 86_400_000) });
+  workers = await startWorkers(config, t.db, logger, { maintenance: true, now: () => new Date(Date.now() + 8 * 86_400_000) });
   stops.unshift(workers.stop);
 
   // The reseller sets the purge days on the plan in the panel; the customer is on that plan.
@@ -105,17 +105,18 @@ afterAll(async () => {
 });
 
 describe('automatic purge per plan', () => {
-  it('each node has its own job scheduler for it', async () => {
-    const schedulers = await workers.queues.get(scanQueueName('local')).getJobSchedulers();
-    expect(schedulers.map((s) => s.key)).toContain('purge-local');
+  it('a job scheduler runs it', async () => {
+    const schedulers = await workers.queues.get(MAINTENANCE_QUEUE).getJobSchedulers();
+    expect(schedulers.map((s) => s.key)).toContain('auto-purge');
   });
 
   it('purges only Trash older than the plan’s 7 days, not Junk (30), not INBOX, not an opted-out mailbox; the history shows it', async () => {
     expect(await counts(box('purged'))).toEqual({ INBOX: 1, Trash: 2, Junk: 1 });
-    const job = await workers.queues.enqueue('purge-round', { node: 'local' }, { node: 'local' });
+    // What the scheduler runs: the fan-out, which queues the round on the node.
+    const fanout = await workers.queues.enqueue('purge-fanout', {}, {});
     const deadline = Date.now() + 15_000;
-    while (!(await job.isCompleted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await job.isCompleted()).toBe(true);
+    while (!(await fanout.isCompleted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await counts(box('purged'))).Trash !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await counts(box('purged'))).toEqual({ INBOX: 1, Trash: 0, Junk: 1 });
     expect(await counts(box('kept'))).toEqual({ INBOX: 1, Trash: 2, Junk: 1 });
 

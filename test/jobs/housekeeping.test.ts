@@ -54,7 +54,17 @@ describe('daily housekeeping', () => {
     );
 
     const r = await housekeeping(t.db, { sampleRetentionDays: 90, sessionAbsoluteSeconds: 86400 }, queues);
-    expect(r).toEqual({ purges: 0, requeued: 0, samples: 1, sessions: 1, setupTokens: 1, stuckImports: 1, expiredPasswords: 1 });
+    expect(r).toEqual({
+      purges: 0,
+      requeued: 0,
+      samples: 1,
+      sessions: 1,
+      setupTokens: 1,
+      stuckImports: 1,
+      expiredPasswords: 1,
+      cleanupPreviews: 0,
+      mailboxSessions: 0,
+    });
     const imports = await sql<{
       status: string;
       rows: unknown;
@@ -73,6 +83,8 @@ describe('daily housekeeping', () => {
       setupTokens: 0,
       stuckImports: 0,
       expiredPasswords: 0,
+      cleanupPreviews: 0,
+      mailboxSessions: 0,
     });
   });
 });

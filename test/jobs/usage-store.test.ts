@@ -89,6 +89,11 @@ describe('the job registry', () => {
       'send-alert': async () => 1,
       'alerts-sweep': async () => 1,
       'import-mailboxes': async () => 1,
+      'cleanup-preview': async () => 1,
+      'large-messages': async () => 1,
+      'mailbox-cleanup': async () => 1,
+      'purge-fanout': async () => 1,
+      'purge-round': async () => 1,
     };
     const { housekeeping: _dropped, ...missingOne } = all;
     expect(() => checkHandlers(missingOne)).toThrow(/no handler for job\(s\) housekeeping/);

@@ -5,10 +5,13 @@ import { AppError } from '../../platform/errors.js';
  * so a forgotten check shows up as "not found", never as another tenant's data.
  */
 export interface Principal {
-  role: 'operator' | 'reseller' | 'customer';
+  /** `mailbox`: the mailbox's owner, signed in with its address and password; sees that mailbox only. */
+  role: 'operator' | 'reseller' | 'customer' | 'mailbox';
   resellerId: number | null;
   customerId: number | null;
   domainId: number | null;
+  /** Set for a mailbox owner: every mailbox query is narrowed to this one. */
+  mailboxId?: number | null;
   readOnly: boolean;
   actor: Actor;
 }

@@ -7,11 +7,12 @@ import type { Queues } from '../../../jobs/queue/queues.js';
 export type AlertRows = Awaited<ReturnType<typeof listAlerts>>;
 
 /**
- * What a principal may see of a mailbox's alerts: a customer sees its own deliveries with a plain
- * status, not the reseller's contact address nor the relay's raw error text (staff see both).
+ * What a principal may see of a mailbox's alerts: a customer (and a mailbox owner) sees its own
+ * deliveries with a plain status, not the reseller's contact address nor the relay's raw error text
+ * (staff see both).
  */
 export function visibleAlerts(rows: AlertRows, role: string): AlertRows {
-  if (role !== 'customer') return rows;
+  if (role === 'operator' || role === 'reseller') return rows;
   return rows.map((a) => ({
     ...a,
     deliveries: a.deliveries

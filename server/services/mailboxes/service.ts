@@ -14,6 +14,7 @@ import type { Queues } from '../../../jobs/queue/queues.js';
 import { recordChange } from '../audit/record.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { isUniqueViolation } from '../../../db/errors.js';
+import { endMailboxSessions } from '../../../db/repositories/mailbox-sessions.js';
 
 export interface MailboxInput {
   localPart: string;
@@ -196,6 +197,8 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       ...(patch.active !== undefined && { active: patch.active }),
       ...(patch.autoPurge !== undefined && { auto_purge: patch.autoPurge }),
     });
+    // A new password or a suspension signs the owner out of its own page everywhere.
+    if (passwordHash !== undefined || patch.active === false) await endMailboxSessions(trx, before.id);
     const after = (await repo.getMailbox(trx, p, before.address))!;
     // A new quota moves the level at once; the next scan need not be awaited.
     if (after.used_bytes !== null && after.quota_bytes !== before.quota_bytes) {

@@ -158,6 +158,14 @@ export const de: Record<string, string> = {
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
   Folders: 'Ordner',
   'Free up space': 'Speicherplatz freigeben',
+  'Your mailbox': 'Ihr Postfach',
+  'Sign in with your email address and the password of your mailbox, the same as in your mail program.':
+    'Melden Sie sich mit Ihrer E-Mail-Adresse und dem Passwort Ihres Postfachs an, demselben wie in Ihrem E-Mail-Programm.',
+  'Email address': 'E-Mail-Adresse',
+  'The address or password is wrong.': 'Die Adresse oder das Passwort ist falsch.',
+  'The current password is wrong.': 'Das aktuelle Passwort ist falsch.',
+  'The password was changed. Use the new one in your mail programs too.':
+    'Das Passwort wurde geändert. Verwenden Sie das neue auch in Ihren E-Mail-Programmen.',
   'Empty Junk: frees {size}': 'Spam-Ordner leeren: gibt {size} frei',
   'Empty Trash: frees {size}': 'Papierkorb leeren: gibt {size} frei',
   'Delete mail older than (days)': 'E-Mails löschen, die älter sind als (Tage)',

@@ -20,6 +20,8 @@ export async function mailboxPage(
   address: string,
   extra: Record<string, unknown> = {},
   status = 200,
+  /** `my-mailbox` for the owner's own page. */
+  template = 'mailbox',
 ) {
   const m = await getMailboxOr404(app.db, req.principal!, address);
   const [limits, alerts, samples, folders, cleanups] = await Promise.all([
@@ -34,9 +36,11 @@ export async function mailboxPage(
   return render(
     req,
     reply,
-    'mailbox',
+    template,
     {
       title: m.address,
+      // Where the page's forms post: staff under /mailboxes/<address>, the owner under /my.
+      base: req.owner ? '/my' : `/mailboxes/${m.address}`,
       m,
       limits,
       alerts,

@@ -8,6 +8,7 @@ import { auditPanel } from '../audit/panel.js';
 import { customersPanel } from '../customers/panel.js';
 import { domainsPanel } from '../domains/panel.js';
 import { cleanupPanel } from '../cleanup/panel.js';
+import { ownerPanel } from '../owner/panel.js';
 import { mailboxesPanel } from '../mailboxes/panel.js';
 import { resellersPanel } from '../resellers/panel.js';
 import { apiKeysPanel } from '../api-keys/panel.js';
@@ -51,6 +52,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(domainsPanel);
   await app.register(mailboxesPanel);
   await app.register(cleanupPanel);
+  await app.register(ownerPanel);
   await app.register(auditPanel);
   await app.register(apiKeysPanel);
   await app.register(plansPanel);

@@ -11,10 +11,12 @@ export function pageContext(req: FastifyRequest) {
   return {
     lang,
     t: translator(lang),
-    user: s && req.principal ? { email: s.email, role: s.role } : null,
+    user: s && req.principal && !req.owner ? { email: s.email, role: s.role } : null,
+    /** On the mailbox owner's own pages: its address (the header shows it with "Sign out"). */
+    owner: req.owner?.address ?? null,
     acting: s?.acting_customer_id ?? null,
     principal: req.principal,
-    csrf: maskToken(s?.csrf_token ?? req.preSessionCsrf ?? ''),
+    csrf: maskToken(req.owner?.csrf ?? s?.csrf_token ?? req.preSessionCsrf ?? ''),
     path: req.url,
     fmt: {
       bytes: formatBytes,
