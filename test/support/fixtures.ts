@@ -12,7 +12,7 @@ import { createReseller } from '../../server/services/resellers/service.js';
 
 export const PASSWORD = 'correct horse battery';
 
-const resellerPrincipal = (resellerId: number): Principal => ({ ...OPERATOR_SYSTEM, role: 'reseller', resellerId });
+export const resellerPrincipal = (resellerId: number): Principal => ({ ...OPERATOR_SYSTEM, role: 'reseller', resellerId });
 
 /**
  * Two resellers with one customer each, a domain and a mailbox per customer, panel logins for

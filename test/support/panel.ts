@@ -54,4 +54,12 @@ export class PanelClient {
     if (res.statusCode === 303) await this.get(res.headers.location as string);
     return res;
   }
+
+  /** Signs in as a mailbox's owner on its own page (/my), with the mailbox's address and password. */
+  async loginOwner(address: string, password = PASSWORD, ip?: string) {
+    await this.get('/my/login');
+    const res = await this.post('/my/login', { address, password }, { remoteAddress: ip });
+    if (res.statusCode === 303) await this.get(res.headers.location as string);
+    return res;
+  }
 }
