@@ -40,6 +40,7 @@ export function deliveryToSend(db: Db, id: number) {
       'a.used_bytes',
       'a.quota_bytes',
       'm.address as mailbox',
+      'm.id as mailbox_id',
       'c.language',
       'p.alert_texts',
     ])

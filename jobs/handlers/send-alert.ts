@@ -5,6 +5,8 @@ import type { Db } from '../../db/database.js';
 import { classifySmtpError, type Mailer } from '../../server/platform/mailer.js';
 import { renderAlertEmail, type AlertOverrides } from '../../server/services/alerts/render.js';
 import type { JobData } from '../queue/registry.js';
+import { suggestCleanup } from '../../server/core/cleanup.js';
+import { foldersOfMailbox } from '../../server/services/folders/service.js';
 
 export interface SendContext {
   db: Db;
@@ -30,6 +32,10 @@ export function sendAlertHandler(ctx: SendContext) {
 
     const language = d.language === 'de' ? 'de' : 'en';
     const overrides = (d.alert_texts as Record<string, AlertOverrides> | null)?.[language];
+    // The mailbox itself is sent to its owner's own page, with the cleanup that frees most; the
+    // customer's contact and the reseller to the panel's page of the mailbox.
+    const owner = d.recipient === 'mailbox';
+    const suggested = owner ? suggestCleanup((await foldersOfMailbox(ctx.db, d.mailbox_id)).folders) : null;
     const email = renderAlertEmail({
       kind: d.kind,
       level: d.level,
@@ -37,8 +43,10 @@ export function sendAlertHandler(ctx: SendContext) {
       quotaBytes: d.quota_bytes,
       address: d.mailbox,
       language,
-      panelUrl: `${ctx.panelUrl}/mailboxes/${d.mailbox}`,
+      panelUrl: owner ? `${ctx.panelUrl}/my` : `${ctx.panelUrl}/mailboxes/${d.mailbox}`,
       overrides,
+      owner,
+      ...(suggested && { action: { ...suggested, url: `${ctx.panelUrl}/my?suggest=${suggested.folder}#cleanup-h` } }),
     });
 
     await markDelivery(ctx.db, deliveryId, { status: 'sending', sending_at: new Date(), attempts: d.attempts + 1 });

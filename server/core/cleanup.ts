@@ -108,3 +108,11 @@ export interface LargeMessage {
 
 /** Trash and Junk hold mail the owner already gave up: their cleanup is "empty", the rest "delete". */
 export const isDisposable = (folder: string) => folder === 'Trash' || folder === 'Junk';
+
+/** The cleanup a warning suggests to the mailbox owner: Junk or Trash, whichever frees more (if any). */
+export function suggestCleanup(folders: { name: string; bytes: number }[]): { folder: 'Junk' | 'Trash'; bytes: number } | null {
+  let best: { folder: 'Junk' | 'Trash'; bytes: number } | null = null;
+  for (const f of folders)
+    if ((f.name === 'Junk' || f.name === 'Trash') && f.bytes > 0 && (!best || f.bytes > best.bytes)) best = { folder: f.name, bytes: f.bytes };
+  return best;
+}

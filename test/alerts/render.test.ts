@@ -180,3 +180,25 @@ describe('helpers', () => {
     expect(wrapText('aaa bbb ccc', 7, '- ', '  ')).toBe('- aaa\n  bbb\n  ccc');
   });
 });
+
+describe("the mailbox's own copy: its owner's page and the cleanup that fits", () => {
+  const action = { folder: 'Junk' as const, bytes: 120 * MB, url: 'https://panel.example.com/my?suggest=Junk#cleanup-h' };
+
+  it('offers "Empty Junk: frees 120 MB" as a button and links to the owner page, in English and German', () => {
+    const en = render({ owner: true, panelUrl: 'https://panel.example.com/my', action });
+    expect(en.text).toContain('Empty Junk: frees 120 MB:\nhttps://panel.example.com/my?suggest=Junk#cleanup-h');
+    expect(en.text).toContain('Sign in with your email address and mailbox password');
+    expect(en.html).toContain('href="https://panel.example.com/my?suggest=Junk#cleanup-h"');
+    expect(visible(en.html)).toContain('Open your mailbox page');
+    const de = render({ owner: true, language: 'de', panelUrl: 'https://panel.example.com/my', action });
+    expect(de.text).toContain('Spam-Ordner leeren: gibt 120 MB frei');
+    expect(visible(de.html)).toContain('Zu Ihrem Postfach');
+  });
+
+  it("keeps the customer's wording and link for other recipients, and offers no cleanup once recovered", () => {
+    const contact = render();
+    expect(contact.text).not.toContain('Empty Junk');
+    expect(visible(contact.html)).toContain('Open the control panel');
+    expect(render({ kind: 'recovered', level: 'ok', owner: true, action }).text).not.toContain('Empty Junk');
+  });
+});

@@ -144,6 +144,22 @@ afterAll(async () => {
 });
 
 describe('cleanup actions', () => {
+  it("the full notice reaches the full mailbox itself, linking to its owner's page and the cleanup that frees most", async () => {
+    const text = await withImap(async (c) => {
+      const lock = await c.getMailboxLock('INBOX');
+      try {
+        for await (const m of c.fetch('1:*', { envelope: true, source: true }))
+          if (m.envelope?.subject?.startsWith('Your mailbox')) return m.source?.toString() ?? '';
+        return '';
+      } finally {
+        lock.release();
+      }
+    });
+    expect(text).toContain('Empty Junk: frees');
+    expect(text).toContain('https://panel.example.net/my?suggest=Junk#cleanup-h');
+    expect(text).not.toContain('/mailboxes/');
+  });
+
   it('empty Junk: the preview deletes nothing; the run deletes exactly the previewed messages, not one that came after', async () => {
     // What the scan found in Junk on the disk is what the preview counts.
     const folders = (await api('GET', `/mailboxes/${address}/folders`)).json() as { name: string; bytes: number }[];

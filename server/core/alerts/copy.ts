@@ -53,6 +53,11 @@ type Texts = {
   tips: string[];
   linkIntro: string;
   linkLabel: string;
+  /** For the mailbox itself: its owner's own page (signed in with the mailbox password). */
+  ownerLinkIntro: string;
+  ownerLinkLabel: string;
+  /** The cleanup that fits, as a button: {size} is what it frees. */
+  action: Record<'Junk' | 'Trash', string>;
   footer: string;
 };
 
@@ -104,6 +109,9 @@ const en: Texts = {
   ],
   linkIntro: 'You can see how much space your mailbox uses in the control panel:',
   linkLabel: 'Open the control panel',
+  ownerLinkIntro: 'Sign in with your email address and mailbox password to see what takes up space and free it:',
+  ownerLinkLabel: 'Open your mailbox page',
+  action: { Junk: 'Empty Junk: frees {size}', Trash: 'Empty Trash: frees {size}' },
   footer: 'This is an automatic message from your hosting control panel.',
 };
 
@@ -155,6 +163,9 @@ const de: Texts = {
   ],
   linkIntro: 'Wie viel Platz Ihr Postfach belegt, sehen Sie im Kundenbereich:',
   linkLabel: 'Zum Kundenbereich',
+  ownerLinkIntro: 'Melden Sie sich mit Ihrer E-Mail-Adresse und dem Passwort Ihres Postfachs an, um zu sehen, was Platz belegt, und ihn freizugeben:',
+  ownerLinkLabel: 'Zu Ihrem Postfach',
+  action: { Junk: 'Spam-Ordner leeren: gibt {size} frei', Trash: 'Papierkorb leeren: gibt {size} frei' },
   footer: 'Dies ist eine automatische Nachricht aus Ihrem Kundenbereich.',
 };
 
@@ -165,7 +176,8 @@ export function fillPlaceholders(template: string, vars: Record<string, string>)
   return template.replace(/\{(\w+)\}/g, (m, name: string) => (Object.hasOwn(vars, name) ? vars[name] : m));
 }
 
-export function alertCopy(lang: AlertLanguage, situation: Situation, vars: CopyVars): AlertCopy {
+/** `owner`: the copy for the mailbox itself, whose link is its owner's own page. */
+export function alertCopy(lang: AlertLanguage, situation: Situation, vars: CopyVars, owner = false): AlertCopy {
   const t = TEXTS[lang];
   const fill = (s: string) => fillPlaceholders(s, { ...vars });
   const usage = fill(t.usage[situation]) + (situation === 'free' ? ` ${fill(t.freeLeft)}` : '');
@@ -179,8 +191,13 @@ export function alertCopy(lang: AlertLanguage, situation: Situation, vars: CopyV
     paragraphs: [usage, consequence],
     tipsIntro: advise ? t.tipsIntro : null,
     tips: advise ? t.tips : [],
-    linkIntro: t.linkIntro,
-    linkLabel: t.linkLabel,
+    linkIntro: owner ? t.ownerLinkIntro : t.linkIntro,
+    linkLabel: owner ? t.ownerLinkLabel : t.linkLabel,
     footer: t.footer,
   };
+}
+
+/** The words of a cleanup button in an email ("Empty Junk: frees 120 MB"). */
+export function actionLabel(lang: AlertLanguage, folder: 'Junk' | 'Trash', size: string): string {
+  return fillPlaceholders(TEXTS[lang].action[folder], { size });
 }

@@ -3,7 +3,7 @@ import { Eta } from 'eta';
 import { projectPath } from '../../platform/paths.js';
 import { displayAddress } from '../../core/address.js';
 import { formatBytes } from '../../core/quota.js';
-import { alertCopy, fillPlaceholders, situationOf, type AlertLanguage, type CopyVars } from '../../core/alerts/copy.js';
+import { actionLabel, alertCopy, fillPlaceholders, situationOf, type AlertLanguage, type CopyVars } from '../../core/alerts/copy.js';
 import type { AlertKind } from '../../core/alerts/decide.js';
 import { oneLineSubject } from '../../core/alerts/subject.js';
 import { wrapText } from '../../core/alerts/wrap.js';
@@ -30,6 +30,10 @@ export interface AlertEmailInput {
   panelUrl: string;
   /** A reseller's own subject/text for this plan and language; {address}, {used}, {quota}, {percent}, {free}, {status}, {panelUrl}. */
   overrides?: AlertOverrides;
+  /** For the mailbox itself: panelUrl is its owner's own page, worded so. */
+  owner?: boolean;
+  /** The cleanup that fits, offered as a button with what it frees (owner only). */
+  action?: { folder: 'Junk' | 'Trash'; bytes: number; url: string };
 }
 
 export interface RenderedEmail {
@@ -75,7 +79,11 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     free: formatSize(quotaBytes - usedBytes, lang),
     panelUrl,
   };
-  const copy = alertCopy(lang, situationOf(kind, level, isFull), vars);
+  const copy = alertCopy(lang, situationOf(kind, level, isFull), vars, input.owner);
+  const action =
+    input.action && kind !== 'recovered'
+      ? { label: actionLabel(lang, input.action.folder, formatSize(input.action.bytes, lang)), url: checkPanelUrl(input.action.url) }
+      : null;
   const fill = (s: string) => fillPlaceholders(s, { ...vars, status: copy.status });
 
   const ownSubject = input.overrides?.subject ? oneLineSubject(fill(input.overrides.subject)) : '';
@@ -96,6 +104,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     linkIntro: copy.linkIntro,
     linkLabel: copy.linkLabel,
     panelUrl,
+    action,
     footer: copy.footer,
     usage: { label: `${vars.used} / ${vars.quota} (${vars.percent})`, width: Math.round(percentShown), color: barColor(kind, isFull) },
   };

@@ -21,7 +21,7 @@ const NOTICES: Record<string, string> = {
 };
 
 /** Only the owner's own pages are a place to return to after its sign-in. */
-const safeNext = (next: string | undefined) => (next && /^\/my(\/[\w\-./%?=&#]*)?$/.test(next) ? next : '/my');
+const safeNext = (next: string | undefined) => (next && /^\/my([/?][\w\-./%?=&#]*)?$/.test(next) ? next : '/my');
 
 export const ownerPanel: FastifyPluginAsyncTypebox = async (app) => {
   const cookie = ownerCookieName(app.config.cookieSecure);
@@ -60,8 +60,20 @@ export const ownerPanel: FastifyPluginAsyncTypebox = async (app) => {
     return redirectAfterPost(req, reply, '/my/login');
   });
 
-  app.get('/my', { ...owner, schema: { querystring: Type.Object({ notice: Type.Optional(Type.String({ maxLength: 40 })) }) } }, async (req, reply) =>
-    mailboxPage(app, req, reply, req.owner!.address, { notice: noticeFor(NOTICES, req.query.notice) }, 200, 'my-mailbox'),
+  app.get(
+    '/my',
+    {
+      ...owner,
+      schema: {
+        querystring: Type.Object({
+          notice: Type.Optional(Type.String({ maxLength: 40 })),
+          // From a warning email: the cleanup it suggested, shown first.
+          suggest: Type.Optional(Type.Union([Type.Literal('Junk'), Type.Literal('Trash')])),
+        }),
+      },
+    },
+    async (req, reply) =>
+      mailboxPage(app, req, reply, req.owner!.address, { notice: noticeFor(NOTICES, req.query.notice), suggest: req.query.suggest ?? null }, 200, 'my-mailbox'),
   );
 
   app.post(
