@@ -65,6 +65,7 @@ const SAMPLES: Record<string, unknown> = {
   previewId: 1,
   trashRoomPercent: 10,
   junkRoom: true,
+  autoPurge: true,
 };
 
 /** A valid body generated from the route's schema. */

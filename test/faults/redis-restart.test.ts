@@ -65,7 +65,7 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000
 
 describe('Redis restarts', () => {
   it('the worker has created its schedulers', async () => {
-    expect(await schedulers()).toEqual(['alerts-sweep', 'housekeeping', 'scan-all']);
+    expect(await schedulers()).toEqual(['alerts-sweep', 'auto-purge', 'housekeeping', 'scan-all']);
   });
 
   it('while Redis is down the web answers 503 for queue actions within a second, and the panel still serves pages', async () => {
@@ -81,7 +81,7 @@ describe('Redis restarts', () => {
 
   it('after a restart without persistence the schedulers come back and workers take jobs again', { timeout: 60_000 }, async () => {
     redis = await startRedis({ port: redis.port, persistent: false, dir: redis.dir });
-    await until(schedulers, (s) => s.length === 3);
+    await until(schedulers, (s) => s.length === 4);
     const before = (await usage()).scannedAt;
     const res = await until(
       () => t.app.inject({ method: 'POST', url: `/api/v1/mailboxes/${w.A.mailbox.address}/scan`, headers: bearer(w.A.key) }),

@@ -81,7 +81,11 @@ describe('quota warnings by email', () => {
     const mails = sink.received.filter((m) => m.raw.includes('X-Mailpanel-Alert: warning'));
     expect(mails.map((m) => m.to[0]).sort()).toEqual([w.A.mailbox.address, 'customer-a1@example.net'].sort());
     expect(mails[0].raw).toMatch(/Auto-Submitted: auto-generated/);
-    expect(mails[0].raw).toContain('https://panel.example.net/mailboxes/');
+    // The mailbox itself is sent to its owner's page; the customer's contact to the panel's.
+    const to = (a: string) => mails.find((m) => m.to[0] === a)!.raw;
+    expect(to(w.A.mailbox.address)).toContain('https://panel.example.net/my');
+    expect(to(w.A.mailbox.address)).not.toContain('https://panel.example.net/mailboxes/');
+    expect(to('customer-a1@example.net')).toContain('https://panel.example.net/mailboxes/');
     expect(mails[0].raw).toContain('POP3');
   });
 

@@ -44,10 +44,11 @@ const PLACES: Place[] = [
 
 export const cleanupPanel: FastifyPluginAsyncTypebox = async (app) => {
   for (const place of PLACES) {
+    const params = place.params ? { params: place.params } : {};
     const page = (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status: number) =>
       mailboxPage(app, req, reply, place.address(req), extra, status, place.template);
 
-    app.post(`${place.prefix}/cleanup/preview`, { config: place.config, schema: { params: place.params, body: PreviewForm } }, async (req, reply) => {
+    app.post(`${place.prefix}/cleanup/preview`, { config: place.config, schema: { ...params, body: PreviewForm } }, async (req, reply) => {
       const b = req.body;
       const result = await attempt(async () => {
         // Not a number: NaN, which the service refuses next to the field (after its tenant check).
@@ -60,12 +61,12 @@ export const cleanupPanel: FastifyPluginAsyncTypebox = async (app) => {
       return render(req, reply, 'cleanup-confirm', { title: m.address, m, c: cleanup, base: place.base(m.address) });
     });
 
-    app.post(`${place.prefix}/cleanup`, { config: place.config, schema: { params: place.params, body: ConfirmForm } }, async (req, reply) => {
+    app.post(`${place.prefix}/cleanup`, { config: place.config, schema: { ...params, body: ConfirmForm } }, async (req, reply) => {
       const { mailbox: m } = await confirmCleanup(app.db, app.queues, req.principal!, place.address(req), Number(req.body.previewId));
       return redirectAfterPost(req, reply, `${place.base(m.address)}?notice=cleanup#cleanup-h`);
     });
 
-    app.get(`${place.prefix}/large-messages`, { config: place.config, schema: { params: place.params } }, async (req, reply) => {
+    app.get(`${place.prefix}/large-messages`, { config: place.config, schema: { ...params } }, async (req, reply) => {
       const address = place.address(req);
       const items = await largeMessages(app.db, app.queues, req.principal!, address);
       const byFolder = new Map<string, typeof items>();
