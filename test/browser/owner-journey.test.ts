@@ -74,7 +74,11 @@ async function fullMailbox(tenant: Tenants['A'], local: string): Promise<{ addre
         lock.release();
       }
     });
-    const text = source.replace(/=\r?\n/g, '');
+    // The text part is quoted-printable once it holds umlauts.
+    const text = Buffer.from(
+      source.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
     const m = /\n([^\n]*(?:Empty Junk|Spam-Ordner leeren)[^\n]*):\r?\n(http\S+)/.exec(text);
     if (m) return { address, label: m[1].trim(), link: m[2] };
     if (Date.now() > deadline) throw new Error(`no notice with a cleanup link in ${address}:\n${text.slice(0, 2000)}`);

@@ -40,6 +40,11 @@ describe("the mailbox owner's own page", () => {
     expect(page.body).toMatch(/Empty Junk: frees [0-9.]+ KB/);
     expect(page.body).toContain('Mail client settings');
     expect(page.body).toContain('action="/my/cleanup/preview"');
+    // Every form on the page posts to a route of the owner's own.
+    for (const [, action] of page.body.matchAll(/<form[^>]*action="([^"]+)"/g)) {
+      expect(action).toMatch(/^\/my\//);
+      expect(t.app.hasRoute({ method: 'POST', url: action }), action).toBe(true);
+    }
     for (const other of [sibling, w.B.mailbox.address, w.A.customer.contact_email, w.A.customerUser.email]) expect(page.body).not.toContain(other);
     // Staff pages are not for the owner's session: they ask for a staff sign-in.
     for (const url of ['/overview', `/domains/${w.A.domain.name}`, `/mailboxes/${w.A.mailbox.address}`, `/mailboxes/${sibling}`]) {
