@@ -12,35 +12,32 @@ describe('growth and projection', () => {
     expect(g.bytesPerDay).toBeCloseTo(10 * MB, 0);
     expect(g.daysToFull).toBe(12);
   });
-  it('has no projection when shrinking, flat or already full', () => {
-    expect(
-      growth(
-        [
-          { at: day(0), usedBytes: 50 },
-          { at: day(1), usedBytes: 40 },
-        ],
-        100,
-      )!.daysToFull,
-    ).toBeNull();
-    expect(
-      growth(
-        [
-          { at: day(0), usedBytes: 50 },
-          { at: day(1), usedBytes: 50 },
-        ],
-        100,
-      )!.daysToFull,
-    ).toBeNull();
-    expect(
-      growth(
-        [
-          { at: day(0), usedBytes: 90 },
-          { at: day(1), usedBytes: 120 },
-        ],
-        100,
-      )!.daysToFull,
-    ).toBeNull();
-    expect(growth([{ at: day(0), usedBytes: 1 }], 100)).toBeNull();
+  const series = (ys: number[]) => ys.map((usedBytes, d) => ({ at: day(d), usedBytes }));
+
+  it('has no projection when shrinking, flat, already full or years away', () => {
+    expect(growth(series([50, 45, 40]), 100)!.daysToFull).toBeNull();
+    expect(growth(series([50, 50, 50]), 100)!.daysToFull).toBeNull();
+    expect(growth(series([90, 100, 120]), 100)!.daysToFull).toBeNull();
+    expect(growth(series([1, 2, 3]), 1e9)!.daysToFull).toBeNull();
+  });
+
+  it('says nothing without days of history: two scans minutes apart, or two days only', () => {
+    const minutes = [
+      { at: new Date('2026-12-04T10:00:00Z'), usedBytes: 10 * MB },
+      { at: new Date('2026-12-04T10:02:00Z'), usedBytes: 10.6 * MB },
+    ];
+    expect(growth(minutes, 500 * MB)).toBeNull();
+    // Many figures within one day are still one day.
+    const oneDay = Array.from({ length: 50 }, (_, i) => ({ at: new Date(Date.UTC(2026, 11, 4, 0, i * 20)), usedBytes: i * MB }));
+    expect(growth(oneDay, 500 * MB)).toBeNull();
+    expect(growth(series([1, 2]), 500 * MB)).toBeNull();
+  });
+
+  it('is not thrown by a single jump (an import): the median slope keeps the usual growth', () => {
+    const ys = [100, 101, 102, 503, 504, 505, 506].map((n) => n * MB);
+    const g = growth(series(ys), 1000 * MB)!;
+    expect(g.bytesPerDay).toBeGreaterThan(0.9 * MB);
+    expect(g.bytesPerDay).toBeLessThan(1.5 * MB);
   });
 });
 
@@ -60,5 +57,33 @@ describe('usage chart', () => {
     expect(svg).toContain('500 MB');
     expect(svg).toMatch(/<polyline class="line" points="[\d.]+,[\d.]+ [\d.]+,[\d.]+"/);
     expect(svg).not.toMatch(/<script|style=|on\w+=/);
+  });
+});
+
+describe('usage chart axis', () => {
+  it('labels its two ends differently, with times when the history is short', () => {
+    const ticks = (svg: string) =>
+      [...svg.matchAll(/<text class="tick" x="[\d.]+" y="\d+"(?: text-anchor="end")?>([^<]+)<\/text>/g)].map((m) => m[1]).slice(-2);
+    const minutes = usageChart(
+      [
+        { at: new Date('2026-12-04T10:00:00Z'), usedBytes: 1 },
+        { at: new Date('2026-12-04T10:02:00Z'), usedBytes: 2 },
+      ],
+      10,
+      'u',
+    );
+    expect(ticks(minutes)).toEqual(['2026-12-04 10:00', '10:02']);
+    expect(
+      ticks(
+        usageChart(
+          [
+            { at: day(0), usedBytes: 1 },
+            { at: day(9), usedBytes: 2 },
+          ],
+          10,
+          'u',
+        ),
+      ),
+    ).toEqual(['2026-11-01', '2026-11-10']);
   });
 });

@@ -22,8 +22,14 @@ const PAIR = /\[\s*(?:'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")\s*,\s*(?:'((?:\\.
 const _STRING = /'((?:\\.|[^'\\\n])*)'|"((?:\\.|[^"\\\n])*)"/g;
 
 /** Literal keys of it.t calls in template source. */
+/** it.plural(n, 'one …', 'other …'): both sentences are keys. */
+const PLURAL = /\bit\.plural\([^,]+,\s*'((?:\\[\s\S]|[^'\\\n])*)',\s*'((?:\\[\s\S]|[^'\\\n])*)'/g;
+
 function keysIn(source: string): string[] {
-  return [...source.matchAll(CALL)].map((m) => unescapeText(m[1] ?? m[2] ?? m[3]));
+  return [
+    ...[...source.matchAll(CALL)].map((m) => unescapeText(m[1] ?? m[2] ?? m[3])),
+    ...[...source.matchAll(PLURAL)].flatMap((m) => [unescapeText(m[1]), unescapeText(m[2])]),
+  ];
 }
 
 /** Labels a template translates indirectly: it.t(label) over arrays of [key, 'Label'] pairs. */

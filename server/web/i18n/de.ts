@@ -157,6 +157,7 @@ export const de: Record<string, string> = {
   'At this rate it is full in about {n} days.': 'Bei diesem Tempo ist das Postfach in etwa {n} Tagen voll.',
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
   Folders: 'Ordner',
+  'At this rate it is full in about one day.': 'Bei diesem Tempo ist das Postfach in etwa einem Tag voll.',
   'Free up space': 'Speicherplatz freigeben',
   'Your mailbox': 'Ihr Postfach',
   'Sign in with your email address and the password of your mailbox, the same as in your mail program.':

@@ -16,7 +16,11 @@ export function usageChart(samples: Sample[], quotaBytes: number, label: string)
   const points = samples.map((s) => `${x(s.at.getTime()).toFixed(1)},${y(s.usedBytes).toFixed(1)}`);
   const area = points.length ? `M${x(x0).toFixed(1)},${y(0).toFixed(1)} L${points.join(' L')} L${x(x1).toFixed(1)},${y(0).toFixed(1)} Z` : '';
   const quotaY = y(quotaBytes).toFixed(1);
-  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  // Dates at both ends; within two days the times too, so the two labels never read the same.
+  const short = x1 - x0 < 2 * 86_400_000;
+  const iso = (t: number) => new Date(t).toISOString();
+  const startLabel = short ? iso(x0).slice(0, 16).replace('T', ' ') : iso(x0).slice(0, 10);
+  const endLabel = short ? (iso(x1).slice(0, 10) === iso(x0).slice(0, 10) ? iso(x1).slice(11, 16) : iso(x1).slice(0, 16).replace('T', ' ')) : iso(x1).slice(0, 10);
   return [
     `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg">`,
     `<line class="axis" x1="${PAD.l}" y1="${H - PAD.b}" x2="${W - PAD.r}" y2="${H - PAD.b}"/>`,
@@ -25,7 +29,7 @@ export function usageChart(samples: Sample[], quotaBytes: number, label: string)
     `<text class="tick" x="${PAD.l - 6}" y="${H - PAD.b}" text-anchor="end" dominant-baseline="middle">0</text>`,
     area ? `<path class="area" d="${area}"/><polyline class="line" points="${points.join(' ')}"/>` : '',
     samples.length
-      ? `<text class="tick" x="${PAD.l}" y="${H - 8}">${day(x0)}</text><text class="tick" x="${W - PAD.r}" y="${H - 8}" text-anchor="end">${day(x1)}</text>`
+      ? `<text class="tick" x="${PAD.l}" y="${H - 8}">${startLabel}</text><text class="tick" x="${W - PAD.r}" y="${H - 8}" text-anchor="end">${endLabel}</text>`
       : '',
     '</svg>',
   ].join('');

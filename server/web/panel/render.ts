@@ -11,6 +11,9 @@ export function pageContext(req: FastifyRequest) {
   return {
     lang,
     t: translator(lang),
+    /** The sentence for `n` in the page's language: `one` or `other` by Intl.PluralRules (both are catalogue keys). */
+    plural: (n: number, one: string, other: string, vars: Record<string, string | number> = {}) =>
+      translator(lang)(new Intl.PluralRules(lang).select(n) === 'one' ? one : other, { n, ...vars }),
     user: s && req.principal && !req.owner ? { email: s.email, role: s.role } : null,
     /** On the mailbox owner's own pages: its address (the header shows it with "Sign out"). */
     owner: req.owner?.address ?? null,
