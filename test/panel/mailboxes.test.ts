@@ -191,3 +191,23 @@ describe('folders on the mailbox page', () => {
     expect(de.body).toMatch(/Posteingang<\/span> <span class="figures">[^<]*20 Nachrichten/);
   });
 });
+
+describe('the panel says what a change will do before it happens', () => {
+  it('a quota below what the mailbox holds asks for confirmation first; suspending says mail is refused too', async () => {
+    const m = (await mailbox(w.A.mailbox.address))!;
+    await writeUsage(t.db, [{ mailboxId: m.id, bytes: 10 * 1024 * 1024, messages: 5, scannedAt: new Date(), state: null, full: true }]);
+    const page = await customer.get(`/mailboxes/${m.address}`);
+    expect(page.body).toContain('refuses all incoming mail');
+    const first = await customer.post(`/mailboxes/${m.address}/quota`, { quota: '5 MB' });
+    expect(first.statusCode).toBe(409);
+    expect(first.body).toMatch(/id="quota-error">This mailbox already holds more than that/);
+    expect(first.body).toContain('name="confirmBelow" value="yes"');
+    expect(first.body).toContain('Change it anyway');
+    expect((await mailbox(m.address))!.quota_bytes).toBe(m.quota_bytes);
+    const confirmed = await customer.post(`/mailboxes/${m.address}/quota`, { quota: '5 MB', confirmBelow: 'yes' });
+    expect(confirmed.statusCode).toBe(303);
+    expect((await mailbox(m.address))!.quota_bytes).toBe(5 * 1024 * 1024);
+    // Raising it again needs no confirmation.
+    expect((await customer.post(`/mailboxes/${m.address}/quota`, { quota: '500 MB' })).statusCode).toBe(303);
+  });
+});

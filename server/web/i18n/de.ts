@@ -157,6 +157,13 @@ export const de: Record<string, string> = {
   'At this rate it is full in about {n} days.': 'Bei diesem Tempo ist das Postfach in etwa {n} Tagen voll.',
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
   Folders: 'Ordner',
+  'This mailbox already holds more than that: with this quota it is full at once, and all new mail is refused until space is freed. Select "Change it anyway" to go ahead.':
+    'Dieses Postfach enthält schon mehr: Mit diesem Speicherplatz ist es sofort voll, und alle neuen E-Mails werden abgewiesen, bis Platz frei wird. Wählen Sie „Trotzdem ändern“, um fortzufahren.',
+  'Change it anyway': 'Trotzdem ändern',
+  'Suspending stops sign-in over IMAP and POP3 and refuses all incoming mail (senders get a bounce). The mail already in the mailbox is kept.':
+    'Sperren verhindert die Anmeldung über IMAP und POP3 und weist alle eingehenden E-Mails ab (Absender erhalten eine Unzustellbarkeitsnachricht). Die E-Mails im Postfach bleiben erhalten.',
+  'This mailbox is suspended: nobody can sign in to it, and incoming mail is refused.':
+    'Dieses Postfach ist gesperrt: Niemand kann sich anmelden, und eingehende E-Mails werden abgewiesen.',
   'At this rate it is full in about one day.': 'Bei diesem Tempo ist das Postfach in etwa einem Tag voll.',
   'Free up space': 'Speicherplatz freigeben',
   'Your mailbox': 'Ihr Postfach',

@@ -25,6 +25,9 @@ const NOTICES: Record<string, string> = {
   cleanup: 'The cleanup has started: the messages are deleted in a moment, and the usage follows.',
 };
 
+const BELOW_USE =
+  'This mailbox already holds more than that: with this quota it is full at once, and all new mail is refused until space is freed. Select "Change it anyway" to go ahead.';
+
 function quotaFromForm(raw: string | undefined, field = 'quota'): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   const bytes = parseSize(raw);
@@ -99,7 +102,10 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
   // One handler per form keeps each form's errors next to its own fields.
   const forms: Record<string, { fields: Parameters<typeof formSchema>[0]; patch: (b: Record<string, string>) => MailboxPatch }> = {
     password: { fields: { password: Type.String({ maxLength: 1024 }) }, patch: (b) => ({ password: b.password }) },
-    quota: { fields: { quota: Type.String({ maxLength: 40 }) }, patch: (b) => ({ quotaBytes: quotaFromForm(b.quota) ?? NaN }) },
+    quota: {
+      fields: { quota: Type.String({ maxLength: 40 }), confirmBelow: Type.Optional(Type.Literal('yes')) },
+      patch: (b) => ({ quotaBytes: quotaFromForm(b.quota) ?? NaN }),
+    },
     protocols: { fields: { imap: checkbox, pop3: checkbox }, patch: (b) => ({ imap: b.imap === 'on', pop3: b.pop3 === 'on' }) },
     status: { fields: { active: Type.Union([Type.Literal('true'), Type.Literal('false')]) }, patch: (b) => ({ active: b.active === 'true' }) },
     'auto-purge': { fields: { autoPurge: checkbox }, patch: (b) => ({ autoPurge: b.autoPurge === 'on' }) },
@@ -113,13 +119,19 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
       const result = await attempt(async () => {
         const patch = form.patch(body);
         if (patch.quotaBytes !== undefined && Number.isNaN(patch.quotaBytes)) throw new AppError('validation', 'Enter a quota.', 'quota');
+        // A quota below what the mailbox holds makes it full at once: said before it happens, done when confirmed.
+        if (patch.quotaBytes !== undefined && body.confirmBelow !== 'yes') {
+          const before = await getMailboxOr404(app.db, req.principal!, address);
+          if (before.used_bytes !== null && patch.quotaBytes <= before.used_bytes) throw new AppError('conflict', BELOW_USE, 'quota');
+        }
         const m = await updateMailbox(app.db, req.principal!, address, patch, min);
         if (patch.quotaBytes !== undefined) await reevaluateAfterQuotaChange(app.db, app.queues, req.log, m.id);
         return m;
       });
       if (!result.ok) {
         const errors = Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k === 'quotaBytes' ? 'quota' : k, v]));
-        return showMailbox(req, reply, address, { errors, values: body }, result.status);
+        const values = errors.quota === BELOW_USE ? { ...body, confirmBelow: 'yes' } : body;
+        return showMailbox(req, reply, address, { errors, values }, result.status);
       }
       // The protocol switches in a mailbox list swap just their row.
       if (req.headers['hx-request'] && req.headers['hx-target']?.toString().startsWith('row-')) {

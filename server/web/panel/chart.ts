@@ -20,7 +20,11 @@ export function usageChart(samples: Sample[], quotaBytes: number, label: string)
   const short = x1 - x0 < 2 * 86_400_000;
   const iso = (t: number) => new Date(t).toISOString();
   const startLabel = short ? iso(x0).slice(0, 16).replace('T', ' ') : iso(x0).slice(0, 10);
-  const endLabel = short ? (iso(x1).slice(0, 10) === iso(x0).slice(0, 10) ? iso(x1).slice(11, 16) : iso(x1).slice(0, 16).replace('T', ' ')) : iso(x1).slice(0, 10);
+  const endLabel = short
+    ? iso(x1).slice(0, 10) === iso(x0).slice(0, 10)
+      ? iso(x1).slice(11, 16)
+      : iso(x1).slice(0, 16).replace('T', ' ')
+    : iso(x1).slice(0, 10);
   return [
     `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg">`,
     `<line class="axis" x1="${PAD.l}" y1="${H - PAD.b}" x2="${W - PAD.r}" y2="${H - PAD.b}"/>`,
