@@ -6,7 +6,8 @@ import { PanelClient } from '../support/panel.js';
 let t: TestApp;
 let w: Tenants;
 beforeAll(async () => {
-  t = await createTestApp({ METRICS_TOKEN: 'metrics-token-for-tests' });
+  // A relay nobody listens on, as with the default SMTP_URL on a machine without one.
+  t = await createTestApp({ METRICS_TOKEN: 'metrics-token-for-tests', SMTP_URL: 'smtp://127.0.0.1:1' });
   w = await seedTenants(t.db);
 });
 afterAll(() => t.close());
@@ -16,7 +17,8 @@ describe('operations endpoints', () => {
     expect((await t.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await t.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+    // The relay is reported, without failing readiness: the panel works, warnings do not go out.
+    expect(ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' }, relay: { smtp: 'ECONNREFUSED' } });
   });
 
   it('/metrics is served to localhost or with the token only', async () => {
@@ -90,5 +92,45 @@ describe('operations endpoints', () => {
     expect(own.statusCode).toBe(200);
     expect(await t.app.queues.get('maintenance').isPaused()).toBe(true);
     await t.app.queues.get('maintenance').resume();
+  });
+});
+
+describe('warnings that are not going out', () => {
+  it('show as retrying with their reason to staff, are counted in /metrics, and put a banner on the operator overview', async () => {
+    const m = await t.db.selectFrom('mailboxes').select('id').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow();
+    const alert = await t.db
+      .insertInto('alerts')
+      .values({ mailbox_id: m.id, episode: 1, kind: 'warning', level: '80', used_bytes: 900, quota_bytes: 1000, created_at: new Date() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await t.db
+      .insertInto('alert_deliveries')
+      .values({
+        alert_id: alert.id,
+        recipient: 'contact',
+        address: 'customer-a1@example.net',
+        status: 'pending',
+        attempts: 2,
+        last_error: 'connect ECONNREFUSED 127.0.0.1:1',
+      })
+      .execute();
+    const metrics = await t.app.inject({ url: '/metrics', remoteAddress: '127.0.0.1' });
+    expect(metrics.body).toContain('mailpanel_alert_deliveries{status="retrying"} 1');
+
+    const operator = new PanelClient(t.app);
+    await operator.login(w.operator.email);
+    const overview = await operator.get('/overview');
+    expect(overview.body).toContain('Quota warnings are not going out: one delivery of the last day failed or is being retried.');
+    expect(overview.body).toContain('Last error: connect ECONNREFUSED 127.0.0.1:1');
+    const page = await operator.get(`/mailboxes/${w.A.mailbox.address}`);
+    expect(page.body).toMatch(/<span class="badge bad">retrying<\/span> <span class="muted">connect ECONNREFUSED 127.0.0.1:1<\/span>/);
+
+    // The customer sees that it is being retried, in plain words, without the relay's raw text; and no banner.
+    const customer = new PanelClient(t.app);
+    await customer.login(w.A.customerUser.email);
+    const own = await customer.get(`/mailboxes/${w.A.mailbox.address}`);
+    expect(own.body).toContain('retrying');
+    expect(own.body).not.toContain('ECONNREFUSED');
+    expect((await customer.get('/overview')).body).not.toContain('are not going out');
   });
 });

@@ -157,6 +157,14 @@ export const de: Record<string, string> = {
   'At this rate it is full in about {n} days.': 'Bei diesem Tempo ist das Postfach in etwa {n} Tagen voll.',
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
   Folders: 'Ordner',
+  retrying: 'wird erneut versucht',
+  'Quota warnings are not going out: one delivery of the last day failed or is being retried.':
+    'Speicherplatz-Warnungen gehen nicht hinaus: Eine Zustellung des letzten Tages ist fehlgeschlagen oder wird erneut versucht.',
+  'Quota warnings are not going out: {n} deliveries of the last day failed or are being retried.':
+    'Speicherplatz-Warnungen gehen nicht hinaus: {n} Zustellungen des letzten Tages sind fehlgeschlagen oder werden erneut versucht.',
+  'Last error: {error}': 'Letzter Fehler: {error}',
+  'Check SMTP_URL and that the relay accepts mail from the panel; /readyz shows whether it answers.':
+    'Prüfen Sie SMTP_URL und ob das Relay E-Mails des Panels annimmt; /readyz zeigt, ob es antwortet.',
   'This mailbox already holds more than that: with this quota it is full at once, and all new mail is refused until space is freed. Select "Change it anyway" to go ahead.':
     'Dieses Postfach enthält schon mehr: Mit diesem Speicherplatz ist es sofort voll, und alle neuen E-Mails werden abgewiesen, bis Platz frei wird. Wählen Sie „Trotzdem ändern“, um fortzufahren.',
   'Change it anyway': 'Trotzdem ändern',

@@ -6,6 +6,7 @@ import { countsByLevel, customerTotals } from '../../../db/repositories/overview
 import type { Scope } from '../../../db/repositories/scope.js';
 import { oneOf } from '../api/schemas.js';
 import { render } from './render.js';
+import { deliveryTrouble } from '../../../db/repositories/health.js';
 
 const PAGE_SIZE = 50;
 const STAFF_TTL_MS = 30_000;
@@ -55,9 +56,12 @@ export const overviewPanel: FastifyPluginAsyncTypebox = async (app) => {
       const [levels, customers, mailboxes] = staff
         ? await staffOverview.get(app.db, p).then(async ([l, c, nearest]) => [l, c, sort === 'fullness' && desc ? nearest : await list()] as const)
         : await Promise.all([countsByLevel(app.db, p), null, list()]);
+      // The operator sees at a glance when warnings are not going out (relay down, refused).
+      const trouble = p.role === 'operator' ? await deliveryTrouble(app.db) : null;
       return render(req, reply, 'overview', {
         title: 'Overview',
         staff,
+        trouble: trouble?.failing ? trouble : null,
         levels,
         mailboxes: mailboxes.items,
         total: mailboxes.total,
