@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { Config } from './platform/config.js';
 import { createRedis } from './platform/redis.js';
 import { createServer } from 'node:http';
+import { relayProblem } from './platform/mailer.js';
 import { policyCounters, registry } from './platform/metrics.js';
 
 type Stop = () => Promise<void>;
@@ -13,6 +14,21 @@ const loadWeb = () => import('./web/app.js');
 const loadWorker = () => import('../jobs/worker.js');
 const loadPolicy = () => import('./policy/server.js');
 
+/** What a first start should say out loud: warnings that would otherwise only show much later. */
+async function warnAboutSetup(config: Config, logger: Logger) {
+  if (/^(127\.|localhost$|::1$)/.test(config.client.host))
+    logger.warn(
+      { host: config.client.host },
+      'mail client settings in the panel name this host: set MAIL_CLIENT_HOST (or PUBLIC_URL) to the mail server users connect to',
+    );
+  const problem = await relayProblem(config.smtpUrl);
+  if (problem)
+    logger.warn(
+      { relay: new URL(config.smtpUrl).host, error: problem },
+      'the SMTP relay does not answer: quota warnings will not go out until it does (set SMTP_URL)',
+    );
+}
+
 /** Starts the configured roles in this process and returns one function that stops them all. */
 export async function startRoles(config: Config, db: Db, logger: Logger): Promise<Stop> {
   const stops: Stop[] = [];
@@ -21,8 +37,14 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
     await redis.connect();
     const { buildApp } = await loadWeb();
     const app = await buildApp({ config, db, redis, loggerInstance: logger });
-    await app.listen({ host: config.host, port: config.port });
-    logger.info(`panel listening on ${config.publicUrl}`);
+    // One line for it (Fastify's own, worded here), with the address users are given.
+    await app.listen({
+      host: config.host,
+      port: config.port,
+      listenTextResolver: (address) => `panel listening on ${address} (public URL ${config.publicUrl})`,
+    });
+    // Not awaited: a start is never held up (nor its SIGTERM handling delayed) by a relay that does not answer.
+    warnAboutSetup(config, logger).catch((err: Error) => logger.warn({ err }, 'setup check failed'));
     stops.push(async () => {
       await app.close();
       redis.disconnect();

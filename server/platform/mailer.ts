@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 // Sends rendered alerts over SMTP and says whether a failure is worth retrying.
 import type { Transporter } from 'nodemailer';
 import type { AlertKind } from '../core/alerts/decide.js';
@@ -124,4 +125,18 @@ export function retryDelay(attempt: number, baseMs: number, rng: () => number = 
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(n - 1, 52));
   const r = Math.min(1, Math.max(0, rng()));
   return Math.round(ceiling / 2 + (ceiling / 2) * r);
+}
+
+/** Whether the relay of an smtp(s):// URL accepts a TCP connection: null when it does, else why not. */
+export function relayProblem(url: string, timeoutMs = 1000): Promise<string | null> {
+  const relay = new URL(url);
+  const port = Number(relay.port || (relay.protocol === 'smtps:' ? 465 : 25));
+  return new Promise((resolve) => {
+    const socket = connect({ host: relay.hostname, port, timeout: timeoutMs }, () => {
+      socket.destroy();
+      resolve(null);
+    });
+    socket.on('timeout', () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
 }

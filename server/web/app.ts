@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Queues } from '../../jobs/queue/queues.js';
 import type { Db } from '../../db/database.js';
@@ -31,12 +31,27 @@ export interface AppDeps {
   loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
 
+/**
+ * Request lines at debug, not info: at info a busy panel logs two lines per request and the lines
+ * that matter (the setup link, failures) drown. Errors keep their own levels.
+ */
+class QuietRequests extends LogController {
+  override incomingRequest(request: FastifyRequest) {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    if (error) return super.requestCompleted(error, request, reply);
+    reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 /** Builds the web app without listening, so tests can inject requests and main.ts can listen. */
 export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? loggerOptions(deps.config.logLevel) }),
     // Client addresses (throttling, API key allow-lists, /metrics) come from X-Forwarded-For only via these proxies.
     trustProxy: deps.config.trustProxy.length ? deps.config.trustProxy : false,
+    logController: new QuietRequests(),
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();

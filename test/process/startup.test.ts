@@ -62,8 +62,9 @@ describe('starting mailpanel', () => {
     const port = await freePort();
     const app = startScript(
       'server/main.ts',
-      { DATABASE_URL: urlFor(freshDbName()), PORT: String(port), ROLES: 'web', REDIS_PREFIX: testRedisPrefix() },
-      /listening/,
+      { DATABASE_URL: urlFor(freshDbName()), PORT: String(port), ROLES: 'web', REDIS_PREFIX: testRedisPrefix(), SMTP_URL: 'smtp://127.0.0.1:1' },
+      // Logged right after listening: what the first start must say out loud.
+      /SMTP relay does not answer/,
     );
     try {
       await app.started;
@@ -74,6 +75,12 @@ describe('starting mailpanel', () => {
       expect(await setup.text()).toContain('Create the operator account');
       const login = await fetch(`http://127.0.0.1:${port}/login`);
       expect(login.status).toBe(200);
+      const out = app.output();
+      expect(out.match(/listening/g)).toHaveLength(1);
+      expect(out).toContain('mail client settings in the panel name this host');
+      // Requests are logged at debug: the setup link is not buried under them.
+      expect(out).not.toContain('incoming request');
+      expect(out).not.toContain('request completed');
     } finally {
       expect(await app.stop()).toBe(0);
     }

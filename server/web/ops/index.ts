@@ -1,26 +1,13 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import net from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as health from '../../../db/repositories/health.js';
 import { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, scanQueueName } from '../../../jobs/queue/registry.js';
 import { cookieName, resumeSession } from '../../services/auth/sessions.js';
 import { safeEqual } from '../../platform/tokens.js';
 import { alertDeliveries, mailboxesByLevel, queueJobs, registry } from '../../platform/metrics.js';
-
-/** Whether a TCP connection to the URL's host and port opens (the SMTP relay, by its URL). */
-function reachable(url: string): Promise<void> {
-  const u = new URL(url);
-  const port = Number(u.port || (u.protocol === 'smtps:' ? 465 : 25));
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: u.hostname, port }, () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code ?? err.message)));
-  });
-}
+import { relayProblem } from '../../platform/mailer.js';
 
 const LOCAL = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const within = <T>(ms: number, p: Promise<T>) =>
@@ -61,12 +48,7 @@ export async function opsRoutes(app: FastifyInstance) {
     ]);
     const ready = Object.values(checks).every((c) => c === 'ok');
     // The relay is reported, not required: the panel works without it, but warnings do not go out.
-    const relay = {
-      smtp: await within(1000, reachable(app.config.smtpUrl)).then(
-        () => 'ok',
-        (e) => (e as Error).message,
-      ),
-    };
+    const relay = { smtp: (await relayProblem(app.config.smtpUrl)) ?? 'ok' };
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks, relay });
   });
 
