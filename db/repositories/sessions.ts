@@ -16,6 +16,7 @@ export async function loadSession(db: Db, idHash: string, idleSeconds: number, a
   const session = await db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
+    .leftJoin('customers as ac', 'ac.id', 's.acting_customer_id')
     .where('s.id_hash', '=', idHash)
     .where('u.active', '=', true)
     .where(sql<boolean>`s.last_seen_at > now() - make_interval(secs => ${idleSeconds})`)
@@ -26,6 +27,7 @@ export async function loadSession(db: Db, idHash: string, idleSeconds: number, a
       's.id_hash',
       's.csrf_token',
       's.acting_customer_id',
+      'ac.name as acting_customer_name',
       's.pending_totp',
       's.created_at',
       's.last_seen_at',

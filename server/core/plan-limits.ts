@@ -47,7 +47,7 @@ export type LimitViolation = { limit: 'quota_range' | 'max_quota_bytes' | 'max_m
 
 export function checkQuota(limits: PlanLimits, quotaBytes: number): LimitViolation | null {
   if (!Number.isSafeInteger(quotaBytes) || quotaBytes < MIN_QUOTA_BYTES || quotaBytes > MAX_QUOTA_BYTES) {
-    return { limit: 'quota_range', message: `The quota must be a whole number of bytes from ${MIN_QUOTA_BYTES} up.` };
+    return { limit: 'quota_range', message: `Enter a quota of at least ${formatBytes(MIN_QUOTA_BYTES)}, like 500 MB or 2 GB.` };
   }
   if (limits.maxQuotaBytes !== null && quotaBytes > limits.maxQuotaBytes) {
     return { limit: 'max_quota_bytes', message: `The plan allows at most ${formatBytes(limits.maxQuotaBytes)} per mailbox.` };

@@ -62,6 +62,8 @@ export async function buildApp(deps: AppDeps) {
   app.addHook('onRoute', (r) => {
     for (const method of ([] as string[]).concat(r.method))
       if (method !== 'HEAD') routeTable.push({ method, url: r.url, schema: r.schema as Record<string, unknown> | undefined });
+    // /docs documents the reseller API only: the panel's HTML routes (a setup link's among them) are not an API.
+    if (!r.url.startsWith('/api/')) r.schema = { ...r.schema, hide: true };
   });
 
   // 1. external plugins

@@ -249,9 +249,15 @@ describe('domains and mailboxes', () => {
       '/api/v1/domains/{domain}/mailboxes',
       '/api/v1/mailboxes/{address}',
       '/api/v1/mailboxes/{address}/usage',
+      '/api/v1/mailboxes/{address}/folders',
+      '/api/v1/mailboxes/{address}/cleanup',
+      '/api/v1/mailboxes/{address}/cleanup/{id}',
+      '/api/v1/mailboxes/{address}/large-messages',
     ]) {
       expect(paths).toContain(p);
     }
+    // Only the API: no panel page (nor a setup link) is listed.
+    expect(paths.filter((p) => !p.startsWith('/api/v1/'))).toEqual([]);
   });
 });
 

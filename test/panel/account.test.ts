@@ -107,6 +107,8 @@ describe('acting as a customer', () => {
     const domains = await c.get('/domains');
     expect(domains.body).toContain(w.A.domain.name);
     expect(domains.body).toContain('Stop acting as customer');
+    // The header says which customer.
+    expect(domains.body).toContain(`Acting as ${w.A.customer.name}`);
     expect((await c.get('/customers')).statusCode).toBe(404);
     await c.post('/act/stop', {});
     expect((await c.get('/customers')).statusCode).toBe(200);

@@ -211,3 +211,19 @@ describe('the panel says what a change will do before it happens', () => {
     expect((await customer.post(`/mailboxes/${m.address}/quota`, { quota: '500 MB' })).statusCode).toBe(303);
   });
 });
+
+describe('an address pasted whole', () => {
+  it('is taken as its local part when it is of this domain, and refused next to the field when not', async () => {
+    await customer.get(`/domains/${w.A.domain.name}/mailboxes/new`);
+    const other = await customer.post(`/domains/${w.A.domain.name}/mailboxes`, { localPart: 'carol@elsewhere.test', password: 'a long password', imap: 'on' });
+    expect(other.statusCode).toBe(400);
+    expect(other.body).toMatch(/id="localPart-error">Enter the part before the @ only/);
+    const ok = await customer.post(`/domains/${w.A.domain.name}/mailboxes`, {
+      localPart: `Carol@${w.A.domain.name.toUpperCase()}`,
+      password: 'a long password',
+      imap: 'on',
+    });
+    expect(ok.statusCode).toBe(303);
+    expect(await mailbox(`carol@${w.A.domain.name}`)).toBeTruthy();
+  });
+});

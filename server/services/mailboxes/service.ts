@@ -4,7 +4,7 @@ import * as repo from '../../../db/repositories/mailboxes.js';
 import { planOfCustomer } from '../../../db/repositories/plans.js';
 import { hashPassword, passwordProblem } from '../../platform/passwords.js';
 import { type Principal, assertWritable } from '../auth/principal.js';
-import { checkAddress, checkLocalPart, displayAddress } from '../../core/address.js';
+import { checkAddress, checkLocalPart, displayAddress, displayDomain } from '../../core/address.js';
 import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
 import { NO_PLAN, type PlanLimits, type SpaceRules, checkFootprint, checkQuota } from '../../core/plan-limits.js';
 import { percentUsed, quotaLevel } from '../../core/quota.js';
@@ -78,6 +78,17 @@ const snapshot = (m: { quota_bytes: number; imap_enabled: boolean; pop3_enabled:
   ...(m.auto_purge !== undefined && { autoPurge: m.auto_purge }),
 });
 
+/**
+ * The local part of what was typed: a whole address of this domain, pasted as it stands in a CSV file
+ * or an email ("carol@example-ltd.test"), is taken as its local part; one of another domain is refused.
+ */
+function ownLocalPart(typed: string, domain: string): string {
+  if (!typed.includes('@')) return typed;
+  const full = checkAddress(typed.trim());
+  if (full.ok && full.value.domain === domain) return full.value.localPart;
+  throw new AppError('validation', `Enter the part before the @ only: this mailbox is created in ${displayDomain(domain)}.`, 'localPart');
+}
+
 /** Finds a mailbox by the address a user typed; an address that breaks the rules cannot exist, so it is not found. */
 export async function getMailboxOr404(db: Db, p: Principal, address: string) {
   const checked = checkAddress(address);
@@ -118,7 +129,7 @@ export async function createMailbox(db: Db, p: Principal, domainName: string, in
 async function insertNewMailbox(db: Db, p: Principal, domainName: string, input: MailboxInput, minPasswordLength: number) {
   assertWritable(p);
   const domain = await getDomainOr404(db, p, domainName);
-  const local = checkLocalPart(input.localPart);
+  const local = checkLocalPart(ownLocalPart(input.localPart, domain.name));
   if (!local.ok) throw new AppError('validation', local.message, 'localPart');
   const address = `${local.value}@${domain.name}`;
   if (await repo.mailboxExists(db, address)) throw new AppError('conflict', `The mailbox ${displayAddress(address)} already exists.`, 'localPart');

@@ -98,9 +98,9 @@ export const de: Record<string, string> = {
   // Overview
   'Mailboxes by fullness': 'Postfächer nach Füllstand',
   'below 80 %': 'unter 80 %',
-  '80 % or more': '80 % oder mehr',
-  '90 % or more': '90 % oder mehr',
-  '95 % or more': '95 % oder mehr',
+  '80 to 89 %': '80 bis 89 %',
+  '90 to 94 %': '90 bis 94 %',
+  '95 % to just below full': '95 % bis knapp vor voll',
   full: 'voll',
   'not measured yet': 'noch nicht gemessen',
   'Nearest to full': 'Die vollsten Postfächer',
@@ -157,6 +157,7 @@ export const de: Record<string, string> = {
   'At this rate it is full in about {n} days.': 'Bei diesem Tempo ist das Postfach in etwa {n} Tagen voll.',
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
   Folders: 'Ordner',
+  'Acting as {name}': 'Handelt als {name}',
   retrying: 'wird erneut versucht',
   'Quota warnings are not going out: one delivery of the last day failed or is being retried.':
     'Speicherplatz-Warnungen gehen nicht hinaus: Eine Zustellung des letzten Tages ist fehlgeschlagen oder wird erneut versucht.',
@@ -441,7 +442,7 @@ export const de: Record<string, string> = {
     'Die Teile eines Domainnamens dürfen nur Buchstaben, Ziffern und innenliegende Bindestriche enthalten.',
   'The top-level domain may not be all digits.': 'Die Top-Level-Domain darf nicht nur aus Ziffern bestehen.',
   'An address needs an @ between local part and domain.': 'Eine Adresse braucht ein @ zwischen dem Namen und der Domain.',
-  'The quota must be a whole number of bytes from 1024 up.': 'Der Speicherplatz muss eine ganze Zahl von Bytes ab 1024 sein.',
+  'Enter a quota of at least 1 KB, like 500 MB or 2 GB.': 'Geben Sie einen Speicherplatz von mindestens 1 KB ein, etwa 500 MB oder 2 GB.',
   'Enter a size of at least 1024 bytes.': 'Geben Sie eine Größe von mindestens 1024 Bytes ein.',
   'Enter the quota as a number of MB, like 500, or with a unit, like 2 GB.':
     'Geben Sie den Speicherplatz als Zahl in MB ein, zum Beispiel 500, oder mit Einheit, zum Beispiel 2 GB.',

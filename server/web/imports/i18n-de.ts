@@ -6,6 +6,8 @@ export const importsDe: Record<string, string> = {
   'Import {id}': 'Import {id}',
   'Dry run of {file}': 'Probelauf mit {file}',
   'Problems in {file}': 'Probleme in {file}',
+  '{fine} of {rows} rows can be imported; one has a problem. Nothing was changed.':
+    '{fine} von {rows} Zeilen können importiert werden; eine hat ein Problem. Es wurde nichts geändert.',
   '{fine} of {rows} rows can be imported; {problems} have problems. Nothing was changed.':
     '{fine} von {rows} Zeilen können importiert werden; {problems} haben Probleme. Es wurde nichts geändert.',
   'Columns ignored: {names}': 'Ignorierte Spalten: {names}',

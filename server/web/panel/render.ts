@@ -17,7 +17,8 @@ export function pageContext(req: FastifyRequest) {
     user: s && req.principal && !req.owner ? { email: s.email, role: s.role } : null,
     /** On the mailbox owner's own pages: its address (the header shows it with "Sign out"). */
     owner: req.owner?.address ?? null,
-    acting: s?.acting_customer_id ?? null,
+    /** The customer a reseller or the operator acts as: the header names it. */
+    acting: s?.acting_customer_id ? { id: s.acting_customer_id, name: s.acting_customer_name ?? '' } : null,
     principal: req.principal,
     csrf: maskToken(req.owner?.csrf ?? s?.csrf_token ?? req.preSessionCsrf ?? ''),
     path: req.url,
