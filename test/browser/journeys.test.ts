@@ -13,7 +13,7 @@ import { insertUser } from '../../db/repositories/users.js';
 import { hashPassword } from '../../server/platform/passwords.js';
 import { loadConfig } from '../../server/platform/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { accessibilityProblems, launchBrowser, screenshot, watchPage } from '../support/browser.js';
+import { accessibilityProblems, clipped, launchBrowser, screenshot, watchPage } from '../support/browser.js';
 import { PASSWORD } from '../support/fixtures.js';
 
 let t: TestApp;
@@ -190,6 +190,8 @@ describe('journeys in a real browser', () => {
     await expect.poll(() => page.locator('svg.chart').isVisible()).toBe(true);
     await expect.poll(() => page.getByText(/full in about \d+ days/).isVisible()).toBe(true);
     await expect.poll(() => page.getByText(/Use POP3 on one computer/).isVisible()).toBe(true);
+    // At desktop width too, the mail client settings are not cut ("SSL/T", "STAR" before).
+    expect(await clipped(page)).toEqual([]);
     await shot(page, 'customer-mailbox-history');
     expect(problems).toEqual([]);
     await done();

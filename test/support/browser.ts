@@ -64,3 +64,18 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
     return problems;
   })()`);
 }
+
+/**
+ * What a page cuts off: the page wider than the screen, or a box of mail client settings or a table
+ * whose content does not fit it. Empty when nothing is cut.
+ */
+export async function clipped(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const out = [];
+    const doc = document.documentElement;
+    if (doc.scrollWidth > doc.clientWidth) out.push('page: ' + doc.scrollWidth + ' > ' + doc.clientWidth);
+    for (const el of document.querySelectorAll('.client-settings, .client-settings dd, .table-wrap'))
+      if (el.scrollWidth > el.clientWidth + 1) out.push(el.className + ': ' + (el.textContent || '').trim().slice(0, 40) + ' ' + el.scrollWidth + ' > ' + el.clientWidth);
+    return out;
+  })()`);
+}
