@@ -231,6 +231,11 @@ export async function restoreMailboxRow(
   });
 }
 
+/** When the mailbox row last changed, locked until the transaction ends: an edit checks it is still the one it showed. */
+export function lockVersion(db: Db, id: number) {
+  return db.selectFrom('mailboxes').select('updated_at').where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+}
+
 export function quotaOf(db: Db, id: number) {
   return db.selectFrom('mailboxes').select('quota_bytes').where('id', '=', id).executeTakeFirstOrThrow();
 }

@@ -66,6 +66,9 @@ const SAMPLES: Record<string, unknown> = {
   trashRoomPercent: 10,
   junkRoom: true,
   autoPurge: true,
+  protocol: 'pop3',
+  on: 'true',
+  confirmBelow: 'yes',
 };
 
 /** A valid body generated from the route's schema. */

@@ -227,3 +227,57 @@ describe('an address pasted whole', () => {
     expect(await mailbox(`carol@${w.A.domain.name}`)).toBeTruthy();
   });
 });
+
+describe("a stale page does not undo other people's changes", () => {
+  it('a list switch sends only its own protocol with the row version; a row changed meanwhile is refused and shown as it is now', async () => {
+    const addr = `stale@${w.A.domain.name}`;
+    await customer.get(`/domains/${w.A.domain.name}/mailboxes/new`);
+    expect(
+      (await customer.post(`/domains/${w.A.domain.name}/mailboxes`, { localPart: 'stale', password: 'a long password', imap: 'on', pop3: 'on' })).statusCode,
+    ).toBe(303);
+    const list = await customer.get(`/domains/${w.A.domain.name}?q=stale`);
+    const row = /<tr id="row-\d+">[\s\S]*?<\/tr>/.exec(list.body.slice(list.body.indexOf(`>${addr}<`) - 200))![0];
+    const pop3Form = /<form[^>]*>(?:(?!<\/form>)[\s\S])*name="protocol" value="pop3"(?:(?!<\/form>)[\s\S])*<\/form>/.exec(row)![0];
+    const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(pop3Form)![1];
+    expect(field('on')).toBe('false');
+
+    // Meanwhile the reseller switches IMAP off through the API.
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/mailboxes/${addr}`, headers: { authorization: `Bearer ${w.A.key}` }, payload: { imap: false } });
+    // The customer's older page now switches POP3 off: refused, the row comes back as it is now.
+    const m = (await mailbox(addr))!;
+    const res = await customer.post(
+      `/mailboxes/${addr}/switch`,
+      { protocol: 'pop3', on: 'false', version: field('version') },
+      { headers: { 'hx-request': 'true', 'hx-target': `row-${m.id}` } },
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('changed by someone else in the meantime');
+    expect(res.body).toMatch(/IMAP [^<]*: off\./);
+    expect(await mailbox(addr)).toMatchObject({ imap_enabled: false, pop3_enabled: true });
+    // With the fresh row's version the switch goes through, and touches POP3 only.
+    const fresh = await customer.post(
+      `/mailboxes/${addr}/switch`,
+      { protocol: 'pop3', on: 'false', version: (await mailbox(addr))!.updated_at.toISOString() },
+      { headers: { 'hx-request': 'true', 'hx-target': `row-${m.id}` } },
+    );
+    expect(fresh.body).not.toContain('changed by someone else');
+    expect(await mailbox(addr)).toMatchObject({ imap_enabled: false, pop3_enabled: false });
+  });
+
+  it('every form on the mailbox page carries the version: a stale quota change is refused and the page shows the current state', async () => {
+    const addr = `stale@${w.A.domain.name}`;
+    const page = await customer.get(`/mailboxes/${addr}`);
+    const version = /name="version" value="([^"]+)"/.exec(page.body)![1];
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/mailboxes/${addr}`,
+      headers: { authorization: `Bearer ${w.A.key}` },
+      payload: { quotaBytes: 300 * 1024 * 1024 },
+    });
+    const stale = await customer.post(`/mailboxes/${addr}/quota`, { quota: '200 MB', version });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.body).toContain('changed by someone else in the meantime');
+    expect(stale.body).toContain('value="300 MB"');
+    expect((await mailbox(addr))!.quota_bytes).toBe(300 * 1024 * 1024);
+  });
+});

@@ -34,7 +34,15 @@ export interface MailboxPatch {
   active?: boolean;
   /** Whether the plan's automatic purge of Trash and Junk applies to this mailbox. */
   autoPurge?: boolean;
+  /**
+   * Optimistic concurrency: the mailbox's updatedAt as the editing page showed it. When the row has
+   * changed since, nothing is written (409), so a stale page cannot undo someone else's change.
+   */
+  ifUnchangedSince?: string;
 }
+
+/** Why an edit from a stale page is refused. */
+export const STALE_EDIT = 'This mailbox was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.';
 
 export function usageView(m: repo.MailboxRow) {
   const used = m.used_bytes;
@@ -190,6 +198,10 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
     passwordHash = await hashPassword(patch.password);
   }
   return db.transaction().execute(async (trx) => {
+    if (patch.ifUnchangedSince !== undefined) {
+      const { updated_at } = await repo.lockVersion(trx, before.id);
+      if (updated_at.toISOString() !== patch.ifUnchangedSince) throw new AppError('conflict', STALE_EDIT);
+    }
     if (patch.quotaBytes !== undefined && patch.quotaBytes !== before.quota_bytes) {
       await lockCustomer(trx, before.customer_id);
       // Read again under the customer's lock: a concurrent change may have moved it since.

@@ -9,7 +9,7 @@ import { mailboxPage } from './page.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
 import { reevaluateAfterQuotaChange } from '../../services/mailboxes/alerts.js';
 import { deleteMailbox, retentionDaysOf } from '../../services/deleted-mailboxes/service.js';
-import { createMailbox, getMailboxOr404, planLimitsFor, requestScan, updateMailbox, type MailboxPatch } from '../../services/mailboxes/service.js';
+import { createMailbox, getMailboxOr404, planLimitsFor, requestScan, STALE_EDIT, updateMailbox, type MailboxPatch } from '../../services/mailboxes/service.js';
 
 /** How long a usage card follows a scan it asked for before it stops asking. */
 const CARD_WAIT_MS = 60_000;
@@ -111,13 +111,16 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
     'auto-purge': { fields: { autoPurge: checkbox }, patch: (b) => ({ autoPurge: b.autoPurge === 'on' }) },
   };
 
+  // Every form carries the mailbox's updatedAt as the page showed it (see ifUnchangedSince).
+  const Version = { version: Type.Optional(Type.String({ maxLength: 40 })) };
+
   for (const [name, form] of Object.entries(forms)) {
-    app.post(`/mailboxes/:address/${name}`, { schema: { params: AddressParams, body: formSchema(form.fields) } }, async (req, reply) => {
+    app.post(`/mailboxes/:address/${name}`, { schema: { params: AddressParams, body: formSchema({ ...form.fields, ...Version }) } }, async (req, reply) => {
       const { address } = req.params;
       // One handler for several forms: each form's schema checked the fields, their union is read here.
       const body = req.body as Record<string, string>;
       const result = await attempt(async () => {
-        const patch = form.patch(body);
+        const patch = { ...form.patch(body), ...(body.version && { ifUnchangedSince: body.version }) };
         if (patch.quotaBytes !== undefined && Number.isNaN(patch.quotaBytes)) throw new AppError('validation', 'Enter a quota.', 'quota');
         // A quota below what the mailbox holds makes it full at once: said before it happens, done when confirmed.
         if (patch.quotaBytes !== undefined && body.confirmBelow !== 'yes') {
@@ -130,7 +133,8 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
       });
       if (!result.ok) {
         const errors = Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k === 'quotaBytes' ? 'quota' : k, v]));
-        const values = errors.quota === BELOW_USE ? { ...body, confirmBelow: 'yes' } : body;
+        // A stale page is shown again as the mailbox is now, not with what it sent.
+        const values = errors._form === STALE_EDIT ? {} : errors.quota === BELOW_USE ? { ...body, confirmBelow: 'yes' } : body;
         return showMailbox(req, reply, address, { errors, values }, result.status);
       }
       // The protocol switches in a mailbox list swap just their row.
@@ -140,6 +144,35 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
       return redirectAfterPost(req, reply, `/mailboxes/${result.value.address}?notice=${name}`);
     });
   }
+
+  // A switch in a mailbox list sends only what it changes (one protocol, on or off) and the row's
+  // version: a page loaded before someone else's change can neither undo it nor switch blindly.
+  app.post(
+    '/mailboxes/:address/switch',
+    {
+      schema: {
+        params: AddressParams,
+        body: formSchema({
+          protocol: Type.Union([Type.Literal('imap'), Type.Literal('pop3')]),
+          on: Type.Union([Type.Literal('true'), Type.Literal('false')]),
+          ...Version,
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { protocol, on, version } = req.body;
+      const result = await attempt(() =>
+        updateMailbox(app.db, req.principal!, req.params.address, { [protocol]: on === 'true', ...(version && { ifUnchangedSince: version }) }, min),
+      );
+      if (req.headers['hx-request']) {
+        // htmx swaps only 2xx answers: the row as it is now, saying why nothing changed.
+        const m = result.ok ? result.value : await getMailboxOr404(app.db, req.principal!, req.params.address);
+        return render(req, reply, 'partials/mailbox-row', { m, rowError: result.ok ? null : Object.values(result.errors)[0] });
+      }
+      if (!result.ok) return showMailbox(req, reply, req.params.address, { errors: result.errors }, result.status);
+      return redirectAfterPost(req, reply, `/mailboxes/${result.value.address}?notice=protocols`);
+    },
+  );
 
   app.post('/mailboxes/:address/scan', { schema: { params: AddressParams, body: formSchema({}) } }, async (req, reply) => {
     const m = await requestScan(app.db, app.queues, req.principal!, req.params.address);
