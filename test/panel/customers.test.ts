@@ -55,3 +55,26 @@ describe('the overview', () => {
     expect(own.body).not.toContain(w.B.mailbox.address);
   });
 });
+
+describe('long input', () => {
+  it('comes back as an error beside the field with everything typed kept, and the inputs carry their limits', async () => {
+    const r = new PanelClient(t.app);
+    await r.login(w.A.resellerUser.email);
+    const page = await r.get('/customers');
+    expect(page.body).toMatch(/id="name"[^>]*maxlength="200"/);
+    expect(page.body).toMatch(/id="contactEmail"[^>]*maxlength="254"/);
+    const long = 'N'.repeat(201);
+    const res = await r.post('/customers', { name: long, contactEmail: 'kept@example.org' });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(/id="name-error">[^<]*at most 200 characters/);
+    expect(res.body).toContain(`value="${long}"`);
+    expect(res.body).toContain('value="kept@example.org"');
+    // Plans and API keys alike (100 characters).
+    await r.get('/plans');
+    const plan = await r.post('/plans', { name: 'P'.repeat(101), defaultQuota: '500 MB' });
+    expect(plan.statusCode).toBe(400);
+    expect(plan.body).toMatch(/id="name-error">[^<]*at most 100 characters/);
+    const keys = await r.get('/api-keys');
+    expect(keys.body).toMatch(/id="name"[^>]*maxlength="100"/);
+  });
+});

@@ -3,7 +3,7 @@ import * as repo from '../../../db/repositories/api-keys.js';
 import { type Principal, assertRole, assertWritable } from '../auth/principal.js';
 import { newApiKey } from '../../platform/tokens.js';
 import { checkCidr } from '../../core/cidr.js';
-import { checkName } from '../../core/text.js';
+import { MAX, checkName } from '../../core/text.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { recordChange } from '../audit/record.js';
 import { getCustomerOr404 } from '../customers/service.js';
@@ -25,7 +25,7 @@ export interface KeyInput {
 export async function createApiKey(db: Db, p: Principal, input: KeyInput) {
   assertRole(p, 'operator', 'reseller');
   assertWritable(p);
-  const name = checkName(input.name, 'The key name', 100);
+  const name = checkName(input.name, 'The key name', MAX.shortName);
   if (!name.ok) throw new AppError('validation', name.message, 'name');
   let customerId: number | null = null;
   let domainId: number | null = null;

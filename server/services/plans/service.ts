@@ -2,7 +2,7 @@ import type { Db } from '../../../db/database.js';
 import * as repo from '../../../db/repositories/plans.js';
 import { type Principal, assertRole, assertWritable } from '../auth/principal.js';
 import { MAX_QUOTA_BYTES, MIN_QUOTA_BYTES } from '../../core/quota.js';
-import { checkName } from '../../core/text.js';
+import { MAX, checkName } from '../../core/text.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { recordChange } from '../audit/record.js';
 import { isUniqueViolation } from '../../../db/errors.js';
@@ -26,7 +26,7 @@ export interface PlanInput {
 
 /** The plan's row as stored, once every field is checked (AppError naming the field otherwise). */
 function checkPlan(input: PlanInput) {
-  const name = checkName(input.name, 'The plan name', 100);
+  const name = checkName(input.name, 'The plan name', MAX.shortName);
   if (!name.ok) throw new AppError('validation', name.message, 'name');
   const sizes: [keyof PlanInput, number | null][] = [
     ['defaultQuotaBytes', input.defaultQuotaBytes],

@@ -5,7 +5,7 @@ import { getKey, listKeys } from '../../../db/repositories/api-keys.js';
 import { listCustomers } from '../../../db/repositories/customers.js';
 import { assertRole } from '../../services/auth/principal.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
+import { attempt, checkbox, field, formSchema, text } from '../panel/forms.js';
 import { redirectAfterPost, render } from '../panel/render.js';
 import { createApiKey, revokeApiKey } from '../../services/api-keys/service.js';
 
@@ -34,7 +34,7 @@ export const apiKeysPanel: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         body: formSchema({
-          name: Type.String({ maxLength: 100 }),
+          name: field(),
           customerId: text(20),
           domain: text(300),
           readOnly: checkbox,

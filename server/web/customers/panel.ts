@@ -8,7 +8,7 @@ import { listPlans } from '../../../db/repositories/plans.js';
 import { listResellers } from '../../../db/repositories/resellers.js';
 import { listUsersOf } from '../../../db/repositories/users.js';
 import { assertRole } from '../../services/auth/principal.js';
-import { attempt, formSchema, text } from '../panel/forms.js';
+import { attempt, field, formSchema, text } from '../panel/forms.js';
 import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
 import { planLimitsFor } from '../../services/mailboxes/service.js';
 import { checkLogin, createLogin } from '../../services/resellers/service.js';
@@ -87,8 +87,8 @@ export const customersPanel: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         body: formSchema({
-          name: Type.String({ maxLength: 200 }),
-          contactEmail: Type.String({ maxLength: 254 }),
+          name: field(),
+          contactEmail: field(),
           planId: text(20),
           resellerId: text(20),
           language: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('de')])),

@@ -7,6 +7,11 @@ export function formSchema<P extends TProperties>(fields: P) {
 }
 
 export const text = (max = 300) => Type.Optional(Type.String({ maxLength: max }));
+/**
+ * A text field whose own limit the service checks (MAX in core/text.ts), so an overlong entry comes
+ * back as an error beside the field with everything typed kept. The schema only bounds the request.
+ */
+export const field = () => Type.String({ maxLength: 4000 });
 export const checkbox = Type.Optional(Type.Literal('on'));
 
 /** Runs a service call and turns its field errors into form errors for re-rendering. */

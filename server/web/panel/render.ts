@@ -3,6 +3,7 @@ import { displayAddress, displayDomain } from '../../core/address.js';
 import { formatBytes, percentUsed, quotaLevel } from '../../core/quota.js';
 import { negotiate, translator } from '../i18n/index.js';
 import { maskToken } from '../../platform/tokens.js';
+import { MAX } from '../../core/text.js';
 
 // What every page template can use, besides its own data.
 export function pageContext(req: FastifyRequest) {
@@ -22,6 +23,8 @@ export function pageContext(req: FastifyRequest) {
     principal: req.principal,
     csrf: maskToken(req.owner?.csrf ?? s?.csrf_token ?? req.preSessionCsrf ?? ''),
     path: req.url,
+    /** Field limits, for the inputs' maxlength. */
+    max: MAX,
     fmt: {
       bytes: formatBytes,
       percent: percentUsed,

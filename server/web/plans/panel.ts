@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { getPlan, listPlans } from '../../../db/repositories/plans.js';
 import { formatBytes, parseSize } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
+import { attempt, checkbox, field, formSchema, text } from '../panel/forms.js';
 import { redirectAfterPost, render } from '../panel/render.js';
 import { assertRole } from '../../services/auth/principal.js';
 import { createPlan, type PlanInput, updatePlanAlerts, updatePlanLimits } from '../../services/plans/service.js';
@@ -48,7 +48,7 @@ function planInput(b: Record<string, string | undefined>): PlanInput {
 }
 
 const PlanForm = formSchema({
-  name: Type.String({ maxLength: 100 }),
+  name: field(),
   defaultQuota: text(40),
   maxQuota: text(40),
   maxMailboxes: text(10),

@@ -7,7 +7,7 @@ import { getReseller, listResellers } from '../../../db/repositories/resellers.j
 import { listUsersOf } from '../../../db/repositories/users.js';
 import { assertRole } from '../../services/auth/principal.js';
 import { notFound } from '../../platform/errors.js';
-import { attempt, formSchema, text } from '../panel/forms.js';
+import { attempt, field, formSchema, text } from '../panel/forms.js';
 import { redirectAfterPost, render } from '../panel/render.js';
 import { checkLogin, createLogin, createReseller, setResellerActive } from '../../services/resellers/service.js';
 
@@ -26,7 +26,7 @@ export const resellersPanel: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/resellers',
-    { schema: { body: formSchema({ name: Type.String({ maxLength: 200 }), contactEmail: text(254), loginEmail: text(254), loginPassword: text(1024) }) } },
+    { schema: { body: formSchema({ name: field(), contactEmail: Type.Optional(field()), loginEmail: text(254), loginPassword: text(1024) }) } },
     async (req, reply) => {
       const p = req.principal!;
       assertRole(p, 'operator');
