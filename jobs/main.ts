@@ -21,12 +21,14 @@ const config = loadConfigOrExit({
 });
 const logger = pino(loggerOptions(config.logLevel));
 const db = createDb(config.databaseUrl, config.scanConcurrency + 2, logger);
-const running = await startWorkers(config, db, logger, { maintenance: values.maintenance }).catch(async (err) => {
+const running = startWorkers(config, db, logger, { maintenance: values.maintenance }).catch(async (err) => {
   console.error(`mailpanel worker: ${(err as Error).message}`);
   await db.destroy();
   process.exit(1);
 });
+// Listening before the workers are up: a SIGTERM during start-up lets the start finish, then stops.
 stopOnSignals(logger, config.shutdownTimeoutMs, async () => {
-  await running.stop();
+  await (await running).stop();
   await db.destroy();
 });
+await running;

@@ -32,16 +32,19 @@ async function main() {
 
   const db = createDb(config.databaseUrl, 10, logger);
   if (config.roles.includes('web')) await announceSetupLink(db, config.publicUrl);
-  const stop = await startRoles(config, db, logger).catch(async (err) => {
+  const started = startRoles(config, db, logger).catch(async (err) => {
     console.error(`mailpanel: ${(err as Error).message}`);
     await db.destroy();
     process.exit(1);
   });
-
+  // Listening before the roles are up: a SIGTERM during start-up lets the start finish, then stops
+  // everything gracefully (exit 0), instead of killing the process halfway.
   stopOnSignals(logger, config.shutdownTimeoutMs, async () => {
+    const stop = await started;
     await stop();
     await db.destroy();
   });
+  await started;
 }
 
 main().catch((err) => {
