@@ -145,16 +145,22 @@ afterAll(async () => {
 
 describe('cleanup actions', () => {
   it("the full notice reaches the full mailbox itself, linking to its owner's page and the cleanup that frees most", async () => {
-    const text = await withImap(async (c) => {
-      const lock = await c.getMailboxLock('INBOX');
-      try {
-        for await (const m of c.fetch('1:*', { envelope: true, source: true }))
-          if (m.envelope?.subject?.startsWith('Your mailbox')) return m.source?.toString() ?? '';
-        return '';
-      } finally {
-        lock.release();
-      }
-    });
+    // The alert row exists once decided; its delivery into the mailbox follows a moment later.
+    const text = await until(
+      'full notice delivered',
+      () =>
+        withImap(async (c) => {
+          const lock = await c.getMailboxLock('INBOX');
+          try {
+            for await (const m of c.fetch('1:*', { envelope: true, source: true }))
+              if (m.envelope?.subject?.startsWith('Your mailbox')) return m.source?.toString() ?? '';
+            return '';
+          } finally {
+            lock.release();
+          }
+        }),
+      (t) => t !== '',
+    );
     expect(text).toContain('Empty Junk: frees');
     expect(text).toContain('https://panel.example.net/my?suggest=Junk#cleanup-h');
     expect(text).not.toContain('/mailboxes/');
