@@ -38,6 +38,11 @@ export function insertCustomer(db: Db, values: { reseller_id: number; plan_id: n
   return db.insertInto('customers').values(values).returningAll().executeTakeFirstOrThrow();
 }
 
+/** When the customer row last changed, locked until the transaction ends (optimistic concurrency). */
+export function lockCustomerVersion(db: Db, id: number) {
+  return db.selectFrom('customers').select('updated_at').where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+}
+
 export function updateCustomer(db: Db, id: number, values: Partial<Pick<Customer, 'plan_id' | 'name' | 'contact_email' | 'language' | 'active'>>) {
   return db
     .updateTable('customers')

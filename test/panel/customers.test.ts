@@ -78,3 +78,28 @@ describe('long input', () => {
     expect(keys.body).toMatch(/id="name"[^>]*maxlength="100"/);
   });
 });
+
+describe('a stale customer page', () => {
+  it('cannot undo a change made meanwhile: refused with the current state shown; long names on the edit form come back beside the field', async () => {
+    const r = new PanelClient(t.app);
+    await r.login(w.A.resellerUser.email);
+    const page = await r.get(`/customers/${w.A.customer.id}`);
+    const version = /name="version" value="([^"]+)"/.exec(page.body)![1];
+    // Someone else renames the customer through the API.
+    const api = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/customers/${w.A.customer.id}`,
+      headers: { authorization: `Bearer ${w.A.key}` },
+      payload: { name: 'Renamed Meanwhile' },
+    });
+    expect(api.statusCode).toBe(200);
+    const stale = await r.post(`/customers/${w.A.customer.id}/update`, { name: 'Old Page Name', contactEmail: 'x@example.org', version });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.body).toContain('changed by someone else in the meantime');
+    expect(stale.body).toContain('value="Renamed Meanwhile"');
+    expect((await t.db.selectFrom('customers').select('name').where('id', '=', w.A.customer.id).executeTakeFirstOrThrow()).name).toBe('Renamed Meanwhile');
+    const long = await r.post(`/customers/${w.A.customer.id}/update`, { name: 'L'.repeat(201), contactEmail: 'x@example.org' });
+    expect(long.statusCode).toBe(400);
+    expect(long.body).toMatch(/id="name-error">[^<]*at most 200 characters/);
+  });
+});

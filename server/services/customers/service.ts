@@ -71,7 +71,12 @@ export async function createCustomer(db: Db, p: Principal, input: CustomerInput)
   });
 }
 
-export async function updateCustomer(db: Db, p: Principal, id: number, input: Partial<CustomerInput>) {
+/** Why an edit from a stale page is refused (see MailboxPatch.ifUnchangedSince). */
+export const STALE_CUSTOMER =
+  'This customer was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.';
+
+/** `ifUnchangedSince`: the customer's updatedAt as the editing page showed it; a row changed since is not written (409). */
+export async function updateCustomer(db: Db, p: Principal, id: number, input: Partial<CustomerInput> & { ifUnchangedSince?: string }) {
   assertRole(p, 'operator', 'reseller');
   assertWritable(p);
   const before = await getCustomerOr404(db, p, id);
@@ -93,6 +98,8 @@ export async function updateCustomer(db: Db, p: Principal, id: number, input: Pa
   if (input.language !== undefined) values.language = input.language;
   if (input.active !== undefined) values.active = input.active;
   return inTransaction(db, async (trx) => {
+    if (input.ifUnchangedSince !== undefined && (await repo.lockCustomerVersion(trx, id)).updated_at.toISOString() !== input.ifUnchangedSince)
+      throw new AppError('conflict', STALE_CUSTOMER);
     const after = await repo.updateCustomer(trx, id, values);
     if (input.active === false) await endSessionsOfTenant(trx, { customerId: id });
     await recordChange(trx, p, {

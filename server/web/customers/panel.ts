@@ -12,7 +12,7 @@ import { attempt, field, formSchema, text } from '../panel/forms.js';
 import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
 import { planLimitsFor } from '../../services/mailboxes/service.js';
 import { checkLogin, createLogin } from '../../services/resellers/service.js';
-import { createCustomer, getCustomerOr404, updateCustomer } from '../../services/customers/service.js';
+import { createCustomer, getCustomerOr404, STALE_CUSTOMER, updateCustomer } from '../../services/customers/service.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 const PAGE_SIZE = 50;
@@ -138,9 +138,10 @@ export const customersPanel: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         params: IdParams,
         body: formSchema({
-          name: text(200),
-          contactEmail: text(254),
+          name: Type.Optional(field()),
+          contactEmail: Type.Optional(field()),
           planId: text(20),
+          version: text(40),
           language: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('de')])),
           active: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
         }),
@@ -156,9 +157,11 @@ export const customersPanel: FastifyPluginAsyncTypebox = async (app) => {
           ...(b.planId !== undefined && { planId: b.planId ? Number(b.planId) : null }),
           ...(b.language !== undefined && { language: b.language as 'en' | 'de' }),
           ...(b.active !== undefined && { active: b.active === 'true' }),
+          ...(b.version && { ifUnchangedSince: b.version }),
         }),
       );
-      if (!result.ok) return showCustomer(req, reply, id, { errors: result.errors, values: b }, result.status);
+      // A stale page is shown again as the customer is now, not with what it sent.
+      if (!result.ok) return showCustomer(req, reply, id, { errors: result.errors, values: result.errors._form === STALE_CUSTOMER ? {} : b }, result.status);
       return redirectAfterPost(req, reply, `/customers/${id}?notice=updated`);
     },
   );
