@@ -3,9 +3,8 @@
 // sign-in to its page, the preview and the confirmation; Dovecot expunges Junk, and the page shows the
 // mailbox no longer full. In English and German, each at desktop and at phone width.
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,8 @@ import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { clipped, launchBrowser, screenshot, watchPage } from '../support/browser.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
-import { freePorts, type MailStack, makeMessage, startMailStack } from '../support/mail-stack.js';
+import { freePorts, type MailStack, makeMessage, startMailStack, stackWorkerEnv } from '../support/mail-stack.js';
+import { withImap as imap } from '../support/imap.js';
 
 const PASSWORD = 'a long mailbox password';
 let t: TestApp;
@@ -28,23 +28,7 @@ let base: string;
 const stops: (() => Promise<void>)[] = [];
 const logger = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
 
-async function withImap<T>(address: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: stack.ports.imap,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: address, pass: PASSWORD },
-    logger: false,
-  });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const withImap = <T>(address: string, fn: (c: ImapFlow) => Promise<T>) => imap(stack, address, PASSWORD, fn);
 
 /** A full mailbox of the tenant with mail in Junk; returns the cleanup link of the notice it received. */
 async function fullMailbox(tenant: Tenants['A'], local: string): Promise<{ address: string; link: string; label: string }> {
@@ -96,17 +80,7 @@ beforeAll(async () => {
   const [eventsPort] = await freePorts(1);
   stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port, vars: { EVENTS_PORT: String(eventsPort) } });
   stops.push(() => stack.stop());
-  const config = loadConfig({
-    DATABASE_URL: t.database.url,
-    REDIS_PREFIX: t.config.redisPrefix,
-    MAIL_ROOT: stack.mailRoot,
-    SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
-    NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`,
-    ALERT_FROM: 'Panel <postmaster@outside.test>',
-    PUBLIC_URL: base,
-    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`,
-    DOVECOT_EVENTS_PORT: String(eventsPort),
-  });
+  const config = loadConfig({ ...stackWorkerEnv(t, stack), PUBLIC_URL: base, DOVECOT_EVENTS_PORT: String(eventsPort) });
   const workers = await startWorkers(config, t.db, logger, { maintenance: true });
   stops.unshift(workers.stop);
   // Junk may take mail past the quota in these plans, so the mailboxes can fill it while full.

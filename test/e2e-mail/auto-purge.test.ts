@@ -1,9 +1,8 @@
 // The plan's automatic purge against the real Dovecot, through the node's queue: with the worker's
 // clock eight days ahead, Trash (7 days) is purged, Junk (30 days) and INBOX are not, a mailbox whose
 // customer opted out keeps everything, and the mailbox's history shows what went.
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../jobs/worker.js';
@@ -13,7 +12,8 @@ import { silentLogger } from '../../server/policy/logger.js';
 import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
-import { type MailStack, makeMessage, startMailStack } from '../support/mail-stack.js';
+import { type MailStack, makeMessage, startMailStack, stackWorkerEnv } from '../support/mail-stack.js';
+import { withImap as imap, messagesIn } from '../support/imap.js';
 import { PanelClient } from '../support/panel.js';
 
 const PASSWORD = 'a long mailbox password';
@@ -27,31 +27,12 @@ const logger = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => c
 const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
   t.app.inject({ method, url: `/api/v1${url}`, headers: bearer(w.A.key), ...(payload && { payload }) });
 
-async function withImap<T>(address: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: stack.ports.imap,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: address, pass: PASSWORD },
-    logger: false,
-  });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const withImap = <T>(address: string, fn: (c: ImapFlow) => Promise<T>) => imap(stack, address, PASSWORD, fn);
 
 const counts = (address: string) =>
   withImap(address, async (c) => {
     const out: Record<string, number> = {};
-    for (const f of ['INBOX', 'Trash', 'Junk']) {
-      const s = await c.status(f, { messages: true });
-      out[f] = s ? (s.messages ?? 0) : -1;
-    }
+    for (const f of ['INBOX', 'Trash', 'Junk']) out[f] = await messagesIn(c, f);
     return out;
   });
 
@@ -64,13 +45,7 @@ beforeAll(async () => {
   stops.push(() => policy.close());
   stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port });
   stops.push(() => stack.stop());
-  const config = loadConfig({
-    DATABASE_URL: t.database.url,
-    REDIS_PREFIX: t.config.redisPrefix,
-    MAIL_ROOT: stack.mailRoot,
-    SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
-    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`,
-  });
+  const config = loadConfig(stackWorkerEnv(t, stack));
   workers = await startWorkers(config, t.db, logger, { maintenance: true, now: () => new Date(Date.now() + 8 * 86_400_000) });
   stops.unshift(workers.stop);
 

@@ -1,9 +1,8 @@
 // Cleanup actions against the real Dovecot: previews count exactly what the confirmed run deletes (IMAP
 // sees those gone, and nothing else), usage and level follow within seconds through Dovecot's feed, and
 // a full mailbox freed below the line gets its "recovered" notice.
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../jobs/worker.js';
@@ -14,7 +13,9 @@ import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { PanelClient } from '../support/panel.js';
-import { freePorts, type MailStack, makeMessage, startMailStack } from '../support/mail-stack.js';
+import { freePorts, type MailStack, makeMessage, startMailStack, stackWorkerEnv } from '../support/mail-stack.js';
+import { withImap as imap } from '../support/imap.js';
+import { until } from '../support/wait.js';
 
 const PASSWORD = 'a long mailbox password';
 const OLD = new Date('2020-01-01T00:00:00Z');
@@ -28,23 +29,7 @@ const logger = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => c
 const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, key = w.A.key) =>
   t.app.inject({ method, url: `/api/v1${url}`, headers: bearer(key), ...(payload && { payload }) });
 
-async function withImap<T>(fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: stack.ports.imap,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: address, pass: PASSWORD },
-    logger: false,
-  });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const withImap = <T>(fn: (c: ImapFlow) => Promise<T>) => imap(stack, address, PASSWORD, fn);
 
 /** Subjects of a folder's messages, sorted. */
 const subjects = (folder: string) =>
@@ -63,16 +48,6 @@ const subjects = (folder: string) =>
 
 const put = (c: ImapFlow, folder: string, subject: string, padTo: number, date?: Date) =>
   c.append(folder, makeMessage({ from: 'Sender <s@outside.test>', to: address, subject, padTo }), [], date);
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Preview, then confirm that preview; returns both and the finished cleanup. */
 async function cleanup(body: object, between?: () => Promise<unknown>) {
@@ -97,17 +72,7 @@ beforeAll(async () => {
   const [eventsPort] = await freePorts(1);
   stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port, vars: { EVENTS_PORT: String(eventsPort) } });
   stops.push(() => stack.stop());
-  const config = loadConfig({
-    DATABASE_URL: t.database.url,
-    REDIS_PREFIX: t.config.redisPrefix,
-    MAIL_ROOT: stack.mailRoot,
-    SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
-    NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`,
-    ALERT_FROM: 'Panel <postmaster@outside.test>',
-    PUBLIC_URL: 'https://panel.example.net',
-    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`,
-    DOVECOT_EVENTS_PORT: String(eventsPort),
-  });
+  const config = loadConfig({ ...stackWorkerEnv(t, stack), PUBLIC_URL: 'https://panel.example.net', DOVECOT_EVENTS_PORT: String(eventsPort) });
   const workers = await startWorkers(config, t.db, logger, { maintenance: true });
   stops.unshift(workers.stop);
   address = `clean@${w.A.domain.name}`;

@@ -2,13 +2,14 @@
 // scanner, and the API's figures compared with the disk (bytes) and with IMAP itself (names, counts).
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanNode } from '../../server/cli/scan.js';
 import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { type MailStack, makeMessage, startMailStack } from '../support/mail-stack.js';
+import { withImap as imap, messagesIn } from '../support/imap.js';
 import { silentLogger } from '../../server/policy/logger.js';
 
 const PASSWORD = 'a long mailbox password';
@@ -27,23 +28,7 @@ const DIRS: Record<string, string> = {
   Entwürfe: '.Entw&APw-rfe',
 };
 
-async function withImap<T>(fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: stack.ports.imap,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: address, pass: PASSWORD },
-    logger: false,
-  });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const withImap = <T>(fn: (c: ImapFlow) => Promise<T>) => imap(stack, address, PASSWORD, fn);
 
 /** Bytes in a folder's cur/ and new/, read off the disk here. */
 function bytesOnDisk(dir: string) {
@@ -92,10 +77,7 @@ describe('per-folder usage', () => {
           await c.append(folder, makeMessage({ from: 'a@outside.test', to: address, subject: `${folder} ${i}`, padTo: size }));
       const names = (await c.list()).filter((l) => !l.flags.has('\\Noselect')).map((l) => l.path);
       const counts: Record<string, number> = {};
-      for (const n of names) {
-        const status = await c.status(n, { messages: true });
-        counts[n] = status ? (status.messages ?? 0) : -1;
-      }
+      for (const n of names) counts[n] = await messagesIn(c, n);
       return counts;
     });
 

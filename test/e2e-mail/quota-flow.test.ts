@@ -1,7 +1,7 @@
 // End to end with every real part: the panel's API, our policy service, the scanner and alert
 // workers, Postfix delivering to Dovecot, and the mailbox read back over IMAP.
 import { Writable } from 'node:stream';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../jobs/worker.js';
@@ -10,6 +10,7 @@ import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { type MailStack, makeMessage, sendMail, startMailStack } from '../support/mail-stack.js';
+import { withImap as imap } from '../support/imap.js';
 
 const PASSWORD = 'a long mailbox password';
 let t: TestApp;
@@ -57,23 +58,7 @@ async function inboxCount(c: ImapFlow): Promise<number> {
   return status ? (status.messages ?? 0) : 0;
 }
 
-async function withImap<T>(address: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: stack.ports.imap,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: address, pass: PASSWORD },
-    logger: false,
-  });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const withImap = <T>(address: string, fn: (c: ImapFlow) => Promise<T>) => imap(stack, address, PASSWORD, fn);
 
 /** One message through Postfix; ok when the recipient and the data were both accepted. */
 async function send(to: string, subject: string, padTo: number, size?: number) {

@@ -1,7 +1,7 @@
 // Room to delete, against the real Dovecot: a mailbox at 100 % refuses new mail, yet its owner can
 // still move mail to Trash over IMAP and empty it, because the userdb gives Trash the plan's extra
 // room (quota_rule2). A plan with no room is the control: there the same copy is refused.
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanNode } from '../../server/cli/scan.js';
 import { silentLogger } from '../../server/policy/logger.js';
@@ -9,6 +9,7 @@ import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
 import { type MailStack, makeMessage, startMailStack } from '../support/mail-stack.js';
+import { withImap as imap, messagesIn } from '../support/imap.js';
 
 const PASSWORD = 'a long mailbox password';
 let t: TestApp;
@@ -20,23 +21,7 @@ const stops: (() => Promise<void>)[] = [];
 const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
   t.app.inject({ method, url: `/api/v1${url}`, headers: bearer(w.A.key), ...(payload && { payload }) });
 
-async function withImap<T>(fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: stack.ports.imap,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: address, pass: PASSWORD },
-    logger: false,
-  });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const withImap = <T>(fn: (c: ImapFlow) => Promise<T>) => imap(stack, address, PASSWORD, fn);
 
 const message = (subject: string) => makeMessage({ from: 'a@outside.test', to: address, subject, padTo: 5000 });
 
@@ -45,11 +30,6 @@ async function measured() {
   expect(s.failed).toBe(0);
   return (await api('GET', `/mailboxes/${address}/usage`)).json() as { usedBytes: number; level: string; messages: number };
 }
-
-const messagesIn = async (c: ImapFlow, folder: string) => {
-  const s = await c.status(folder, { messages: true });
-  return s ? s.messages : -1;
-};
 
 /** Whether APPEND to INBOX is refused for the quota (Dovecot: NO [OVERQUOTA]). */
 async function appendRefused(c: ImapFlow) {
