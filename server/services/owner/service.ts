@@ -27,17 +27,22 @@ export function ownerPrincipal(s: OwnerSession, ip: string): Principal {
   };
 }
 
-export type SignIn = { ok: true; token: string; address: string } | { ok: false; reason: 'throttled' | 'wrong' };
+type Refused = { ok: false; reason: 'throttled' | 'wrong' };
+export type SignIn = { ok: true; token: string; address: string } | Refused;
+
+interface Attempt {
+  address: string;
+  password: string;
+  ip: string;
+  device: string | null;
+}
 
 /**
- * Checks an owner's address and password. The address is read as the mail system reads it (IDN to
- * ASCII, lower case); a wrong password, an unknown address and a suspended mailbox answer alike.
+ * Checks a mailbox's address and password under the throttle: at sign-in, and again before the owner
+ * changes the password. The address is read as the mail system reads it (IDN to ASCII, lower case); a
+ * wrong password, an unknown address and a suspended mailbox answer alike.
  */
-export async function signInOwner(
-  db: Db,
-  throttle: SecretThrottle,
-  input: { address: string; password: string; ip: string; device: string | null },
-): Promise<SignIn> {
+export async function checkOwnerPassword(db: Db, throttle: SecretThrottle, input: Attempt): Promise<{ ok: true; id: number; address: string } | Refused> {
   const checked = checkAddress(input.address);
   const address = checked.ok ? checked.value.address : input.address.trim().toLowerCase();
   const attempt = { kind: 'mailbox' as const, account: address, ip: input.ip, device: input.device };
@@ -49,7 +54,13 @@ export async function signInOwner(
     return { ok: false, reason: 'wrong' };
   }
   await throttle.succeeded(attempt);
-  return { ok: true, token: await startOwnerSession(db, box.id), address: box.address };
+  return { ok: true, id: box.id, address: box.address };
+}
+
+/** Signs an owner in: the check above, then a session of its own. */
+export async function signInOwner(db: Db, throttle: SecretThrottle, input: Attempt): Promise<SignIn> {
+  const r = await checkOwnerPassword(db, throttle, input);
+  return r.ok ? { ok: true, token: await startOwnerSession(db, r.id), address: r.address } : r;
 }
 
 export async function startOwnerSession(db: Db, mailboxId: number): Promise<string> {

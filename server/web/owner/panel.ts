@@ -5,10 +5,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
-import { verifyPassword } from '../../platform/passwords.js';
 import { updateMailbox } from '../../services/mailboxes/service.js';
-import { endOwnerSession, ownerCookieName, signInOwner, startOwnerSession } from '../../services/owner/service.js';
-import { mailboxForSignIn } from '../../../db/repositories/mailbox-sessions.js';
+import { checkOwnerPassword, endOwnerSession, ownerCookieName, signInOwner, startOwnerSession } from '../../services/owner/service.js';
 import { mailboxPage } from '../mailboxes/page.js';
 import { attempt, formSchema, text } from '../panel/forms.js';
 import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
@@ -83,12 +81,8 @@ export const ownerPanel: FastifyPluginAsyncTypebox = async (app) => {
       const { address } = req.owner!;
       const result = await attempt(async () => {
         // The current password again, under the same throttle: a session left open is not enough.
-        const attemptKey = { kind: 'mailbox' as const, account: address, ip: req.ip, device: deviceOf(req) };
-        const box = await mailboxForSignIn(app.db, address);
-        if (!(await app.throttle.allowed(attemptKey)) || !box || !(await verifyPassword(box.password_hash, req.body.current))) {
-          await app.throttle.failed(attemptKey);
-          throw new AppError('validation', 'The current password is wrong.', 'current');
-        }
+        const current = await checkOwnerPassword(app.db, app.throttle, { address, password: req.body.current, ip: req.ip, device: deviceOf(req) });
+        if (!current.ok) throw new AppError('validation', 'The current password is wrong.', 'current');
         return updateMailbox(app.db, req.principal!, address, { password: req.body.password }, app.config.minPasswordLength);
       });
       if (!result.ok) return mailboxPage(app, req, reply, address, { errors: result.errors }, result.status, 'my-mailbox');
