@@ -1,6 +1,8 @@
+import { cleanupDe } from '../cleanup/i18n-de.js';
 import { deletedMailboxesDe } from '../deleted-mailboxes/i18n-de.js';
 import { importsDe } from '../imports/i18n-de.js';
 import { loginsDe } from '../logins/i18n-de.js';
+import { ownerDe } from '../owner/i18n-de.js';
 // German panel texts, keyed by the English original.
 // Conventions: Sie-form; "Postfach", "Speicherplatz" (for quota and storage), "Belegung"/"belegt" (usage),
 // "Tarif" (plan), "Zugang" (panel login), "Sperren"/"Entsperren" (suspend/resume), "Änderungsprotokoll" (audit log).
@@ -9,6 +11,8 @@ export const de: Record<string, string> = {
   ...importsDe,
   ...deletedMailboxesDe,
   ...loginsDe,
+  ...cleanupDe,
+  ...ownerDe,
   // Layout and navigation (nav labels come from the arrays in views/layout.eta)
   'Skip to content': 'Zum Inhalt springen',
   Main: 'Hauptnavigation',
@@ -156,7 +160,6 @@ export const de: Record<string, string> = {
   'Shrinking by about {size} a day.': 'Schrumpft um etwa {size} pro Tag.',
   'At this rate it is full in about {n} days.': 'Bei diesem Tempo ist das Postfach in etwa {n} Tagen voll.',
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
-  Folders: 'Ordner',
   'This customer was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.':
     'Dieser Kunde wurde inzwischen von jemand anderem geändert. Er wird so gezeigt, wie er jetzt ist: Nehmen Sie Ihre Änderung erneut vor, falls sie noch gilt.',
   'This mailbox was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.':
@@ -178,80 +181,6 @@ export const de: Record<string, string> = {
   'This mailbox is suspended: nobody can sign in to it, and incoming mail is refused.':
     'Dieses Postfach ist gesperrt: Niemand kann sich anmelden, und eingehende E-Mails werden abgewiesen.',
   'At this rate it is full in about one day.': 'Bei diesem Tempo ist das Postfach in etwa einem Tag voll.',
-  'Free up space': 'Speicherplatz freigeben',
-  'Your mailbox': 'Ihr Postfach',
-  'Sign in with your email address and the password of your mailbox, the same as in your mail program.':
-    'Melden Sie sich mit Ihrer E-Mail-Adresse und dem Passwort Ihres Postfachs an, demselben wie in Ihrem E-Mail-Programm.',
-  'Email address': 'E-Mail-Adresse',
-  'The address or password is wrong.': 'Die Adresse oder das Passwort ist falsch.',
-  'The current password is wrong.': 'Das aktuelle Passwort ist falsch.',
-  'The password was changed. Use the new one in your mail programs too.':
-    'Das Passwort wurde geändert. Verwenden Sie das neue auch in Ihren E-Mail-Programmen.',
-  'Empty Junk: frees {size}': 'Spam-Ordner leeren: gibt {size} frei',
-  'Empty Trash: frees {size}': 'Papierkorb leeren: gibt {size} frei',
-  'Delete mail older than (days)': 'E-Mails löschen, die älter sind als (Tage)',
-  'in the folder': 'im Ordner',
-  Preview: 'Vorschau',
-  'Show the largest messages (10 MB or more)': 'Die größten Nachrichten anzeigen (ab 10 MB)',
-  'Recent cleanups': 'Letzte Aufräumaktionen',
-  '{n} messages deleted, {size} freed': '{n} Nachrichten gelöscht, {size} freigegeben',
-  'under way': 'läuft',
-  'Nothing to delete: no message in {folder} matches.': 'Nichts zu löschen: keine Nachricht in {folder} passt.',
-  Back: 'Zurück',
-  '{n} messages, {size}, will be deleted for good from {folder}.': '{n} Nachrichten, {size}, werden endgültig aus {folder} gelöscht.',
-  'Only mail that arrived more than {days} days ago.': 'Nur E-Mails, die vor mehr als {days} Tagen eingegangen sind.',
-  'This cannot be undone. Mail that arrives after this preview is not touched.':
-    'Das lässt sich nicht rückgängig machen. E-Mails, die nach dieser Vorschau eingehen, bleiben unberührt.',
-  'Delete {n} messages': '{n} Nachrichten löschen',
-  'The largest messages': 'Die größten Nachrichten',
-  'No message of 10 MB or more.': 'Keine Nachricht mit 10 MB oder mehr.',
-  Choose: 'Auswählen',
-  Size: 'Größe',
-  From: 'Von',
-  Date: 'Datum',
-  'Preview deleting the chosen messages': 'Vorschau: die ausgewählten Nachrichten löschen',
-  'The cleanup has started: the messages are deleted in a moment, and the usage follows.':
-    'Das Aufräumen hat begonnen: Die Nachrichten werden gleich gelöscht, die Belegung folgt.',
-  'Choose a folder.': 'Wählen Sie einen Ordner.',
-  'This is not a folder of this mailbox.': 'Das ist kein Ordner dieses Postfachs.',
-  'This mailbox has no folder of that name.': 'Dieses Postfach hat keinen Ordner dieses Namens.',
-  'This preview is of another folder.': 'Diese Vorschau gilt einem anderen Ordner.',
-  'Enter a number of days from 1 to 36500.': 'Geben Sie eine Zahl von Tagen von 1 bis 36500 ein.',
-  'Choose from 1 to 500 messages.': 'Wählen Sie 1 bis 500 Nachrichten.',
-  'These are not messages of this folder.': 'Das sind keine Nachrichten dieses Ordners.',
-  'The mail server of this mailbox did not answer. Try again in a minute.':
-    'Der Mailserver dieses Postfachs hat nicht geantwortet. Versuchen Sie es in einer Minute erneut.',
-  'This preview is no longer valid (older than an hour, or already confirmed). Preview the cleanup again.':
-    'Diese Vorschau gilt nicht mehr (älter als eine Stunde oder schon bestätigt). Erstellen Sie die Vorschau erneut.',
-  'The folder changed since the preview. Preview the cleanup again.': 'Der Ordner hat sich seit der Vorschau geändert. Erstellen Sie die Vorschau erneut.',
-  'The folder no longer exists.': 'Den Ordner gibt es nicht mehr.',
-  'Room to delete': 'Platz zum Löschen',
-  'Automatic cleanup': 'Automatisches Aufräumen',
-  'Trash after {n} days': 'Papierkorb nach {n} Tagen',
-  'Junk after {n} days': 'Spam-Ordner nach {n} Tagen',
-  'Clean up automatically: {what}': 'Automatisch aufräumen: {what}',
-  'automatic, older than {n} days': 'automatisch, älter als {n} Tage',
-  'The automatic cleanup setting was saved.': 'Die Einstellung zum automatischen Aufräumen wurde gespeichert.',
-  'Mail moved to Trash or Junk is deleted for good after this many days. Customers can turn it off per mailbox.':
-    'E-Mails im Papierkorb oder Spam-Ordner werden nach so vielen Tagen endgültig gelöscht. Kunden können das je Postfach abschalten.',
-  'Empty Trash after (days)': 'Papierkorb leeren nach (Tagen)',
-  'Empty Junk after (days)': 'Spam-Ordner leeren nach (Tagen)',
-  'Empty: never': 'Leer: nie',
-  'Enter a number of days from 1 to 3650, or leave it empty to keep mail there until it is deleted.':
-    'Geben Sie eine Zahl von Tagen von 1 bis 3650 ein, oder lassen Sie das Feld leer, um E-Mails dort zu behalten, bis sie gelöscht werden.',
-  'A full mailbox refuses new mail, but its owner must still be able to move mail to Trash and empty it. Moving to Trash may go over the quota by this much; new mail is still refused.':
-    'Ein volles Postfach weist neue E-Mails ab, aber sein Inhaber muss E-Mails weiterhin in den Papierkorb verschieben und ihn leeren können. Beim Verschieben in den Papierkorb darf der Speicherplatz um so viel überschritten werden; neue E-Mails werden weiterhin abgewiesen.',
-  'Extra room for Trash (percent of the quota)': 'Zusätzlicher Platz für den Papierkorb (Prozent des Speicherplatzes)',
-  '0 turns it off; 10 gives a 500 MB mailbox 50 MB more for Trash': '0 schaltet ihn ab; 10 gibt einem Postfach mit 500 MB 50 MB mehr für den Papierkorb',
-  'The same room for Junk': 'Denselben Platz für den Spam-Ordner',
-  'Enter a whole percentage from 0 (no extra room) to 100.': 'Geben Sie einen ganzen Prozentwert von 0 (kein zusätzlicher Platz) bis 100 ein.',
-  'Even when full, up to {size} more can be moved to Trash, so mail can always be deleted.':
-    'Auch wenn es voll ist, können noch bis zu {size} in den Papierkorb verschoben werden, damit sich E-Mails immer löschen lassen.',
-  'Even when full, up to {size} more can be moved to Trash or Junk, so mail can always be deleted.':
-    'Auch wenn es voll ist, können noch bis zu {size} in den Papierkorb oder den Spam-Ordner verschoben werden, damit sich E-Mails immer löschen lassen.',
-  Inbox: 'Posteingang',
-  '{n} messages': '{n} Nachrichten',
-  'The folders appear after the mailbox has been measured.': 'Die Ordner erscheinen, sobald das Postfach gemessen wurde.',
   'How mail is read': 'So werden E-Mails abgerufen',
   'Mail stays on the server and stays in sync on every device. Everything kept counts against the {quota} of this mailbox.':
     'Die E-Mails bleiben auf dem Server und sind auf allen Geräten auf demselben Stand. Alles, was Sie dort aufbewahren, wird auf die {quota} Speicherplatz dieses Postfachs angerechnet.',
