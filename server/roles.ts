@@ -27,6 +27,16 @@ async function warnAboutSetup(config: Config, logger: Logger) {
       { relay: new URL(config.smtpUrl).host, error: problem },
       'the SMTP relay does not answer: quota warnings will not go out until it does (set SMTP_URL)',
     );
+  if (!config.noticeLmtpUrl)
+    logger.warn('NOTICE_LMTP_URL=none: notices to a mailbox go through SMTP, where a full mailbox refuses its own "full" notice');
+  else {
+    const notice = await relayProblem(config.noticeLmtpUrl);
+    if (notice)
+      logger.warn(
+        { listener: new URL(config.noticeLmtpUrl).host, error: notice },
+        "Dovecot's notice listener does not answer: mailboxes get no notices until it does (set NOTICE_LMTP_URL, or none to send them through SMTP)",
+      );
+  }
 }
 
 /** Starts the configured roles in this process and returns one function that stops them all. */

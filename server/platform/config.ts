@@ -47,7 +47,11 @@ export interface Config {
   /** The relay quota warnings are sent through. */
   smtpUrl: string;
   alertFrom: string;
-  /** Dovecot's LMTP listener that ignores the quota, so a full mailbox still gets its notice; null = use smtpUrl. */
+  /**
+   * Dovecot's LMTP listener that ignores the quota, so a full mailbox still gets its notice. It defaults to
+   * the address deploy/ gives it; null (NOTICE_LMTP_URL=none) sends notices through smtpUrl, where our own
+   * policy service refuses the one to a full mailbox.
+   */
   noticeLmtpUrl: string | null;
   alertRatePerMinute: number;
   alertRetryBaseMs: number;
@@ -149,7 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     smtpUrl: url('SMTP_URL', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
     alertFrom: str('ALERT_FROM', 'mailpanel <postmaster@localhost>'),
-    noticeLmtpUrl: env.NOTICE_LMTP_URL?.trim() ? url('NOTICE_LMTP_URL', '', ['lmtp:']) : null,
+    noticeLmtpUrl: env.NOTICE_LMTP_URL?.trim() === 'none' ? null : url('NOTICE_LMTP_URL', 'lmtp://127.0.0.1:2424', ['lmtp:']),
     alertRatePerMinute: int('ALERT_RATE_PER_MINUTE', 600, 1, 1_000_000),
     alertRetryBaseMs: int('ALERT_RETRY_BASE_MS', 30_000, 10, 3_600_000),
     doveadm: str('DOVEADM', 'doveadm').split(/\s+/),

@@ -127,10 +127,12 @@ export function retryDelay(attempt: number, baseMs: number, rng: () => number = 
   return Math.round(ceiling / 2 + (ceiling / 2) * r);
 }
 
-/** Whether the relay of an smtp(s):// URL accepts a TCP connection: null when it does, else why not. */
+const DEFAULT_PORTS: Record<string, number> = { 'smtp:': 25, 'smtps:': 465, 'lmtp:': 24 };
+
+/** Whether the relay of an smtp(s):// or lmtp:// URL accepts a TCP connection: null when it does, else why not. */
 export function relayProblem(url: string, timeoutMs = 1000): Promise<string | null> {
   const relay = new URL(url);
-  const port = Number(relay.port || (relay.protocol === 'smtps:' ? 465 : 25));
+  const port = Number(relay.port || DEFAULT_PORTS[relay.protocol] || 25);
   return new Promise((resolve) => {
     const socket = connect({ host: relay.hostname, port, timeout: timeoutMs }, () => {
       socket.destroy();

@@ -77,14 +77,15 @@ beforeAll(async () => {
   w = await seedTenants(t.db);
   policy = await startPolicyServer({ db: t.db, databaseUrl: t.database.url, host: '127.0.0.1', port: 0, logger });
   stops.push(() => policy.close());
-  stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port });
+  // Dovecot's notice listener on the port deploy/ gives it, so the worker below runs with the default
+  // NOTICE_LMTP_URL: the default path must bring the full notice into a full mailbox.
+  stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port, ports: { lmtpNotice: 2424 } });
   stops.push(() => stack.stop());
   const config = loadConfig({
     DATABASE_URL: t.database.url,
     REDIS_PREFIX: t.config.redisPrefix,
     MAIL_ROOT: stack.mailRoot,
     SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
-    NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`,
     ALERT_RETRY_BASE_MS: '100',
     ALERT_FROM: 'Panel <postmaster@outside.test>',
     PUBLIC_URL: 'https://panel.example.net',

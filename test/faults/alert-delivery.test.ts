@@ -54,6 +54,7 @@ describe('alert delivery under faults', () => {
       DATABASE_URL: t.database.url,
       REDIS_PREFIX: t.config.redisPrefix,
       SMTP_URL: `smtp://127.0.0.1:${relayPort}`,
+      NOTICE_LMTP_URL: 'none',
       ALERT_RETRY_BASE_MS: '200',
     });
     const workers = await startWorkers(config, t.db, silent, { maintenance: true });
@@ -86,6 +87,8 @@ describe('alert delivery under faults', () => {
       DATABASE_URL: t.database.url,
       REDIS_PREFIX: t.config.redisPrefix,
       SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
+      // Notices to the mailbox too go to this sink, not to Dovecot's notice listener.
+      NOTICE_LMTP_URL: 'none',
       STALLED_MS: '1000',
       ALERT_RETRY_BASE_MS: '200',
       MAIL_ROOT: '/nonexistent',

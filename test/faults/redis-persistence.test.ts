@@ -73,6 +73,8 @@ describe('Redis restarts and quota warnings', () => {
       REDIS_URL: redis.url,
       REDIS_PREFIX: prefix,
       SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      // Notices to the mailbox too go to this sink, not to Dovecot's notice listener.
+      NOTICE_LMTP_URL: 'none',
       ALERT_RETRY_BASE_MS: '100',
     });
     let workers = await startWorkers(config, t.db, silent, { maintenance: true });

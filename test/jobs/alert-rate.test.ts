@@ -37,6 +37,8 @@ beforeAll(async () => {
     DATABASE_URL: t.database.url,
     REDIS_PREFIX: t.config.redisPrefix,
     SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    // Notices to the mailbox too go to this sink, not to Dovecot's notice listener.
+    NOTICE_LMTP_URL: 'none',
     ALERT_RATE_PER_MINUTE: String(PER_MINUTE),
   });
   const workers = await startWorkers(

@@ -32,6 +32,8 @@ beforeAll(async () => {
     DATABASE_URL: t.database.url,
     REDIS_PREFIX: t.config.redisPrefix,
     SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    // Notices to the mailbox too go to this sink, not to Dovecot's notice listener.
+    NOTICE_LMTP_URL: 'none',
     ALERT_RETRY_BASE_MS: '50',
     ALERT_FROM: 'Panel <panel@example.net>',
     PUBLIC_URL: 'https://panel.example.net',

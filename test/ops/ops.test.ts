@@ -7,7 +7,7 @@ let t: TestApp;
 let w: Tenants;
 beforeAll(async () => {
   // A relay nobody listens on, as with the default SMTP_URL on a machine without one.
-  t = await createTestApp({ METRICS_TOKEN: 'metrics-token-for-tests', SMTP_URL: 'smtp://127.0.0.1:1' });
+  t = await createTestApp({ METRICS_TOKEN: 'metrics-token-for-tests', SMTP_URL: 'smtp://127.0.0.1:1', NOTICE_LMTP_URL: 'lmtp://127.0.0.1:1' });
   w = await seedTenants(t.db);
 });
 afterAll(() => t.close());
@@ -18,7 +18,7 @@ describe('operations endpoints', () => {
     const ready = await t.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     // The relay is reported, without failing readiness: the panel works, warnings do not go out.
-    expect(ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' }, relay: { smtp: 'ECONNREFUSED' } });
+    expect(ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' }, relay: { smtp: 'ECONNREFUSED', noticeLmtp: 'ECONNREFUSED' } });
   });
 
   it('/metrics is served to localhost or with the token only', async () => {

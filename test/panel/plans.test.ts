@@ -126,3 +126,21 @@ describe('room to delete', () => {
     expect(box.body).toContain(`Even when full, up to ${quota / 5 / 1024 / 1024} MB more can be moved to Trash or Junk, so mail can always be deleted.`);
   });
 });
+
+describe('the plan page promises what the notice path keeps', () => {
+  it('says a full mailbox gets its notice only when Dovecot\'s notice listener is configured', async () => {
+    const url = (await reseller.post('/plans', { name: 'Promise', defaultQuota: '100 MB' })).headers.location as string;
+    expect((await reseller.get(url)).body).toContain('A full mailbox still receives its own notice');
+    const smtpOnly = await createTestApp({ NOTICE_LMTP_URL: 'none' });
+    try {
+      const v = await seedTenants(smtpOnly.db);
+      const other = new PanelClient(smtpOnly.app);
+      await other.login(v.A.resellerUser.email);
+      const page = (await other.get(`/plans/${v.A.planId}`)).body;
+      expect(page).not.toContain('A full mailbox still receives its own notice');
+      expect(page).toContain('A full mailbox does not receive its &quot;full&quot; notice');
+    } finally {
+      await smtpOnly.close();
+    }
+  });
+});

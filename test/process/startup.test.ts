@@ -62,9 +62,16 @@ describe('starting mailpanel', () => {
     const port = await freePort();
     const app = startScript(
       'server/main.ts',
-      { DATABASE_URL: urlFor(freshDbName()), PORT: String(port), ROLES: 'web', REDIS_PREFIX: testRedisPrefix(), SMTP_URL: 'smtp://127.0.0.1:1' },
-      // Logged right after listening: what the first start must say out loud.
-      /SMTP relay does not answer/,
+      {
+        DATABASE_URL: urlFor(freshDbName()),
+        PORT: String(port),
+        ROLES: 'web',
+        REDIS_PREFIX: testRedisPrefix(),
+        SMTP_URL: 'smtp://127.0.0.1:1',
+        NOTICE_LMTP_URL: 'lmtp://127.0.0.1:1',
+      },
+      // Logged right after listening (the last of them): what the first start must say out loud.
+      /notice listener does not answer/,
     );
     try {
       await app.started;
@@ -78,6 +85,7 @@ describe('starting mailpanel', () => {
       const out = app.output();
       expect(out.match(/listening/g)).toHaveLength(1);
       expect(out).toContain('mail client settings in the panel name this host');
+      expect(out).toContain('the SMTP relay does not answer');
       // Requests are logged at debug: the setup link is not buried under them.
       expect(out).not.toContain('incoming request');
       expect(out).not.toContain('request completed');

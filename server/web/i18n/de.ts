@@ -406,6 +406,8 @@ export const de: Record<string, string> = {
   'Send warnings to': 'Warnungen senden an',
   'A full mailbox still receives its own notice: it is delivered past the quota.':
     'Auch ein volles Postfach erhält seine eigene Benachrichtigung: Sie wird am Speicherplatz vorbei zugestellt.',
+  'A full mailbox does not receive its "full" notice: this server sends notices through SMTP (NOTICE_LMTP_URL=none), and a full mailbox refuses them. The operator can set NOTICE_LMTP_URL to Dovecot\'s notice listener.':
+    'Ein volles Postfach erhält seine Benachrichtigung „voll“ nicht: Dieser Server sendet Benachrichtigungen über SMTP (NOTICE_LMTP_URL=none), und ein volles Postfach weist sie ab. Der Betreiber kann NOTICE_LMTP_URL auf den Benachrichtigungs-Listener von Dovecot setzen.',
   'Your own wording (optional)': 'Eigener Wortlaut (optional)',
   'Placeholders: {address}, {used}, {quota}, {percent}, {free}, {status}, {panelUrl}.':
     'Platzhalter: {address}, {used}, {quota}, {percent}, {free}, {status}, {panelUrl}.',

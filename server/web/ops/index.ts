@@ -38,7 +38,8 @@ export async function opsRoutes(app: FastifyInstance) {
     const checks: Record<string, string> = {};
     // The relay is reported, not required: the panel works without it, but warnings do not go out.
     // Asked alongside the others, so a relay that does not answer adds nothing to the probe's time.
-    const relay = { smtp: 'ok' };
+    const relay: { smtp: string; noticeLmtp: string } = { smtp: 'ok', noticeLmtp: 'none' };
+    const notice = app.config.noticeLmtpUrl;
     await Promise.all([
       within(1000, health.ping(app.db)).then(
         () => (checks.postgres = 'ok'),
@@ -49,6 +50,7 @@ export async function opsRoutes(app: FastifyInstance) {
         (e) => (checks.redis = (e as Error).message),
       ),
       relayProblem(app.config.smtpUrl).then((problem) => (relay.smtp = problem ?? 'ok')),
+      notice ? relayProblem(notice).then((problem) => (relay.noticeLmtp = problem ?? 'ok')) : null,
     ]);
     const ready = Object.values(checks).every((c) => c === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks, relay });

@@ -106,7 +106,9 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
       subject_de: texts.de?.subject ?? '',
       text_de: texts.de?.text ?? '',
     };
-    return render(req, reply, 'plan', { title: plan.name, plan, values, ...extra }, status);
+    // The plan page promises what the operator's configuration keeps (NOTICE_LMTP_URL, see config.ts).
+    const noticePastQuota = app.config.noticeLmtpUrl !== null;
+    return render(req, reply, 'plan', { title: plan.name, plan, values, noticePastQuota, ...extra }, status);
   }
 
   app.get(
