@@ -27,8 +27,7 @@ async function warnAboutSetup(config: Config, logger: Logger) {
       { relay: new URL(config.smtpUrl).host, error: problem },
       'the SMTP relay does not answer: quota warnings will not go out until it does (set SMTP_URL)',
     );
-  if (!config.noticeLmtpUrl)
-    logger.warn('NOTICE_LMTP_URL=none: notices to a mailbox go through SMTP, where a full mailbox refuses its own "full" notice');
+  if (!config.noticeLmtpUrl) logger.warn('NOTICE_LMTP_URL=none: notices to a mailbox go through SMTP, where a full mailbox refuses its own "full" notice');
   else {
     const notice = await relayProblem(config.noticeLmtpUrl);
     if (notice)

@@ -128,7 +128,7 @@ describe('room to delete', () => {
 });
 
 describe('the plan page promises what the notice path keeps', () => {
-  it('says a full mailbox gets its notice only when Dovecot\'s notice listener is configured', async () => {
+  it("says a full mailbox gets its notice only when Dovecot's notice listener is configured", async () => {
     const url = (await reseller.post('/plans', { name: 'Promise', defaultQuota: '100 MB' })).headers.location as string;
     expect((await reseller.get(url)).body).toContain('A full mailbox still receives its own notice');
     const smtpOnly = await createTestApp({ NOTICE_LMTP_URL: 'none' });
