@@ -37,13 +37,9 @@ export function insertPlan(db: Db, resellerId: number, values: PlanValues) {
     .executeTakeFirstOrThrow();
 }
 
-export function updatePlan(db: Db, id: number, values: Partial<PlanValues>) {
-  return db
-    .updateTable('plans')
-    .set({ ...values, updated_at: new Date() })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/** The plan's updatedAt, its row locked until the transaction ends (optimistic concurrency of edit forms). */
+export function lockPlanVersion(db: Db, id: number) {
+  return db.selectFrom('plans').select('updated_at').where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
 }
 
 /** The limits of the customer's plan; undefined without a plan. */
@@ -65,8 +61,8 @@ export function planOfCustomer(db: Db, customerId: number) {
     .executeTakeFirst();
 }
 
-/** A plan's warning settings (lines, recipients, reminders, texts). */
-export async function updatePlanAlerts(db: Db, id: number, values: Updateable<PlansTable>): Promise<void> {
+/** A plan's limits or warning settings (lines, recipients, reminders, texts). */
+export async function updatePlan(db: Db, id: number, values: Updateable<PlansTable>): Promise<void> {
   await db
     .updateTable('plans')
     .set({ ...values, updated_at: new Date() })

@@ -144,3 +144,33 @@ describe('the plan page promises what the notice path keeps', () => {
     }
   });
 });
+
+describe('a stale plan page', () => {
+  it('cannot undo a change made meanwhile: refused with the plan as it is now; a refused field keeps the version the page was shown with', async () => {
+    const url = (await reseller.post('/plans', { name: 'Shared', defaultQuota: '100 MB' })).headers.location as string;
+    const page = await reseller.get(url);
+    const version = /name="version" value="([^"]+)"/.exec(page.body)![1];
+    const alerts = { warnPercents: '80, 90', reminderDays: '3', recipients: 'mailbox', subject_en: '', text_en: '', subject_de: '', text_de: '' };
+    // A colleague, in another tab, raises the default quota.
+    expect((await reseller.post(`${url}/limits`, { name: 'Shared', defaultQuota: '200 MB', version })).statusCode).toBe(303);
+    // The old page's limits form would put 100 MB back; its alerts form would overwrite settings it never showed.
+    const limits = await reseller.post(`${url}/limits`, { name: 'Shared', defaultQuota: '100 MB', version });
+    expect(limits.statusCode).toBe(409);
+    expect(limits.body).toContain('This plan was changed by someone else in the meantime');
+    expect(limits.body).toContain('value="200 MB"');
+    expect((await reseller.post(`${url}/alerts`, { ...alerts, version })).statusCode).toBe(409);
+    const plan = await t.db
+      .selectFrom('plans')
+      .select(['default_quota_bytes', 'warn_percents', 'updated_at'])
+      .where('name', '=', 'Shared')
+      .executeTakeFirstOrThrow();
+    expect(plan).toMatchObject({ default_quota_bytes: 200 * 1024 ** 2, warn_percents: [80, 90, 95] });
+    // A field error shows the form again with the version it was first shown with, not the newest one.
+    const bad = await reseller.post(`${url}/alerts`, { ...alerts, warnPercents: '120', version });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain(`name="version" value="${version}"`);
+    const fresh = /name="version" value="([^"]+)"/.exec((await reseller.get(url)).body)![1];
+    expect(fresh).toBe(plan.updated_at.toISOString());
+    expect((await reseller.post(`${url}/alerts`, { ...alerts, version: fresh })).statusCode).toBe(303);
+  });
+});

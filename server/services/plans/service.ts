@@ -92,7 +92,18 @@ export async function createPlan(db: Db, p: Principal, input: PlanInput) {
 }
 
 /** New limits apply to what comes next; existing mailboxes keep their quotas. */
-export async function updatePlanLimits(db: Db, p: Principal, id: number, input: PlanInput) {
+/** Why an edit from a stale page is refused (see MailboxPatch.ifUnchangedSince). */
+export const STALE_PLAN = 'This plan was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.';
+
+/** A plan changed since the editing page showed it (its updatedAt, `ifUnchangedSince`) is not written: 409. */
+const withoutVersion = <T extends { ifUnchangedSince?: string }>({ ifUnchangedSince: _, ...rest }: T) => rest;
+
+async function assertUnchanged(trx: Db, id: number, ifUnchangedSince: string | undefined) {
+  if (ifUnchangedSince !== undefined && (await repo.lockPlanVersion(trx, id)).updated_at.toISOString() !== ifUnchangedSince)
+    throw new AppError('conflict', STALE_PLAN);
+}
+
+export async function updatePlanLimits(db: Db, p: Principal, id: number, input: PlanInput & { ifUnchangedSince?: string }) {
   assertRole(p, 'reseller');
   assertWritable(p);
   const before = await repo.getPlan(db, p, id);
@@ -100,7 +111,8 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
   const values = checkPlan(input);
   try {
     await db.transaction().execute(async (trx) => {
-      await repo.updatePlanAlerts(trx, id, values);
+      await assertUnchanged(trx, id, input.ifUnchangedSince);
+      await repo.updatePlan(trx, id, values);
       await recordChange(trx, p, {
         action: 'plan.update',
         objectType: 'plan',
@@ -119,7 +131,7 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
           trashPurgeDays: before.trash_purge_days,
           junkPurgeDays: before.junk_purge_days,
         },
-        after: { ...input, name: values.name },
+        after: { ...withoutVersion(input), name: values.name },
       });
     });
   } catch (err) {
@@ -139,7 +151,7 @@ export interface AlertSettingsInput {
 const RECIPIENTS = ['mailbox', 'contact', 'reseller'];
 
 /** A reseller decides per plan when warnings go out, to whom, and in which words. */
-export async function updatePlanAlerts(db: Db, p: Principal, id: number, input: AlertSettingsInput) {
+export async function updatePlanAlerts(db: Db, p: Principal, id: number, input: AlertSettingsInput & { ifUnchangedSince?: string }) {
   assertRole(p, 'reseller');
   assertWritable(p);
   const plan = await repo.getPlan(db, p, id);
@@ -168,7 +180,8 @@ export async function updatePlanAlerts(db: Db, p: Principal, id: number, input: 
     alert_texts: Object.keys(texts).length ? JSON.stringify(texts) : null,
   };
   await db.transaction().execute(async (trx) => {
-    await repo.updatePlanAlerts(trx, id, values);
+    await assertUnchanged(trx, id, input.ifUnchangedSince);
+    await repo.updatePlan(trx, id, values);
     await recordChange(trx, p, {
       action: 'plan.alerts',
       objectType: 'plan',

@@ -162,6 +162,8 @@ export const de: Record<string, string> = {
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
   'This customer was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.':
     'Dieser Kunde wurde inzwischen von jemand anderem geändert. Er wird so gezeigt, wie er jetzt ist: Nehmen Sie Ihre Änderung erneut vor, falls sie noch gilt.',
+  'This plan was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.':
+    'Dieser Tarif wurde inzwischen von jemand anderem geändert. Er wird so gezeigt, wie er jetzt ist: Nehmen Sie Ihre Änderung erneut vor, falls sie noch gilt.',
   'This mailbox was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.':
     'Dieses Postfach wurde inzwischen von jemand anderem geändert. Es wird so gezeigt, wie es jetzt ist: Nehmen Sie Ihre Änderung erneut vor, falls sie noch gilt.',
   'Acting as {name}': 'Handelt als {name}',

@@ -7,7 +7,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { attempt, checkbox, field, formSchema, text } from '../panel/forms.js';
 import { redirectAfterPost, render } from '../panel/render.js';
 import { assertRole } from '../../services/auth/principal.js';
-import { createPlan, type PlanInput, updatePlanAlerts, updatePlanLimits } from '../../services/plans/service.js';
+import { createPlan, type PlanInput, STALE_PLAN, updatePlanAlerts, updatePlanLimits } from '../../services/plans/service.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
@@ -47,6 +47,9 @@ function planInput(b: Record<string, string | undefined>): PlanInput {
   };
 }
 
+/** What a refused form shows again: what was typed, or, on a stale page, the plan as it is now. */
+const keptValues = <T>(errors: Record<string, string>, typed: T) => (errors._form === STALE_PLAN ? undefined : typed);
+
 const PlanForm = formSchema({
   name: field(),
   defaultQuota: text(40),
@@ -58,6 +61,7 @@ const PlanForm = formSchema({
   junkRoom: checkbox,
   trashPurgeDays: text(5),
   junkPurgeDays: text(5),
+  version: text(40),
 });
 
 export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
@@ -108,7 +112,8 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
     };
     // The plan page promises what the operator's configuration keeps (NOTICE_LMTP_URL, see config.ts).
     const noticePastQuota = app.config.noticeLmtpUrl !== null;
-    return render(req, reply, 'plan', { title: plan.name, plan, values, noticePastQuota, ...extra }, status);
+    const { values: typed, ...rest } = extra;
+    return render(req, reply, 'plan', { title: plan.name, plan, values: typed ?? values, noticePastQuota, ...rest }, status);
   }
 
   app.get(
@@ -120,8 +125,10 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/plans/:id/limits', { schema: { params: IdParams, body: PlanForm } }, async (req, reply) => {
     const { id } = req.params;
     const b = req.body;
-    const result = await attempt(async () => updatePlanLimits(app.db, req.principal!, id, planInput(b)));
-    if (!result.ok) return showPlan(req, reply, id, { errors: result.errors, values: b }, result.status);
+    const result = await attempt(async () =>
+      updatePlanLimits(app.db, req.principal!, id, { ...planInput(b), ...(b.version && { ifUnchangedSince: b.version }) }),
+    );
+    if (!result.ok) return showPlan(req, reply, id, { errors: result.errors, values: keptValues(result.errors, b) }, result.status);
     return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
   });
 
@@ -139,6 +146,7 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
           text_en: text(5000),
           subject_de: text(200),
           text_de: text(5000),
+          version: text(40),
         }),
       },
     },
@@ -158,10 +166,17 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
           recipients: ([] as string[]).concat(b.recipients ?? []),
           reminderDays: days,
           texts: { en: { subject: one('subject_en'), text: one('text_en') }, de: { subject: one('subject_de'), text: one('text_de') } },
+          ...(b.version && { ifUnchangedSince: b.version }),
         });
       });
       if (!result.ok)
-        return showPlan(req, reply, id, { errors: result.errors, values: { ...b, recipients: ([] as string[]).concat(b.recipients ?? []) } }, result.status);
+        return showPlan(
+          req,
+          reply,
+          id,
+          { errors: result.errors, values: keptValues(result.errors, { ...b, recipients: ([] as string[]).concat(b.recipients ?? []) }) },
+          result.status,
+        );
       return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
     },
   );
