@@ -1,5 +1,6 @@
 // The mailbox_imports table: rows to create, stored until the job finishes.
 import type { ColumnType, Generated } from 'kysely';
+import type { Text } from '../../server/core/message.js';
 
 export type ImportStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -21,7 +22,7 @@ export interface ReportEntry {
   address: string;
   status: 'pending' | 'created' | 'failed';
   /** For failures: each problem with the CSV column at fault ("row" for the row as a whole). */
-  problems?: { field: string; message: string }[];
+  problems?: { field: string; message: Text }[];
 }
 
 export interface GeneratedPassword {

@@ -146,7 +146,7 @@ export function importMailboxesHandler(ctx: ImportContext) {
             const ours =
               err.code === 'conflict' &&
               (await store.addressesCreatedBy(db, importActorSuffix(importId), p.actor.userId!, imp.customer_id, imp.created_at)).has(row.address);
-            Object.assign(entry, ours ? { status: 'created' } : { status: 'failed', problems: [{ field: columnOf(err.field), message: err.message }] });
+            Object.assign(entry, ours ? { status: 'created' } : { status: 'failed', problems: [{ field: columnOf(err.field), message: err.text }] });
           }
         }
         if (++sinceReport >= every) {

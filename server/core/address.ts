@@ -1,7 +1,8 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
+import type { Text } from './message.js';
 
 // Pure rules for mailbox addresses; messages name the rule that was broken.
-export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: Text };
 
 const LOCAL_PART = /^[a-z0-9._-]+$/;
 const ASCII_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;

@@ -1,6 +1,7 @@
 // Rules for freeing space: what a cleanup may ask for, and the doveadm search query that finds its
 // messages. Pure: no I/O; the node's worker runs the query (jobs/handlers/cleanup.ts).
 import type { Checked } from './address.js';
+import { msg, type Text } from './message.js';
 
 /** Messages at least this large are listed as "largest" (cPanel's Email Disk Usage uses the same cut). */
 export const LARGE_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -29,15 +30,16 @@ export function checkFolder(input: string): Checked<string> {
 }
 
 /** The checked criteria, or the field and message of the first problem. */
-export function checkCriteria(input: CleanupCriteria): { ok: true; value: CleanupCriteria } | { ok: false; field: string; message: string } {
+export function checkCriteria(input: CleanupCriteria): { ok: true; value: CleanupCriteria } | { ok: false; field: string; message: Text } {
   const folder = checkFolder(input.folder);
   if (!folder.ok) return { ok: false, field: 'folder', message: folder.message };
   const days = input.olderThanDays;
   if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > MAX_DAYS))
-    return { ok: false, field: 'olderThanDays', message: `Enter a number of days from 1 to ${MAX_DAYS}.` };
+    return { ok: false, field: 'olderThanDays', message: msg('Enter a number of days from 1 to {max}.', { max: MAX_DAYS }) };
   const uids = input.uids;
   if (uids !== undefined) {
-    if (uids.length === 0 || uids.length > MAX_CHOSEN) return { ok: false, field: 'uids', message: `Choose from 1 to ${MAX_CHOSEN} messages.` };
+    if (uids.length === 0 || uids.length > MAX_CHOSEN)
+      return { ok: false, field: 'uids', message: msg('Choose from 1 to {max} messages.', { max: MAX_CHOSEN }) };
     if (uids.some((u) => !Number.isInteger(u) || u < 1 || u > 4_294_967_295))
       return { ok: false, field: 'uids', message: 'These are not messages of this folder.' };
   }

@@ -1,4 +1,5 @@
-import { DEFAULT_QUOTA_BYTES, MAX_QUOTA_BYTES, MIN_QUOTA_BYTES, formatBytes } from './quota.js';
+import { DEFAULT_QUOTA_BYTES, MAX_QUOTA_BYTES, MIN_QUOTA_BYTES } from './quota.js';
+import { type Message, msg } from './message.js';
 
 export interface PlanLimits {
   defaultQuotaBytes: number;
@@ -43,14 +44,14 @@ export interface CustomerFootprint {
   allocatedBytes: number; // sum of the quotas of the customer's mailboxes
 }
 
-export type LimitViolation = { limit: 'quota_range' | 'max_quota_bytes' | 'max_mailboxes' | 'max_storage_bytes'; message: string };
+export type LimitViolation = { limit: 'quota_range' | 'max_quota_bytes' | 'max_mailboxes' | 'max_storage_bytes'; message: Message };
 
 export function checkQuota(limits: PlanLimits, quotaBytes: number): LimitViolation | null {
   if (!Number.isSafeInteger(quotaBytes) || quotaBytes < MIN_QUOTA_BYTES || quotaBytes > MAX_QUOTA_BYTES) {
-    return { limit: 'quota_range', message: `Enter a quota of at least ${formatBytes(MIN_QUOTA_BYTES)}, like 500 MB or 2 GB.` };
+    return { limit: 'quota_range', message: msg('Enter a quota of at least {min}, like 500 MB or 2 GB.', { min: { bytes: MIN_QUOTA_BYTES } }) };
   }
   if (limits.maxQuotaBytes !== null && quotaBytes > limits.maxQuotaBytes) {
-    return { limit: 'max_quota_bytes', message: `The plan allows at most ${formatBytes(limits.maxQuotaBytes)} per mailbox.` };
+    return { limit: 'max_quota_bytes', message: msg('The plan allows at most {max} per mailbox.', { max: { bytes: limits.maxQuotaBytes } }) };
   }
   return null;
 }
@@ -58,10 +59,10 @@ export function checkQuota(limits: PlanLimits, quotaBytes: number): LimitViolati
 /** Would adding a mailbox with this quota (or changing one by `deltaBytes`) stay within the plan? */
 export function checkFootprint(limits: PlanLimits, now: CustomerFootprint, addMailboxes: number, deltaBytes: number): LimitViolation | null {
   if (limits.maxMailboxes !== null && addMailboxes > 0 && now.mailboxes + addMailboxes > limits.maxMailboxes) {
-    return { limit: 'max_mailboxes', message: `The plan allows at most ${limits.maxMailboxes} mailboxes.` };
+    return { limit: 'max_mailboxes', message: msg('The plan allows at most {max} mailboxes.', { max: limits.maxMailboxes }) };
   }
   if (limits.maxStorageBytes !== null && deltaBytes > 0 && now.allocatedBytes + deltaBytes > limits.maxStorageBytes) {
-    return { limit: 'max_storage_bytes', message: `The plan allows at most ${formatBytes(limits.maxStorageBytes)} of storage in total.` };
+    return { limit: 'max_storage_bytes', message: msg('The plan allows at most {max} of storage in total.', { max: { bytes: limits.maxStorageBytes } }) };
   }
   return null;
 }
@@ -75,7 +76,11 @@ export function checkBatch(limits: PlanLimits, now: CustomerFootprint, quotas: n
     const room = Math.max(0, limits.maxMailboxes - now.mailboxes);
     return {
       limit: 'max_mailboxes',
-      message: `The plan allows at most ${limits.maxMailboxes} mailboxes; ${room} more fit, and this file has ${quotas.length}. Nothing was imported.`,
+      message: msg('The plan allows at most {max} mailboxes; {room} more fit, and this file has {n}. Nothing was imported.', {
+        max: limits.maxMailboxes,
+        room,
+        n: quotas.length,
+      }),
     };
   }
   const adding = quotas.reduce((a, b) => a + b, 0);
@@ -83,7 +88,11 @@ export function checkBatch(limits: PlanLimits, now: CustomerFootprint, quotas: n
     const room = Math.max(0, limits.maxStorageBytes - now.allocatedBytes);
     return {
       limit: 'max_storage_bytes',
-      message: `The plan allows at most ${formatBytes(limits.maxStorageBytes)} of storage; ${formatBytes(room)} is left, and this file's mailboxes need ${formatBytes(adding)}. Nothing was imported.`,
+      message: msg("The plan allows at most {max} of storage; {room} is left, and this file's mailboxes need {need}. Nothing was imported.", {
+        max: { bytes: limits.maxStorageBytes },
+        room: { bytes: room },
+        need: { bytes: adding },
+      }),
     };
   }
   return null;

@@ -1,6 +1,7 @@
 import type { Algorithm } from '@node-rs/argon2';
 import { createRequire } from 'node:module';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { msg, type Text } from '../core/message.js';
 
 // Dovecot 2.3 verifies "{ARGON2ID}$argon2id$v=19$m=..,t=..,p=.." (libsodium's parameter order, which
 // @node-rs/argon2 writes). Panel logins use the same format, so there is one way to hash a password.
@@ -74,8 +75,8 @@ export const MIN_STRENGTH = 3;
  * `estimate: false` applies the cheap rules only: a CSV upload checks thousands of rows in a web
  * request, and its job estimates each row's strength when it creates the mailbox.
  */
-export function passwordProblem(password: string, minLength: number, related: string[] = [], opts: { estimate?: boolean } = {}): string | null {
-  if (password.length < minLength) return `The password must be at least ${minLength} characters long.`;
+export function passwordProblem(password: string, minLength: number, related: string[] = [], opts: { estimate?: boolean } = {}): Text | null {
+  if (password.length < minLength) return msg('The password must be at least {min} characters long.', { min: minLength });
   if (password.length > 1024) return 'The password may be at most 1024 characters long.';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(password)) return 'The password may not contain control characters.';

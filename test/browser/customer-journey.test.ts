@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { clipped, launchBrowser, screenshot, watchPage } from '../support/browser.js';
 import { PASSWORD, seedTenants, type Tenants } from '../support/fixtures.js';
+import { writeUsage } from '../../server/services/usage/store.js';
 
 let t: TestApp;
 let w: Tenants;
@@ -81,6 +82,69 @@ describe('a customer in a real browser', () => {
     await screenshot(page, 'customer-domain-phone');
 
     expect(problems).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('a customer who reads German, in Berlin', () => {
+  it('gets every message in German, numbers and sizes in German notation, dates in local time, and may type "1,5 GB"', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    const MB = 1024 * 1024;
+    const address = w.A.mailbox.address;
+    await t.db
+      .updateTable('plans')
+      .set({ max_quota_bytes: 1.5 * 1024 * MB })
+      .where('id', '=', w.A.planId)
+      .execute();
+    await t.db.updateTable('customers').set({ plan_id: w.A.planId }).where('id', '=', w.A.customer.id).execute();
+
+    await page.goto(`${base}/login`);
+    await page.locator('#email').fill(w.A.customerUser.email);
+    await page.locator('#password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.waitForURL(`${base}/overview`);
+
+    // The first page told the panel the browser's time zone: dates are Berlin time from now on.
+    await page.goto(`${base}/mailboxes/${address}`);
+    expect(await page.locator('main').textContent()).toMatch(/\d{1,2}\. \w+\.? \d{4}, \d\d:\d\d MEZ/);
+
+    const quota = page.locator('section[aria-labelledby="quota-h"]');
+    await quota.locator('#quota').fill('2 GB');
+    await quota.getByRole('button', { name: 'Speicherplatz ändern' }).click();
+    await expect.poll(() => page.locator('#quota-error').textContent()).toBe('Der Tarif erlaubt höchstens 1,5 GB pro Postfach.');
+    await page.locator('#quota').fill('1,5 GB');
+    await page.getByRole('button', { name: 'Speicherplatz ändern' }).click();
+    await page.waitForURL(/notice=/);
+    expect((await t.db.selectFrom('mailboxes').select('quota_bytes').where('address', '=', address).executeTakeFirstOrThrow()).quota_bytes).toBe(
+      1.5 * 1024 * MB,
+    );
+    expect(await page.locator('#quota').inputValue()).toBe('1,5 GB');
+
+    await page.locator('#quota').fill('10 MB');
+    await page.getByRole('button', { name: 'Speicherplatz ändern' }).click();
+    await page.waitForURL(/notice=/);
+    await writeUsage(t.db, [{ mailboxId: w.A.mailbox.id, bytes: Math.round(10.03 * MB), messages: 1234, scannedAt: new Date(), state: null, full: true }]);
+    await page.reload();
+    const figures = await page.locator('main').textContent();
+    expect(figures).toContain('10,0 MB von 10 MB');
+    expect(figures).toContain('100,3 %');
+    expect(figures).toContain('1.234');
+
+    await page.locator('#password').fill('short');
+    await page.getByRole('button', { name: 'Passwort ändern' }).click();
+    await expect.poll(() => page.locator('#password-error').textContent()).toBe('Das Passwort muss mindestens 10 Zeichen lang sein.');
+
+    await page.goto(`${base}/domains/${w.A.domain.name}/mailboxes/new`);
+    await page.locator('#localPart').fill(address.split('@')[0]);
+    await page.locator('#password').fill('a long password for this test');
+    await page.getByRole('button', { name: 'Postfach anlegen' }).click();
+    await expect.poll(() => page.locator('#localPart-error').textContent()).toBe(`Das Postfach ${address} gibt es bereits.`);
+    await screenshot(page, 'customer-german');
+
+    // 400s of the refused forms are expected; nothing else went wrong.
+    expect(problems.filter((p) => !p.startsWith('HTTP 400') && !p.startsWith('HTTP 409') && !p.startsWith('HTTP 422'))).toEqual([]);
     await context.close();
   });
 });

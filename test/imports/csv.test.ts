@@ -1,9 +1,13 @@
+import { english, type Text } from '../../server/core/message.js';
 import { describe, expect, it } from 'vitest';
 import { csvCell, decodeCsv, detectDelimiter, parseCsv, toCsv } from '../../server/core/imports/csv.js';
 
+/** A result with its message in English, as the API gives it. */
+const plain = <T>(r: T) => (r && typeof r === 'object' && 'message' in r ? { ...r, message: english(r.message as Text) } : r);
+
 const cells = (text: string) => {
   const r = parseCsv(text);
-  if (!r.ok) throw new Error(r.message);
+  if (!r.ok) throw new Error(english(r.message));
   return r.records.map((x) => x.cells);
 };
 
@@ -39,8 +43,8 @@ describe('parseCsv', () => {
 
   it('keeps a quote inside an unquoted field, refuses text after a closing quote and unclosed quotes', () => {
     expect(cells('ab"c,d')).toEqual([['ab"c', 'd']]);
-    expect(parseCsv('"ab"c,d')).toMatchObject({ ok: false, message: expect.stringMatching(/^Line 1: unexpected text after a closing quote/) });
-    expect(parseCsv('a,b\n"open,x\ny,z')).toMatchObject({ ok: false, message: 'Line 2: a quoted field is never closed.' });
+    expect(plain(parseCsv('"ab"c,d'))).toMatchObject({ ok: false, message: expect.stringMatching(/^Line 1: unexpected text after a closing quote/) });
+    expect(plain(parseCsv('a,b\n"open,x\ny,z'))).toMatchObject({ ok: false, message: 'Line 2: a quoted field is never closed.' });
   });
 
   it('detects semicolons and tabs as separators from the first line', () => {
@@ -56,7 +60,7 @@ describe('parseCsv', () => {
   it('limits rows and size', () => {
     const rows = Array.from({ length: 12 }, (_, i) => `r${i}`).join('\n');
     expect(parseCsv(rows, { maxRows: 11 })).toMatchObject({ ok: true });
-    expect(parseCsv(rows, { maxRows: 10 })).toMatchObject({ ok: false, message: expect.stringContaining('more than 10 rows') });
+    expect(plain(parseCsv(rows, { maxRows: 10 }))).toMatchObject({ ok: false, message: expect.stringContaining('more than 10 rows') });
     expect(parseCsv('x'.repeat(101), { maxBytes: 100 })).toMatchObject({ ok: false });
   });
 });
@@ -64,9 +68,12 @@ describe('parseCsv', () => {
 describe('decodeCsv', () => {
   it('accepts UTF-8 and refuses other encodings and binary files', () => {
     expect(decodeCsv(new TextEncoder().encode('\uFEFFgrüße'))).toEqual({ ok: true, text: 'grüße' });
-    expect(decodeCsv(Uint8Array.from([0x67, 0x72, 0xfc, 0xdf, 0x65]))).toMatchObject({ ok: false, message: expect.stringContaining('not UTF-8') });
-    expect(decodeCsv(Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0x00]))).toMatchObject({ ok: false, message: expect.stringContaining('not a CSV text file') });
-    expect(decodeCsv(new Uint8Array(11), 10)).toMatchObject({ ok: false, message: expect.stringContaining('larger than') });
+    expect(plain(decodeCsv(Uint8Array.from([0x67, 0x72, 0xfc, 0xdf, 0x65])))).toMatchObject({ ok: false, message: expect.stringContaining('not UTF-8') });
+    expect(plain(decodeCsv(Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0x00])))).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('not a CSV text file'),
+    });
+    expect(plain(decodeCsv(new Uint8Array(11), 10))).toMatchObject({ ok: false, message: expect.stringContaining('larger than') });
   });
 });
 

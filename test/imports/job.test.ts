@@ -1,3 +1,4 @@
+import { english } from '../../server/core/message.js';
 import { Writable } from 'node:stream';
 import { type Job, Worker } from 'bullmq';
 import { pino } from 'pino';
@@ -164,7 +165,7 @@ describe('a real import', () => {
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(csv.headers['content-disposition']).toBe(`attachment; filename="import-${id}-passwords.csv"`);
     const parsed = parseCsv(csv.body);
-    if (!parsed.ok) throw new Error(parsed.message);
+    if (!parsed.ok) throw new Error(english(parsed.message));
     const handed = parsed.records.slice(1).map((r) => r.cells);
     expect(parsed.records[0].cells).toEqual(['address', 'password']);
     expect(handed).toHaveLength(200);

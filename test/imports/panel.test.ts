@@ -1,3 +1,4 @@
+import { english } from '../../server/core/message.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../server/core/imports/csv.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -131,8 +132,8 @@ describe('uploads that cannot be read', () => {
     expect(csv.length).toBeGreaterThan(1.2 * MB);
     const res = await upload(t.app, customer, domain, csv, { dryRun: true });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('20000 of 20000 rows can be imported; 0 have problems.');
-    expect(res.body).toContain('The first 1000 are shown.');
+    expect(res.body).toContain('20,000 of 20,000 rows can be imported; 0 have problems.');
+    expect(res.body).toContain('The first 1,000 are shown.');
     const over = await upload(t.app, customer, domain, `${csv}\r\none-more`, { dryRun: true });
     expect(over.statusCode).toBe(400);
     expect(over.body).toContain('more than 20000 rows');
@@ -274,7 +275,7 @@ describe('export', () => {
     const lines = res.body.split('\r\n');
     expect(lines[0]).toBe('address,quota_bytes,imap,pop3,active,used_bytes,messages,level,scanned_at');
     const parsed = parseCsv(res.body);
-    if (!parsed.ok) throw new Error(parsed.message);
+    if (!parsed.ok) throw new Error(english(parsed.message));
     const count = await t.db
       .selectFrom('mailboxes')
       .where('domain_id', '=', d.id)

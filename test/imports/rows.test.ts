@@ -1,19 +1,23 @@
+import { english, type Text } from '../../server/core/message.js';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../server/core/imports/csv.js';
 import { checkAgainstDomain } from '../../server/services/imports/limits.js';
 import { checkRows, detectLayout, parseQuota, parseSwitch } from '../../server/services/imports/rows.js';
+
+/** A result with its message in English, as the API gives it. */
+const plain = <T>(r: T) => (r && typeof r === 'object' && 'message' in r ? { ...r, message: english(r.message as Text) } : r);
 
 const DOMAIN = 'example.com';
 const MB = 1024 * 1024;
 
 function check(csv: string, min = 10) {
   const parsed = parseCsv(csv);
-  if (!parsed.ok) throw new Error(parsed.message);
+  if (!parsed.ok) throw new Error(english(parsed.message));
   return checkRows(parsed.records, DOMAIN, min);
 }
 function rowsOf(csv: string) {
   const r = check(csv);
-  if (!r.ok) throw new Error(r.message);
+  if (!r.ok) throw new Error(english(r.message));
   return r.rows;
 }
 
@@ -36,8 +40,11 @@ describe('the header line', () => {
   });
 
   it('must name the address column', () => {
-    expect(check('password,quota\r\na long password,1 GB')).toEqual({ ok: false, message: 'The header line has no address column; name one "address".' });
-    expect(check('address,password\r\n')).toEqual({ ok: false, message: 'The file has no rows to import.' });
+    expect(plain(check('password,quota\r\na long password,1 GB'))).toEqual({
+      ok: false,
+      message: 'The header line has no address column; name one "address".',
+    });
+    expect(plain(check('address,password\r\n'))).toEqual({ ok: false, message: 'The file has no rows to import.' });
   });
 
   it('an export of ours reads back: bytes, yes/no, extra columns ignored', () => {
@@ -71,13 +78,13 @@ describe('one row', () => {
     const [row] = rowsOf('address,password,quota,imap,pop3\r\nbad..name,short,lots,maybe,2\r\n');
     expect(row).toMatchObject({ ok: false, line: 2, address: 'bad..name' });
     expect(row.ok ? [] : row.errors.map((e) => e.field)).toEqual(['address', 'password', 'quota', 'imap', 'pop3']);
-    expect(row.ok ? '' : row.errors[0].message).toContain('two dots');
-    expect(row.ok ? '' : row.errors[1].message).toContain('at least 10');
+    expect(row.ok ? '' : english(row.errors[0].message)).toContain('two dots');
+    expect(row.ok ? '' : english(row.errors[1].message)).toContain('at least 10');
   });
 
   it('refuses addresses of another domain and missing addresses', () => {
     const rows = rowsOf('address,password\r\ninfo@other.example\r\n"",a long password\r\nx@bücher.example\r\n');
-    expect(rows.map((r) => (r.ok ? 'ok' : r.errors[0].message))).toEqual([
+    expect(rows.map((r) => (r.ok ? 'ok' : english(r.errors[0].message)))).toEqual([
       'The address belongs to other.example, not to example.com.',
       'The address is missing.',
       'The address belongs to bücher.example, not to example.com.',
@@ -89,8 +96,8 @@ describe('one row', () => {
     expect(parseQuota('1048576')).toEqual({ ok: true, bytes: MB });
     expect(parseQuota('1.5 GB')).toEqual({ ok: true, bytes: 1.5 * 1024 * MB });
     expect(parseQuota('500mb')).toEqual({ ok: true, bytes: 500 * MB });
-    expect(parseQuota('500')).toMatchObject({ ok: false, message: expect.stringContaining('write "500 MB" for megabytes') });
-    expect(parseQuota('1.5')).toMatchObject({ ok: false, message: expect.stringContaining('is not a size') });
+    expect(plain(parseQuota('500'))).toMatchObject({ ok: false, message: expect.stringContaining('write "500 MB" for megabytes') });
+    expect(plain(parseQuota('1.5'))).toMatchObject({ ok: false, message: expect.stringContaining('is not a size') });
     expect(parseQuota('-5 MB')).toMatchObject({ ok: false });
     expect(parseQuota('99999999999 TB')).toMatchObject({ ok: false });
   });
@@ -109,7 +116,7 @@ describe('one row', () => {
 describe('the file as a whole', () => {
   it('marks the second row naming an address as the duplicate, even if the first is wrong otherwise', () => {
     const rows = rowsOf('address,password\r\ninfo,a long password\r\nINFO@example.com,another password\r\nsales,short\r\nsales,a long password\r\n');
-    expect(rows.map((r) => (r.ok ? 'ok' : r.errors.map((e) => `${e.field}: ${e.message}`).join(' | ')))).toEqual([
+    expect(rows.map((r) => (r.ok ? 'ok' : r.errors.map((e) => `${e.field}: ${english(e.message)}`).join(' | ')))).toEqual([
       'ok',
       'address: The address is already on line 2 of this file.',
       'password: The password must be at least 10 characters long.',
@@ -121,7 +128,7 @@ describe('the file as a whole', () => {
     const csv = 'address\r\n' + Array.from({ length: 5 }, (_, i) => `u${i}`).join('\r\n');
     const parsed = parseCsv(csv, { maxRows: 5 });
     expect(parsed.ok && checkRows(parsed.records, DOMAIN, 10, 5)).toMatchObject({ ok: true });
-    expect(parsed.ok && checkRows(parsed.records, DOMAIN, 10, 4)).toMatchObject({ ok: false, message: expect.stringContaining('at most 4') });
+    expect(plain(parsed.ok && checkRows(parsed.records, DOMAIN, 10, 4))).toMatchObject({ ok: false, message: expect.stringContaining('at most 4') });
   });
 });
 
@@ -131,7 +138,7 @@ describe('against the domain and its plan', () => {
   it('refuses existing mailboxes and what would exceed the plan, in file order', () => {
     const rows = rowsOf('address,quota\r\ninfo,\r\na,2 GB\r\nb,200 MB\r\nc,300 MB\r\nd,\r\ne,\r\nf,10 MB\r\n');
     const checked = checkAgainstDomain(rows, { existing: new Set(['info@example.com']), limits, footprint: { mailboxes: 1, allocatedBytes: 50 * MB } });
-    expect(checked.map((r) => (r.ok ? 'ok' : `${r.errors[0].field}: ${r.errors[0].message}`))).toEqual([
+    expect(checked.map((r) => (r.ok ? 'ok' : `${r.errors[0].field}: ${english(r.errors[0].message)}`))).toEqual([
       'address: The mailbox info@example.com already exists.',
       'quota: The plan allows at most 1 GB per mailbox.',
       'ok',

@@ -72,7 +72,19 @@ describe('usage chart axis', () => {
       10,
       'u',
     );
-    expect(ticks(minutes)).toEqual(['2026-12-04 10:00', '10:02']);
+    expect(ticks(minutes)).toEqual(['Dec 4, 2026, 10:00 AM', '10:02 AM']);
+    // In the reader's language and time zone.
+    const berlin = usageChart(
+      [
+        { at: new Date('2026-12-04T10:00:00Z'), usedBytes: 1 },
+        { at: new Date('2026-12-04T10:02:00Z'), usedBytes: 2 },
+      ],
+      1.5 * 1024 ** 3,
+      'u',
+      { lang: 'de', zone: 'Europe/Berlin' },
+    );
+    expect(ticks(berlin)).toEqual(['4. Dez. 2026, 11:00', '11:02']);
+    expect(berlin).toContain('>1,5 GB<');
     expect(
       ticks(
         usageChart(
@@ -84,6 +96,6 @@ describe('usage chart axis', () => {
           'u',
         ),
       ),
-    ).toEqual(['2026-11-01', '2026-11-10']);
+    ).toEqual(['Nov 1, 2026', 'Nov 10, 2026']);
   });
 });

@@ -4,6 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { de } from '../../server/web/i18n/de.js';
 import { translator } from '../../server/web/i18n/index.js';
+import { english } from '../../server/core/message.js';
+import { NO_PLAN, checkQuota } from '../../server/core/plan-limits.js';
+import { parseCsv } from '../../server/core/imports/csv.js';
+import { checkRows } from '../../server/services/imports/rows.js';
+
+function parseCsvOk(text: string) {
+  const r = parseCsv(text);
+  if (!r.ok) throw new Error(english(r.message));
+  return r.records;
+}
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -49,6 +59,27 @@ function serverTexts(source: string): string[] {
   }
   return out;
 }
+
+const QUOTED = String.raw`('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")`;
+// What services and rules say to users: AppError texts, msg() keys, `message:` of check results, a password's problem.
+const SERVICE_TEXTS = [
+  new RegExp(String.raw`\bnew AppError\(\s*'\w+',\s*${QUOTED}`, 'g'),
+  new RegExp(String.raw`\bmsg\(\s*${QUOTED}`, 'g'),
+  new RegExp(String.raw`\bmessage:\s*${QUOTED}`, 'g'),
+  // A translator called in server code: t('…') from pageContext(req).
+  new RegExp(String.raw`(?<![\w.])t\(\s*${QUOTED}`, 'g'),
+];
+const NOT_FOUND = new RegExp(String.raw`\bnotFound\(\s*${QUOTED}`, 'g');
+
+function serviceTexts(source: string): string[] {
+  return [
+    ...SERVICE_TEXTS.flatMap((re) => [...source.matchAll(re)].map((m) => unescapeText(m[1].slice(1, -1)))),
+    ...[...source.matchAll(NOT_FOUND)].map((m) => `${unescapeText(m[1].slice(1, -1))} was not found.`),
+  ];
+}
+
+// The API answers machines, in English: its own refusals need no German.
+const API_ONLY = ['server/web/api/', 'server/web/auth/api-key-auth.ts', 'server/web/ops/', 'server/web/plugins/validation.ts', '/cli/', '/i18n'];
 
 const templates = filesUnder(join(ROOT, 'views'), '.eta').map((f) => ({ file: relative(ROOT, f), source: readFileSync(f, 'utf8') }));
 const serverFiles = filesUnder(join(ROOT, 'server'), '.ts').map((f) => ({ file: relative(ROOT, f), source: readFileSync(f, 'utf8') }));
@@ -99,6 +130,15 @@ describe('German dictionary', () => {
     expect(missing(texts)).toEqual([]);
   });
 
+  it('translates every message services and rules give users (field errors, import problems, refusals)', () => {
+    const files = [...serverFiles, ...filesUnder(join(ROOT, 'jobs'), '.ts').map((f) => ({ file: relative(ROOT, f), source: readFileSync(f, 'utf8') }))];
+    const texts = files
+      .filter((f) => !API_ONLY.some((part) => f.file.includes(part)))
+      .flatMap((f) => serviceTexts(f.source).map((key) => ({ file: f.file, key })));
+    expect(texts.map((t) => t.key)).toEqual(expect.arrayContaining(['The plan allows at most {max} per mailbox.', 'The mailbox {address} already exists.']));
+    expect(missing(texts)).toEqual([]);
+  });
+
   it('translates roles, alert kinds and delivery states', () => {
     expect(missing(DATA_KEYS.map((key) => ({ file: '(data)', key })))).toEqual([]);
   });
@@ -120,6 +160,19 @@ describe('translator', () => {
     expect(t('Page {page} of {pages}', { page: 2, pages: 5 })).toBe('Seite 2 von 5');
     expect(t('Delete {what}?', { what: 'info@example.com' })).toBe('info@example.com löschen?');
     expect(t('Mailboxes')).toBe('Postfächer');
+  });
+
+  it('says messages with values (import problems, plan limits) in German notation, and in English for the API', () => {
+    const de = translator('de');
+    const en = translator('en');
+    const row = checkRows(parseCsvOk('address,imap\r\nsupport,vielleicht\r\nsupport,ja'), 'example.com', 10);
+    const problems = row.ok ? row.rows.flatMap((r) => (r.ok ? [] : r.errors.map((e) => e.message))) : [];
+    expect(problems.map((p) => de(p))).toEqual(['„vielleicht“ ist weder ja noch nein.', 'Die Adresse steht bereits in Zeile 2 dieser Datei.']);
+    const limit = checkQuota({ ...NO_PLAN, maxQuotaBytes: 1.5 * 1024 ** 3 }, 2 * 1024 ** 3)!.message;
+    expect(de(limit)).toBe('Der Tarif erlaubt höchstens 1,5 GB pro Postfach.');
+    expect(en(limit)).toBe('The plan allows at most 1.5 GB per mailbox.');
+    expect(english(limit)).toBe('The plan allows at most 1.5 GB per mailbox.');
+    expect(de('{n} messages', { n: 12345 })).toBe('12.345 Nachrichten');
   });
 
   it('falls back to English and leaves unknown placeholders alone', () => {

@@ -1,4 +1,5 @@
 // Pure CSV reading and writing (RFC 4180 plus what spreadsheets really produce). No I/O here.
+import { msg, type Text } from '../message.js';
 
 export const MAX_CSV_BYTES = 5 * 1024 * 1024;
 export const MAX_CSV_ROWS = 20_000;
@@ -9,7 +10,7 @@ export interface CsvRecord {
   cells: string[];
 }
 
-export type CsvResult = { ok: true; records: CsvRecord[]; delimiter: string } | { ok: false; message: string };
+export type CsvResult = { ok: true; records: CsvRecord[]; delimiter: string } | { ok: false; message: Text };
 
 export interface CsvLimits {
   maxBytes?: number;
@@ -22,9 +23,10 @@ const DELIMITERS = [',', ';', '\t'] as const;
  * Turns uploaded bytes into text: UTF-8 only (with or without BOM). Guessing a legacy code page could
  * silently change the passwords in the file, so anything else is refused with a way out.
  */
-export function decodeCsv(bytes: Uint8Array, maxBytes = MAX_CSV_BYTES): { ok: true; text: string } | { ok: false; message: string } {
-  if (bytes.byteLength > maxBytes)
-    return { ok: false, message: `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB; split it into smaller files.` };
+const tooLarge = (maxBytes: number) => msg('The file is larger than {max}; split it into smaller files.', { max: { bytes: maxBytes } });
+
+export function decodeCsv(bytes: Uint8Array, maxBytes = MAX_CSV_BYTES): { ok: true; text: string } | { ok: false; message: Text } {
+  if (bytes.byteLength > maxBytes) return { ok: false, message: tooLarge(maxBytes) };
   if (bytes.includes(0)) return { ok: false, message: 'This is not a CSV text file. In your spreadsheet choose "Save as" → "CSV UTF-8".' };
   try {
     return { ok: true, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes) };
@@ -59,7 +61,7 @@ export function detectDelimiter(text: string): string {
 export function parseCsv(input: string, limits: CsvLimits = {}): CsvResult {
   const maxBytes = limits.maxBytes ?? MAX_CSV_BYTES;
   const maxRows = limits.maxRows ?? MAX_CSV_ROWS;
-  if (input.length > maxBytes) return { ok: false, message: `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB; split it into smaller files.` };
+  if (input.length > maxBytes) return { ok: false, message: tooLarge(maxBytes) };
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const delimiter = detectDelimiter(text);
   const records: CsvRecord[] = [];
@@ -116,7 +118,7 @@ export function parseCsv(input: string, limits: CsvLimits = {}): CsvResult {
     } else if (wasQuoted) {
       return {
         ok: false,
-        message: `Line ${line}: unexpected text after a closing quote. Put quotes around the whole field and double any quote inside it ("").`,
+        message: msg('Line {line}: unexpected text after a closing quote. Put quotes around the whole field and double any quote inside it ("").', { line }),
       };
     } else if (ch === '"' && field === '') {
       quoted = true;
@@ -124,7 +126,7 @@ export function parseCsv(input: string, limits: CsvLimits = {}): CsvResult {
       field += ch;
     }
   }
-  if (quoted) return { ok: false, message: `Line ${recordLine}: a quoted field is never closed.` };
+  if (quoted) return { ok: false, message: msg('Line {line}: a quoted field is never closed.', { line: recordLine }) };
   const problem = endRecord();
   if (problem) return { ok: false, message: problem };
   return { ok: true, records, delimiter };

@@ -49,8 +49,7 @@ export function formatPercent(usedBytes: number, quotaBytes: number, lang: Alert
 }
 
 export function formatSize(bytes: number, lang: AlertLanguage): string {
-  const s = formatBytes(Math.max(0, bytes));
-  return lang === 'de' ? s.replace('.', ',').replace('bytes', 'Bytes') : s;
+  return formatBytes(Math.max(0, bytes), lang);
 }
 
 function checkPanelUrl(url: string): string {

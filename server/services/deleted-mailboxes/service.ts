@@ -12,6 +12,8 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { recordChange } from '../audit/record.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { getMailboxOr404 } from '../mailboxes/service.js';
+import { msg } from '../../core/message.js';
+import { displayAddress } from '../../core/address.js';
 
 export const DEFAULT_RETENTION_DAYS = 30;
 
@@ -95,7 +97,10 @@ export async function restoreDeletedMailbox(db: Db, queues: Queues, p: Principal
   const rec = await deleted.getDeleted(db, id);
   if (!rec || rec.customer_id !== d.customer_id || rec.domain_name !== d.name) throw notFound('Deleted mailbox');
   if (await mailboxExists(db, rec.address)) {
-    throw new AppError('conflict', `The address ${rec.address} is in use by another mailbox: delete or rename that one first.`);
+    throw new AppError(
+      'conflict',
+      msg('The address {address} is in use by another mailbox: delete or rename that one first.', { address: displayAddress(rec.address) }),
+    );
   }
   if (rec.state === 'restoring') return rec;
   if (!(await deleted.setDeletedState(db, id, ['kept', 'moving'], 'restoring')))

@@ -7,6 +7,9 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { recordChange } from '../audit/record.js';
 import { getCustomerOr404 } from '../customers/service.js';
 import { isUniqueViolation } from '../../../db/errors.js';
+import { msg } from '../../core/message.js';
+
+const inUse = (domain: string) => msg('The domain {domain} is already in use.', { domain: displayDomain(domain) });
 
 export function domainView(d: repo.DomainRow) {
   return {
@@ -38,7 +41,7 @@ export async function createDomain(db: Db, p: Principal, customerId: number, nam
   // Where mail is stored is the operator's decision: it must match where the mail servers put it.
   if (node !== undefined && p.role !== 'operator') throw new AppError('validation', 'Only the operator chooses the storage node.', 'node');
   if (node !== undefined && !NODE_NAME.test(node)) throw new AppError('validation', 'A node name is 1-32 lowercase letters, digits or "-".', 'node');
-  if (await repo.domainExists(db, checked.value)) throw new AppError('conflict', `The domain ${displayDomain(checked.value)} is already in use.`, 'name');
+  if (await repo.domainExists(db, checked.value)) throw new AppError('conflict', inUse(checked.value), 'name');
   // mail.<someone else's domain> would let one tenant receive mail under another's name.
   if ((await repo.relatedDomains(db, checked.value)).some((d) => d.customer_id !== customer.id)) {
     throw new AppError(
@@ -61,7 +64,7 @@ export async function createDomain(db: Db, p: Principal, customerId: number, nam
       return d;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AppError('conflict', `The domain ${displayDomain(checked.value)} is already in use.`, 'name');
+    if (isUniqueViolation(err)) throw new AppError('conflict', inUse(checked.value), 'name');
     throw err;
   }
 }

@@ -2,6 +2,7 @@
 import { type CustomerFootprint, type PlanLimits, checkFootprint, checkQuota } from '../../core/plan-limits.js';
 import { displayAddress } from '../../core/address.js';
 import type { CheckedRow, Column } from './rows.js';
+import { msg } from '../../core/message.js';
 
 export interface DomainState {
   /** Addresses among the file's that exist already (anywhere: addresses are unique system-wide). */
@@ -32,7 +33,7 @@ export function checkAgainstDomain(rows: readonly CheckedRow[], state: DomainSta
         ok: false,
         line: row.line,
         address: row.address,
-        errors: [{ field: 'address', message: `The mailbox ${displayAddress(row.address)} already exists.` }],
+        errors: [{ field: 'address', message: msg('The mailbox {address} already exists.', { address: displayAddress(row.address) }) }],
       };
     }
     const quota = row.quotaBytes ?? state.limits.defaultQuotaBytes;

@@ -1,13 +1,14 @@
 // Pure: the shape the report templates show, for a dry run and for a finished import alike.
 import type { CheckedRow } from './rows.js';
 import type { ReportEntry } from '../../../db/tables/imports.js';
+import type { Text } from '../../core/message.js';
 
 export interface ReportLine {
   line: number;
   address: string;
   /** ok: would be created (dry run); the others as stored for an import. */
   status: 'ok' | 'created' | 'failed' | 'pending';
-  problems: { field: string; message: string }[];
+  problems: { field: string; message: Text }[];
 }
 
 export interface ReportView {

@@ -4,6 +4,7 @@ import { checkAddress, checkDomain, checkLocalPart, displayDomain } from '../../
 import { NO_PLAN, checkQuota } from '../../core/plan-limits.js';
 import { parseSize } from '../../core/quota.js';
 import { MAX_CSV_ROWS, type CsvRecord } from '../../core/imports/csv.js';
+import { msg, type Text } from '../../core/message.js';
 
 export type Column = 'address' | 'password' | 'quota' | 'imap' | 'pop3';
 /** Positional order when a file has no header line. */
@@ -67,7 +68,7 @@ export function detectLayout(first: string[]): Layout {
 export interface RowProblem {
   /** The CSV column the problem is in (or "row" for the row as a whole). */
   field: Column | 'row';
-  message: string;
+  message: Text;
 }
 
 export interface ValidRow {
@@ -108,7 +109,7 @@ export function parseSwitch(raw: string | undefined): boolean | null {
  * Bytes as a bare whole number (what our export writes), or a size with a unit ("500 MB", "1.5 GB").
  * A bare number is never read as MB here, unlike the panel's form: a file may be an export fed back.
  */
-export function parseQuota(raw: string | undefined): { ok: true; bytes: number | null } | { ok: false; message: string } {
+export function parseQuota(raw: string | undefined): { ok: true; bytes: number | null } | { ok: false; message: Text } {
   const v = (raw ?? '').trim();
   if (v === '') return { ok: true, bytes: null };
   let bytes: number | null;
@@ -116,14 +117,20 @@ export function parseQuota(raw: string | undefined): { ok: true; bytes: number |
   else if (/[a-z]\s*$/i.test(v)) bytes = parseSize(v);
   else bytes = null;
   if (bytes === null || !Number.isSafeInteger(bytes))
-    return { ok: false, message: `"${v}" is not a size: write bytes (524288000) or a size with a unit (500 MB, 2 GB).` };
+    return { ok: false, message: msg('"{value}" is not a size: write bytes (524288000) or a size with a unit (500 MB, 2 GB).', { value: v }) };
   const range = checkQuota(NO_PLAN, bytes);
-  if (range) return { ok: false, message: /^\d+$/.test(v) ? `${range.message} A bare number counts bytes; write "${v} MB" for megabytes.` : range.message };
+  if (range)
+    return {
+      ok: false,
+      message: /^\d+$/.test(v)
+        ? msg('{problem} A bare number counts bytes; write "{value} MB" for megabytes.', { problem: range.message, value: v })
+        : range.message,
+    };
   return { ok: true, bytes };
 }
 
 /** The local part of an "address or local part" cell, which must belong to the domain imported into. */
-export function parseAddressCell(raw: string | undefined, domain: string): { ok: true; localPart: string } | { ok: false; message: string } {
+export function parseAddressCell(raw: string | undefined, domain: string): { ok: true; localPart: string } | { ok: false; message: Text } {
   const v = (raw ?? '').trim();
   if (v === '') return { ok: false, message: 'The address is missing.' };
   if (!v.includes('@')) {
@@ -134,7 +141,10 @@ export function parseAddressCell(raw: string | undefined, domain: string): { ok:
   if (!checked.ok) return checked;
   const own = checkDomain(domain);
   if (!own.ok || checked.value.domain !== own.value) {
-    return { ok: false, message: `The address belongs to ${displayDomain(checked.value.domain)}, not to ${displayDomain(domain)}.` };
+    return {
+      ok: false,
+      message: msg('The address belongs to {theirs}, not to {ours}.', { theirs: displayDomain(checked.value.domain), ours: displayDomain(domain) }),
+    };
   }
   return { ok: true, localPart: checked.value.localPart };
 }
@@ -160,16 +170,16 @@ export function checkRow(record: CsvRecord, layout: Layout, domain: string, minP
   if (!quota.ok) errors.push({ field: 'quota', message: quota.message });
 
   const imap = parseSwitch(cell('imap'));
-  if (imap === null) errors.push({ field: 'imap', message: `"${cell('imap')!.trim()}" is not yes or no.` });
+  if (imap === null) errors.push({ field: 'imap', message: msg('"{value}" is not yes or no.', { value: cell('imap')!.trim() }) });
   const pop3 = parseSwitch(cell('pop3'));
-  if (pop3 === null) errors.push({ field: 'pop3', message: `"${cell('pop3')!.trim()}" is not yes or no.` });
+  if (pop3 === null) errors.push({ field: 'pop3', message: msg('"{value}" is not yes or no.', { value: cell('pop3')!.trim() }) });
 
   const shown = address.ok ? `${address.localPart}@${domain}` : rawAddress;
   if (errors.length > 0 || !address.ok || !quota.ok) return { ok: false, line: record.line, address: shown, errors };
   return { ok: true, line: record.line, localPart: address.localPart, address: shown, password, quotaBytes: quota.bytes, imap: imap!, pop3: pop3! };
 }
 
-export type FileCheck = { ok: true; rows: CheckedRow[]; layout: Layout } | { ok: false; message: string };
+export type FileCheck = { ok: true; rows: CheckedRow[]; layout: Layout } | { ok: false; message: Text };
 
 /**
  * Every data row of a parsed file, checked on its own and against the rows before it: the second
@@ -181,7 +191,10 @@ export function checkRows(records: CsvRecord[], domain: string, minPasswordLengt
   const data = layout.hasHeader ? records.slice(1) : records;
   if (data.length === 0) return { ok: false, message: 'The file has no rows to import.' };
   if (data.length > maxRows)
-    return { ok: false, message: `The file has ${data.length} rows; at most ${maxRows} can be imported at once. Split it into smaller files.` };
+    return {
+      ok: false,
+      message: msg('The file has {rows} rows; at most {max} can be imported at once. Split it into smaller files.', { rows: data.length, max: maxRows }),
+    };
 
   const firstLine = new Map<string, number>();
   const rows = data.map((record): CheckedRow => {
@@ -193,7 +206,7 @@ export function checkRows(records: CsvRecord[], domain: string, minPasswordLengt
       firstLine.set(row.address, row.line);
       return row;
     }
-    const duplicate: RowProblem = { field: 'address', message: `The address is already on line ${earlier} of this file.` };
+    const duplicate: RowProblem = { field: 'address', message: msg('The address is already on line {line} of this file.', { line: earlier }) };
     return { ok: false, line: row.line, address: row.address, errors: row.ok ? [duplicate] : [duplicate, ...row.errors] };
   });
   return { ok: true, rows, layout };

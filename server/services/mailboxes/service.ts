@@ -6,7 +6,7 @@ import { hashPassword, passwordProblem } from '../../platform/passwords.js';
 import { type Principal, assertWritable } from '../auth/principal.js';
 import { checkAddress, checkLocalPart, displayAddress, displayDomain } from '../../core/address.js';
 import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
-import { NO_PLAN, type PlanLimits, type SpaceRules, checkFootprint, checkQuota } from '../../core/plan-limits.js';
+import { type LimitViolation, NO_PLAN, type PlanLimits, type SpaceRules, checkFootprint, checkQuota } from '../../core/plan-limits.js';
 import { percentUsed, quotaLevel } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { enqueueScan } from '../../../jobs/queue/enqueue.js';
@@ -15,6 +15,7 @@ import { recordChange } from '../audit/record.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { isUniqueViolation } from '../../../db/errors.js';
 import { endMailboxSessions } from '../../../db/repositories/mailbox-sessions.js';
+import { msg } from '../../core/message.js';
 
 export interface MailboxInput {
   localPart: string;
@@ -94,7 +95,11 @@ function ownLocalPart(typed: string, domain: string): string {
   if (!typed.includes('@')) return typed;
   const full = checkAddress(typed.trim());
   if (full.ok && full.value.domain === domain) return full.value.localPart;
-  throw new AppError('validation', `Enter the part before the @ only: this mailbox is created in ${displayDomain(domain)}.`, 'localPart');
+  throw new AppError(
+    'validation',
+    msg('Enter the part before the @ only: this mailbox is created in {domain}.', { domain: displayDomain(domain) }),
+    'localPart',
+  );
 }
 
 /** Finds a mailbox by the address a user typed; an address that breaks the rules cannot exist, so it is not found. */
@@ -120,7 +125,9 @@ export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLim
   };
 }
 
-function limitError(v: { limit: string; message: string }, field = 'quotaBytes') {
+const mailboxExists = (address: string) => msg('The mailbox {address} already exists.', { address: displayAddress(address) });
+
+function limitError(v: LimitViolation, field = 'quotaBytes') {
   return v.limit === 'quota_range' ? new AppError('validation', v.message, field) : new AppError('limit_exceeded', v.message, field, v.limit);
 }
 
@@ -140,7 +147,7 @@ async function insertNewMailbox(db: Db, p: Principal, domainName: string, input:
   const local = checkLocalPart(ownLocalPart(input.localPart, domain.name));
   if (!local.ok) throw new AppError('validation', local.message, 'localPart');
   const address = `${local.value}@${domain.name}`;
-  if (await repo.mailboxExists(db, address)) throw new AppError('conflict', `The mailbox ${displayAddress(address)} already exists.`, 'localPart');
+  if (await repo.mailboxExists(db, address)) throw new AppError('conflict', mailboxExists(address), 'localPart');
   // The plan first: a mailbox that cannot fit costs no hashing (checked again under the lock below).
   const planned = await planLimitsFor(db, domain.customer_id);
   const over =
@@ -183,7 +190,7 @@ async function insertNewMailbox(db: Db, p: Principal, domainName: string, input:
       return (await repo.getMailbox(trx, p, address))!;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AppError('conflict', `The mailbox ${displayAddress(address)} already exists.`, 'localPart');
+    if (isUniqueViolation(err)) throw new AppError('conflict', mailboxExists(address), 'localPart');
     throw err;
   }
 }

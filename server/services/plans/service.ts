@@ -6,6 +6,7 @@ import { MAX, checkName } from '../../core/text.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { recordChange } from '../audit/record.js';
 import { isUniqueViolation } from '../../../db/errors.js';
+import { msg } from '../../core/message.js';
 
 export interface PlanInput {
   name: string;
@@ -35,7 +36,7 @@ function checkPlan(input: PlanInput) {
   ];
   for (const [field, v] of sizes) {
     if (v !== null && (!Number.isSafeInteger(v) || v < MIN_QUOTA_BYTES || v > MAX_QUOTA_BYTES))
-      throw new AppError('validation', `Enter a size of at least ${MIN_QUOTA_BYTES} bytes.`, field);
+      throw new AppError('validation', msg('Enter a size of at least {min}.', { min: { bytes: MIN_QUOTA_BYTES } }), field);
   }
   if (input.maxMailboxes !== null && (!Number.isSafeInteger(input.maxMailboxes) || input.maxMailboxes < 0 || input.maxMailboxes > 1_000_000)) {
     throw new AppError('validation', 'Enter a whole number of mailboxes.', 'maxMailboxes');

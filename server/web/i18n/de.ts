@@ -3,11 +3,13 @@ import { deletedMailboxesDe } from '../deleted-mailboxes/i18n-de.js';
 import { importsDe } from '../imports/i18n-de.js';
 import { loginsDe } from '../logins/i18n-de.js';
 import { ownerDe } from '../owner/i18n-de.js';
+import { messagesDe } from './messages-de.js';
 // German panel texts, keyed by the English original.
 // Conventions: Sie-form; "Postfach", "Speicherplatz" (for quota and storage), "Belegung"/"belegt" (usage),
 // "Tarif" (plan), "Zugang" (panel login), "Sperren"/"Entsperren" (suspend/resume), "Änderungsprotokoll" (audit log).
 // Every {placeholder} of a key appears unchanged in its value (test/unit/i18n.test.ts checks this).
 export const de: Record<string, string> = {
+  ...messagesDe,
   ...importsDe,
   ...deletedMailboxesDe,
   ...loginsDe,
@@ -159,6 +161,7 @@ export const de: Record<string, string> = {
   'Growing by about {size} a day.': 'Wächst um etwa {size} pro Tag.',
   'Shrinking by about {size} a day.': 'Schrumpft um etwa {size} pro Tag.',
   'At this rate it is full in about {n} days.': 'Bei diesem Tempo ist das Postfach in etwa {n} Tagen voll.',
+  'Usage over the last {n} days': 'Belegung der letzten {n} Tage',
   'The chart appears after the mailbox has been measured twice.': 'Das Diagramm erscheint, sobald das Postfach zweimal gemessen wurde.',
   'This customer was changed by someone else in the meantime. It is shown as it is now: make your change again if it still applies.':
     'Dieser Kunde wurde inzwischen von jemand anderem geändert. Er wird so gezeigt, wie er jetzt ist: Nehmen Sie Ihre Änderung erneut vor, falls sie noch gilt.',

@@ -1,17 +1,24 @@
+import { fill, type MessageVar, type Text } from '../../core/message.js';
+import { formatBytes } from '../../core/quota.js';
 import { de } from './de.js';
 
 export type Lang = 'en' | 'de';
-export type Translate = (text: string, vars?: Record<string, string | number>) => string;
+/** A catalogue sentence (or a message with its values) in the language; numbers and sizes in its notation. */
+export type Translate = (text: Text, vars?: Record<string, MessageVar>) => string;
 
 // Keys are the English text itself, so templates read naturally and a missing translation falls back to English.
 const dictionaries: Record<Lang, Record<string, string>> = { en: {}, de };
 
 export function translator(lang: Lang): Translate {
   const dict = dictionaries[lang];
-  return (text, vars) => {
-    const out = dict[text] ?? text;
-    return vars ? out.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : out;
+  const numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const t: Translate = (text, vars) => {
+    const [key, values] = typeof text === 'string' ? [text, vars] : [text.text, { ...text.vars, ...vars }];
+    return fill(dict[key] ?? key, values, (v) =>
+      typeof v === 'number' ? numbers.format(v) : typeof v === 'string' ? v : 'bytes' in v ? formatBytes(v.bytes, lang) : t(v),
+    );
   };
+  return t;
 }
 
 /** Picks the first supported language from an Accept-Language header. */

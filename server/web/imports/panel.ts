@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { DomainRow } from '../../../db/repositories/domains.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { attempt, checkbox, formSchema } from '../panel/forms.js';
-import { redirectAfterPost, render, renderPageOrFragment } from '../panel/render.js';
+import { pageContext, redirectAfterPost, render, renderPageOrFragment } from '../panel/render.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
 import { planLimitsFor } from '../../services/mailboxes/service.js';
 import { MAX_CSV_BYTES, MAX_CSV_ROWS, toCsv } from '../../core/imports/csv.js';
@@ -65,7 +65,7 @@ export const importsPanel: FastifyPluginAsyncTypebox = async (app) => {
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const domain = uploadDomain.get(req);
     if (domain && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return showForm(req, reply, domain, { errors: { file: TOO_LARGE } }, 413);
-    if (domain && err instanceof AppError && err.field === 'file') return showForm(req, reply, domain, { errors: { file: err.message } }, err.statusCode);
+    if (domain && err instanceof AppError && err.field === 'file') return showForm(req, reply, domain, { errors: { file: err.text } }, err.statusCode);
     throw err;
   });
 
@@ -128,7 +128,9 @@ export const importsPanel: FastifyPluginAsyncTypebox = async (app) => {
     const { id } = req.params;
     const imp = await getImportOr404(app.db, req.principal!, id);
     const lines = fromReport((await getReport(app.db, id)).report);
-    const rows = lines.map((l) => [l.line, l.address, l.status, l.problems.map((p) => `${p.field}: ${p.message}`).join('; ')]);
+    // The problems in the reader's language, as the page shows them.
+    const { t } = pageContext(req);
+    const rows = lines.map((l) => [l.line, l.address, l.status, l.problems.map((p) => `${p.field}: ${t(p.message)}`).join('; ')]);
     return csvReply(reply, `import-${imp.id}-report.csv`).send(toCsv([['line', 'address', 'result', 'problems'], ...rows]));
   });
 

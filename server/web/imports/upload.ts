@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/errors.js';
 import { MAX_CSV_BYTES } from '../../core/imports/csv.js';
+import { msg } from '../../core/message.js';
 
 export interface UploadedFile {
   filename: string;
@@ -42,7 +43,7 @@ export async function parseMultipart(contentType: string, body: Buffer): Promise
     // A browser sends an empty part with no name when no file was chosen.
     if (typeof value !== 'string' && value.name === '' && value.size === 0) continue;
     if (typeof value !== 'string' && ++files > 1) throw new AppError('validation', 'Upload one file at a time.', 'file');
-    if (seen.has(name)) throw new AppError('validation', `The form field ${name} was sent twice.`, 'file');
+    if (seen.has(name)) throw new AppError('validation', msg('The form field {name} was sent twice.', { name }), 'file');
     seen.add(name);
     entries.push([name, typeof value === 'string' ? value : { filename: value.name, size: value.size, bytes: new Uint8Array(await value.arrayBuffer()) }]);
   }

@@ -8,7 +8,7 @@ import { foldersOfMailbox } from '../../services/folders/service.js';
 import { visibleAlerts } from '../../services/mailboxes/alerts.js';
 import { getMailboxOr404, planLimitsFor } from '../../services/mailboxes/service.js';
 import { usageChart } from '../panel/chart.js';
-import { render } from '../panel/render.js';
+import { pageContext, render } from '../panel/render.js';
 
 const HISTORY_DAYS = 30;
 
@@ -32,7 +32,8 @@ export async function mailboxPage(
     cleanupsOf(app.db, m.id),
   ]);
   const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
-  const chart = history.length >= 2 ? usageChart(history, m.quota_bytes, `Usage over the last ${HISTORY_DAYS} days`) : null;
+  const { t, lang, zone } = pageContext(req);
+  const chart = history.length >= 2 ? usageChart(history, m.quota_bytes, t('Usage over the last {n} days', { n: HISTORY_DAYS }), { lang, zone }) : null;
   return render(
     req,
     reply,

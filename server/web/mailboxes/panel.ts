@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { parseSize } from '../../core/quota.js';
 import { AppError } from '../../platform/errors.js';
 import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
-import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
+import { langOf, noticeFor, redirectAfterPost, render } from '../panel/render.js';
 import { mailboxPage } from './page.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
 import { reevaluateAfterQuotaChange } from '../../services/mailboxes/alerts.js';
@@ -28,9 +28,10 @@ const NOTICES: Record<string, string> = {
 const BELOW_USE =
   'This mailbox already holds more than that: with this quota it is full at once, and all new mail is refused until space is freed. Select "Change it anyway" to go ahead.';
 
-function quotaFromForm(raw: string | undefined, field = 'quota'): number | undefined {
+/** A quota as typed in the page's language ("1,5 GB" in German). */
+function quotaFromForm(req: FastifyRequest, raw: string | undefined, field = 'quota'): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
-  const bytes = parseSize(raw);
+  const bytes = parseSize(raw, langOf(req));
   if (bytes === null) throw new AppError('validation', 'Enter the quota as a number of MB, like 500, or with a unit, like 2 GB.', field);
   return bytes;
 }
@@ -66,7 +67,7 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
           {
             localPart: body.localPart,
             password: body.password,
-            quotaBytes: quotaFromForm(body.quota, 'quotaBytes'),
+            quotaBytes: quotaFromForm(req, body.quota, 'quotaBytes'),
             imap: body.imap === 'on',
             pop3: body.pop3 === 'on',
           },
@@ -100,11 +101,11 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   // One handler per form keeps each form's errors next to its own fields.
-  const forms: Record<string, { fields: Parameters<typeof formSchema>[0]; patch: (b: Record<string, string>) => MailboxPatch }> = {
+  const forms: Record<string, { fields: Parameters<typeof formSchema>[0]; patch: (b: Record<string, string>, req: FastifyRequest) => MailboxPatch }> = {
     password: { fields: { password: Type.String({ maxLength: 1024 }) }, patch: (b) => ({ password: b.password }) },
     quota: {
       fields: { quota: Type.String({ maxLength: 40 }), confirmBelow: Type.Optional(Type.Literal('yes')) },
-      patch: (b) => ({ quotaBytes: quotaFromForm(b.quota) ?? NaN }),
+      patch: (b, req) => ({ quotaBytes: quotaFromForm(req, b.quota) ?? NaN }),
     },
     protocols: { fields: { imap: checkbox, pop3: checkbox }, patch: (b) => ({ imap: b.imap === 'on', pop3: b.pop3 === 'on' }) },
     status: { fields: { active: Type.Union([Type.Literal('true'), Type.Literal('false')]) }, patch: (b) => ({ active: b.active === 'true' }) },
@@ -120,7 +121,7 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
       // One handler for several forms: each form's schema checked the fields, their union is read here.
       const body = req.body as Record<string, string>;
       const result = await attempt(async () => {
-        const patch = { ...form.patch(body), ...(body.version && { ifUnchangedSince: body.version }) };
+        const patch = { ...form.patch(body, req), ...(body.version && { ifUnchangedSince: body.version }) };
         if (patch.quotaBytes !== undefined && Number.isNaN(patch.quotaBytes)) throw new AppError('validation', 'Enter a quota.', 'quota');
         // A quota below what the mailbox holds makes it full at once: said before it happens, done when confirmed.
         if (patch.quotaBytes !== undefined && body.confirmBelow !== 'yes') {

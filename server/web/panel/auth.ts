@@ -10,7 +10,7 @@ import { DEVICE_COOKIE_DAYS } from '../../services/auth/throttle.js';
 import { TOTP_MESSAGES, checkTotp } from './totp-check.js';
 import { checkContactEmail } from '../../core/text.js';
 import { formSchema, text } from './forms.js';
-import { render } from './render.js';
+import { type Errors, render } from './render.js';
 import { cookieOptions, deviceCookieName } from './session.js';
 
 const HOME: Record<string, string> = { operator: '/overview', reseller: '/overview', customer: '/overview' };
@@ -129,7 +129,7 @@ export const authPanel: FastifyPluginAsyncTypebox = async (app) => {
       const { email, password } = req.body;
       if (!(await usableSetupToken(token)))
         return render(req, reply, 'error', { status: 404, message: 'This setup link is invalid or was already used.' }, 404);
-      const errors: Record<string, string> = {};
+      const errors: Errors = {};
       const mail = checkContactEmail(email);
       if (!mail.ok) errors.email = mail.message;
       const weak = passwordProblem(password, app.config.minPasswordLength, [email]);

@@ -7,7 +7,13 @@ const H = 200;
 const PAD = { l: 64, r: 12, t: 12, b: 28 };
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export function usageChart(samples: Sample[], quotaBytes: number, label: string): string {
+/** The reader's language and time zone, for the axis labels. */
+export interface ChartLocale {
+  lang: 'en' | 'de';
+  zone: string;
+}
+
+export function usageChart(samples: Sample[], quotaBytes: number, label: string, locale: ChartLocale = { lang: 'en', zone: 'UTC' }): string {
   const x0 = samples[0]?.at.getTime() ?? 0;
   const x1 = Math.max(samples.at(-1)?.at.getTime() ?? 1, x0 + 1);
   const top = Math.max(quotaBytes, ...samples.map((s) => s.usedBytes)) * 1.05;
@@ -18,18 +24,17 @@ export function usageChart(samples: Sample[], quotaBytes: number, label: string)
   const quotaY = y(quotaBytes).toFixed(1);
   // Dates at both ends; within two days the times too, so the two labels never read the same.
   const short = x1 - x0 < 2 * 86_400_000;
-  const iso = (t: number) => new Date(t).toISOString();
-  const startLabel = short ? iso(x0).slice(0, 16).replace('T', ' ') : iso(x0).slice(0, 10);
-  const endLabel = short
-    ? iso(x1).slice(0, 10) === iso(x0).slice(0, 10)
-      ? iso(x1).slice(11, 16)
-      : iso(x1).slice(0, 16).replace('T', ' ')
-    : iso(x1).slice(0, 10);
+  const format = (t: number, options: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat(locale.lang, { ...options, timeZone: locale.zone }).format(t);
+  const day = { year: 'numeric', month: 'short', day: 'numeric' } as const;
+  const time = { hour: '2-digit', minute: '2-digit' } as const;
+  const sameDay = format(x0, day) === format(x1, day);
+  const startLabel = esc(short ? format(x0, { ...day, ...time }) : format(x0, day));
+  const endLabel = esc(short ? (sameDay ? format(x1, time) : format(x1, { ...day, ...time })) : format(x1, day));
   return [
     `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg">`,
     `<line class="axis" x1="${PAD.l}" y1="${H - PAD.b}" x2="${W - PAD.r}" y2="${H - PAD.b}"/>`,
     `<line class="quota" x1="${PAD.l}" y1="${quotaY}" x2="${W - PAD.r}" y2="${quotaY}"/>`,
-    `<text class="tick" x="${PAD.l - 6}" y="${quotaY}" text-anchor="end" dominant-baseline="middle">${esc(formatBytes(quotaBytes))}</text>`,
+    `<text class="tick" x="${PAD.l - 6}" y="${quotaY}" text-anchor="end" dominant-baseline="middle">${esc(formatBytes(quotaBytes, locale.lang))}</text>`,
     `<text class="tick" x="${PAD.l - 6}" y="${H - PAD.b}" text-anchor="end" dominant-baseline="middle">0</text>`,
     area ? `<path class="area" d="${area}"/><polyline class="line" points="${points.join(' ')}"/>` : '',
     samples.length

@@ -1,5 +1,6 @@
 import { Type, type TProperties } from 'typebox';
 import { AppError } from '../../platform/errors.js';
+import type { Errors } from './render.js';
 
 /** A form body schema: the named text fields plus the CSRF token, nothing else. */
 export function formSchema<P extends TProperties>(fields: P) {
@@ -15,12 +16,12 @@ export const field = () => Type.String({ maxLength: 4000 });
 export const checkbox = Type.Optional(Type.Literal('on'));
 
 /** Runs a service call and turns its field errors into form errors for re-rendering. */
-export async function attempt<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; errors: Record<string, string>; status: number }> {
+export async function attempt<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; errors: Errors; status: number }> {
   try {
     return { ok: true, value: await fn() };
   } catch (err) {
     if (err instanceof AppError && err.statusCode < 500 && err.statusCode !== 404) {
-      return { ok: false, errors: { [err.field ?? '_form']: err.message }, status: err.statusCode };
+      return { ok: false, errors: { [err.field ?? '_form']: err.text }, status: err.statusCode };
     }
     throw err;
   }

@@ -29,7 +29,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof AppError) {
       if (err.statusCode >= 500) req.log.warn({ err: err.cause ?? err }, err.message);
-      return render(req, reply, 'error', { status: err.statusCode, message: err.message }, err.statusCode);
+      return render(req, reply, 'error', { status: err.statusCode, message: err.text }, err.statusCode);
     }
     if (err.validation) return render(req, reply, 'error', { status: 400, message: err.message }, 400);
     if (err.statusCode && err.statusCode < 500) return render(req, reply, 'error', { status: err.statusCode, message: err.message }, err.statusCode);

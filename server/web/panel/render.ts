@@ -4,13 +4,42 @@ import { formatBytes, percentUsed, quotaLevel } from '../../core/quota.js';
 import { negotiate, translator } from '../i18n/index.js';
 import { maskToken } from '../../platform/tokens.js';
 import { MAX } from '../../core/text.js';
+import type { Text } from '../../core/message.js';
 
 // What every page template can use, besides its own data.
+/** The browser's time zone (the `tz` cookie public/time-zone.js sets); UTC without it or for a zone this Node does not know. */
+export function zoneOf(req: FastifyRequest): string {
+  const zone = req.cookies.tz;
+  if (zone && zone.length <= 64)
+    try {
+      return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+    } catch {
+      // An unknown zone: UTC.
+    }
+  return 'UTC';
+}
+
+/** The page's language (Accept-Language); also how forms read numbers typed in it. */
+export const langOf = (req: FastifyRequest) => negotiate(req.headers['accept-language']);
+
 export function pageContext(req: FastifyRequest) {
-  const lang = negotiate(req.headers['accept-language']);
+  const lang = langOf(req);
+  const numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const zone = zoneOf(req);
+  // Dates in the page's language and the reader's time zone, the zone named.
+  const dates = new Intl.DateTimeFormat(lang, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+    timeZone: zone,
+  });
   const s = req.session;
   return {
     lang,
+    zone,
     t: translator(lang),
     /** The sentence for `n` in the page's language: `one` or `other` by Intl.PluralRules (both are catalogue keys). */
     plural: (n: number, one: string, other: string, vars: Record<string, string | number> = {}) =>
@@ -26,17 +55,20 @@ export function pageContext(req: FastifyRequest) {
     /** Field limits, for the inputs' maxlength. */
     max: MAX,
     fmt: {
-      bytes: formatBytes,
+      bytes: (n: number) => formatBytes(n, lang),
+      /** The share for a <progress> value (a number); `number` shows it. */
       percent: percentUsed,
+      number: (n: number) => numbers.format(n),
       level: quotaLevel,
       domain: displayDomain,
       address: displayAddress,
-      date: (d: Date | string | null) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : ''),
+      date: (d: Date | string | null) => (d ? dates.format(new Date(d)) : ''),
     },
   };
 }
 
-export type Errors = Record<string, string>;
+/** Messages by form field (`_form`: the form as a whole), as services raise them (see core/message.ts). */
+export type Errors = Record<string, Text>;
 
 export function render(req: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
   reply.code(status).header('cache-control', 'no-store');

@@ -5,24 +5,25 @@ import { getPlan, listPlans } from '../../../db/repositories/plans.js';
 import { formatBytes, parseSize } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { attempt, checkbox, field, formSchema, text } from '../panel/forms.js';
-import { redirectAfterPost, render } from '../panel/render.js';
+import { type Errors, langOf, redirectAfterPost, render } from '../panel/render.js';
+import type { Lang } from '../i18n/index.js';
 import { assertRole } from '../../services/auth/principal.js';
 import { createPlan, type PlanInput, STALE_PLAN, updatePlanAlerts, updatePlanLimits } from '../../services/plans/service.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
-function size(raw: string | undefined, field: string, required = false): number | null {
+function size(lang: Lang, raw: string | undefined, field: string, required = false): number | null {
   if (!raw?.trim()) {
     if (required) throw new AppError('validation', 'This size is required.', field);
     return null;
   }
-  const v = parseSize(raw);
+  const v = parseSize(raw, lang);
   if (v === null) throw new AppError('validation', 'Enter a size like 500 MB or 2 GB.', field);
   return v;
 }
 
 /** The plan form's text fields as the service's input (sizes like "2 GB"). */
-function planInput(b: Record<string, string | undefined>): PlanInput {
+function planInput(lang: Lang, b: Record<string, string | undefined>): PlanInput {
   const maxMailboxes = b.maxMailboxes?.trim() ? Number(b.maxMailboxes) : null;
   if (maxMailboxes !== null && !Number.isInteger(maxMailboxes)) throw new AppError('validation', 'Enter a whole number of mailboxes.', 'maxMailboxes');
   const keep = b.keepDeletedDays?.trim() ? Number(b.keepDeletedDays) : undefined;
@@ -35,10 +36,10 @@ function planInput(b: Record<string, string | undefined>): PlanInput {
   const purge = (raw: string | undefined) => (raw?.trim() ? Number(raw) : null);
   return {
     name: b.name ?? '',
-    defaultQuotaBytes: size(b.defaultQuota, 'defaultQuotaBytes', true)!,
-    maxQuotaBytes: size(b.maxQuota, 'maxQuotaBytes'),
+    defaultQuotaBytes: size(lang, b.defaultQuota, 'defaultQuotaBytes', true)!,
+    maxQuotaBytes: size(lang, b.maxQuota, 'maxQuotaBytes'),
     maxMailboxes,
-    maxStorageBytes: size(b.maxStorage, 'maxStorageBytes'),
+    maxStorageBytes: size(lang, b.maxStorage, 'maxStorageBytes'),
     deletedRetentionDays: keep,
     trashRoomPercent: room,
     junkRoom: b.junkRoom === 'on',
@@ -48,7 +49,7 @@ function planInput(b: Record<string, string | undefined>): PlanInput {
 }
 
 /** What a refused form shows again: what was typed, or, on a stale page, the plan as it is now. */
-const keptValues = <T>(errors: Record<string, string>, typed: T) => (errors._form === STALE_PLAN ? undefined : typed);
+const keptValues = <T>(errors: Errors, typed: T) => (errors._form === STALE_PLAN ? undefined : typed);
 
 const PlanForm = formSchema({
   name: field(),
@@ -73,7 +74,7 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/plans', { schema: { body: PlanForm } }, async (req, reply) => {
     assertRole(req.principal!, 'reseller');
     const b = req.body;
-    const result = await attempt(async () => createPlan(app.db, req.principal!, planInput(b)));
+    const result = await attempt(async () => createPlan(app.db, req.principal!, planInput(langOf(req), b)));
     if (!result.ok)
       return render(
         req,
@@ -89,20 +90,21 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
     assertRole(req.principal!, 'reseller');
     const plan = await getPlan(app.db, req.principal!, id);
     if (!plan) throw notFound('Plan');
+    const lang = langOf(req);
     const texts = (plan.alert_texts ?? {}) as Record<string, { subject?: string; text?: string }>;
     const values = {
       name: plan.name,
-      defaultQuota: formatBytes(plan.default_quota_bytes),
-      maxQuota: plan.max_quota_bytes ? formatBytes(plan.max_quota_bytes) : '',
+      defaultQuota: formatBytes(plan.default_quota_bytes, lang),
+      maxQuota: plan.max_quota_bytes ? formatBytes(plan.max_quota_bytes, lang) : '',
       maxMailboxes: plan.max_mailboxes === null ? '' : String(plan.max_mailboxes),
-      maxStorage: plan.max_storage_bytes ? formatBytes(plan.max_storage_bytes) : '',
+      maxStorage: plan.max_storage_bytes ? formatBytes(plan.max_storage_bytes, lang) : '',
       keepDeletedDays: String(plan.deleted_retention_days),
       trashRoomPercent: String(plan.trash_room_percent),
       junkRoom: plan.junk_room ? 'on' : undefined,
       trashPurgeDays: plan.trash_purge_days === null ? '' : String(plan.trash_purge_days),
       junkPurgeDays: plan.junk_purge_days === null ? '' : String(plan.junk_purge_days),
       warnPercents: plan.warn_percents.join(', '),
-      minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes) : '',
+      minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes, lang) : '',
       reminderDays: String(plan.reminder_days),
       recipients: plan.alert_recipients,
       subject_en: texts.en?.subject ?? '',
@@ -126,7 +128,7 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
     const { id } = req.params;
     const b = req.body;
     const result = await attempt(async () =>
-      updatePlanLimits(app.db, req.principal!, id, { ...planInput(b), ...(b.version && { ifUnchangedSince: b.version }) }),
+      updatePlanLimits(app.db, req.principal!, id, { ...planInput(langOf(req), b), ...(b.version && { ifUnchangedSince: b.version }) }),
     );
     if (!result.ok) return showPlan(req, reply, id, { errors: result.errors, values: keptValues(result.errors, b) }, result.status);
     return redirectAfterPost(req, reply, `/plans/${id}?notice=saved`);
@@ -162,7 +164,7 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
         const days = Number(one('reminderDays'));
         return updatePlanAlerts(app.db, req.principal!, id, {
           warnPercents: percents,
-          minFreeBytes: size(one('minFree'), 'minFree'),
+          minFreeBytes: size(langOf(req), one('minFree'), 'minFree'),
           recipients: ([] as string[]).concat(b.recipients ?? []),
           reminderDays: days,
           texts: { en: { subject: one('subject_en'), text: one('text_en') }, de: { subject: one('subject_de'), text: one('text_de') } },
