@@ -79,14 +79,20 @@ const columns = [
 export interface MailboxQuery extends Page {
   domainId?: number;
   search?: string;
+  /** Only mailboxes at this fullness level ('unmeasured': never measured). */
+  level?: string;
   sort?: MailboxSort;
   desc?: boolean;
 }
 
+/** Mailboxes (as m) at a fullness level; 'unmeasured': never measured. */
+const atLevel = (level: string) => (level === 'unmeasured' ? sql<boolean>`m.usage_level is null` : sql<boolean>`m.usage_level = ${level}`);
+
 export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Promise<Paged<MailboxRow>> {
   const filtered = mailboxesInScope(db, scope)
     .$if(q.domainId !== undefined, (qb) => qb.where('m.domain_id', '=', q.domainId!))
-    .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', containing(q.search!)));
+    .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', containing(q.search!)))
+    .$if(q.level !== undefined, (qb) => qb.where(atLevel(q.level!)));
   const key = SORT_KEYS[q.sort ?? 'address'];
   const dir = q.desc ? 'desc' : 'asc';
   // The page's ids first (an index walk in the requested order), then the columns of those rows only.
@@ -102,6 +108,7 @@ export async function listMailboxes(db: Db, scope: Scope, q: MailboxQuery): Prom
             .selectFrom('mailboxes as m')
             .whereRef('m.domain_id', '=', 'd.id')
             .$if(!!q.search, (qb) => qb.where('m.local_part', 'like', containing(q.search!)))
+            .$if(q.level !== undefined, (qb) => qb.where(atLevel(q.level!)))
             .select(['m.id', 'm.address', key.as('k')])
             .orderBy(key, dir)
             .orderBy('m.address')

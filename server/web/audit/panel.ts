@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { listAudit } from '../../../db/repositories/audit.js';
+import { listAudit, objectNames } from '../../../db/repositories/audit.js';
+import { changedFields } from '../../core/audit-change.js';
 import { listUsersOf } from '../../../db/repositories/users.js';
-import { render } from '../panel/render.js';
+import { langOf, render } from '../panel/render.js';
 
 const PAGE = 100;
 
@@ -24,7 +25,15 @@ export const auditPanel: FastifyPluginAsyncTypebox = async (app) => {
           actor: e.actor_user_id !== null && own.has(e.actor_user_id) && !e.action.startsWith('session.') ? e.actor : 'provider',
         }));
       }
-      return render(req, reply, 'audit', { title: 'Audit log', entries: items, page, pages: Math.max(1, Math.ceil(entries.total / PAGE)) });
+      // Readable: the object by its name where it is stored by id, and only the fields that changed.
+      const names = await objectNames(app.db, items);
+      const lang = langOf(req);
+      const rows = items.map((e) => ({
+        ...e,
+        name: names.get(`${e.object_type}:${e.object_id}`) ?? null,
+        changes: changedFields(e.before, e.after, lang),
+      }));
+      return render(req, reply, 'audit', { title: 'Audit log', entries: rows, page, pages: Math.max(1, Math.ceil(entries.total / PAGE)) });
     },
   );
 };

@@ -34,6 +34,8 @@ export const de: Record<string, string> = {
   // Roles
   operator: 'Betreiber',
   reseller: 'Reseller',
+  'api key': 'API-Schlüssel',
+  plan: 'Tarif',
   customer: 'Kunde',
 
   // Common words
@@ -110,6 +112,9 @@ export const de: Record<string, string> = {
   full: 'voll',
   'not measured yet': 'noch nicht gemessen',
   'Nearest to full': 'Die vollsten Postfächer',
+  'Mailboxes {level}': 'Postfächer: {level}',
+  'Back to the fullest mailboxes': 'Zurück zu den vollsten Postfächern',
+  'Show all mailboxes': 'Alle Postfächer zeigen',
   'All mailboxes': 'Alle Postfächer',
   'Last measured': 'Zuletzt gemessen',
   'reported by the mail server': 'vom Mailserver gemeldet',

@@ -5,6 +5,7 @@ import type { Db } from '../../../db/database.js';
 import { countsByLevel, customerTotals } from '../../../db/repositories/overview.js';
 import type { Scope } from '../../../db/repositories/scope.js';
 import { oneOf } from '../api/schemas.js';
+import { LEVELS } from '../../core/quota.js';
 import { render } from './render.js';
 import { deliveryTrouble } from '../../../db/repositories/health.js';
 
@@ -42,6 +43,7 @@ export const overviewPanel: FastifyPluginAsyncTypebox = async (app) => {
           page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
           sort: Type.Optional(oneOf(['fullness', 'address'])),
           order: Type.Optional(oneOf(['asc', 'desc'])),
+          level: Type.Optional(oneOf([...LEVELS, 'unmeasured'])),
         }),
       },
     },
@@ -52,9 +54,12 @@ export const overviewPanel: FastifyPluginAsyncTypebox = async (app) => {
       const sort = q.sort ?? 'fullness';
       const desc = (q.order ?? (sort === 'fullness' ? 'desc' : 'asc')) === 'desc';
       const staff = p.role !== 'customer';
-      const list = () => listMailboxes(app.db, p, { limit: staff ? 20 : PAGE_SIZE, offset: staff ? 0 : (page - 1) * PAGE_SIZE, sort, desc });
+      // A level card opens the mailboxes at that level, page by page; staff otherwise see the fullest 20.
+      const level = q.level;
+      const paged = !staff || level !== undefined;
+      const list = () => listMailboxes(app.db, p, { limit: paged ? PAGE_SIZE : 20, offset: paged ? (page - 1) * PAGE_SIZE : 0, sort, desc, level });
       const [levels, customers, mailboxes] = staff
-        ? await staffOverview.get(app.db, p).then(async ([l, c, nearest]) => [l, c, sort === 'fullness' && desc ? nearest : await list()] as const)
+        ? await staffOverview.get(app.db, p).then(async ([l, c, nearest]) => [l, c, sort === 'fullness' && desc && !level ? nearest : await list()] as const)
         : await Promise.all([countsByLevel(app.db, p), null, list()]);
       // The operator sees at a glance when warnings are not going out (relay down, refused).
       const trouble = p.role === 'operator' ? await deliveryTrouble(app.db) : null;
@@ -68,7 +73,7 @@ export const overviewPanel: FastifyPluginAsyncTypebox = async (app) => {
         customers,
         page,
         pages: Math.max(1, Math.ceil(mailboxes.total / PAGE_SIZE)),
-        query: { sort, order: desc ? 'desc' : 'asc' },
+        query: { sort, order: desc ? 'desc' : 'asc', level },
       });
     },
   );
