@@ -69,6 +69,8 @@ const SAMPLES: Record<string, unknown> = {
   protocol: 'pop3',
   on: 'true',
   confirmBelow: 'yes',
+  action: 'suspend',
+  confirm: 'yes',
 };
 
 /** A valid body generated from the route's schema. */

@@ -61,6 +61,24 @@ describe('a customer in a real browser', () => {
     expect(stored).toEqual({ pop3_enabled: false, imap_enabled: true, quota_bytes: 200 * 1024 * 1024 });
     await screenshot(page, 'customer-pop3-off');
 
+    // Two mailboxes at once: ticked in the list, suspended after a page that names them and says what happens.
+    await page.getByRole('checkbox', { name: `Select ${address}` }).check();
+    await page.getByRole('checkbox', { name: `Select ${w.A.mailbox.address}` }).check();
+    await page.getByLabel('With the selected mailboxes').selectOption('suspend');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Suspend 2 mailboxes?' }).isVisible()).toBe(true);
+    await screenshot(page, 'customer-bulk-confirm');
+    await page.getByRole('button', { name: 'Suspend', exact: true }).click();
+    await page.waitForURL(/notice=bulk-suspend/);
+    const suspended = await t.db.selectFrom('mailboxes').select(['address', 'active']).where('domain_id', '=', w.A.domain.id).orderBy('address').execute();
+    expect(suspended.filter((m) => !m.active).map((m) => m.address)).toEqual([w.A.mailbox.address, address].sort());
+    await page.getByRole('checkbox', { name: `Select ${address}` }).check();
+    await page.getByRole('checkbox', { name: `Select ${w.A.mailbox.address}` }).check();
+    await page.getByLabel('With the selected mailboxes').selectOption('resume');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.waitForURL(/notice=bulk-resume/);
+
     // Phone width: the page still works and nothing overflows sideways.
     // At 390×844 the list is cards: the first screen shows a mailbox with its switches, usage and
     // status, nothing off to the right.

@@ -32,8 +32,15 @@ export class PanelClient {
     return res;
   }
 
-  async post(url: string, form: Record<string, string>, opts: { csrf?: string | null; headers?: Record<string, string>; remoteAddress?: string } = {}) {
-    const body = new URLSearchParams(form);
+  /** A form post; a field given as a list is sent once per value (checkboxes of one name). */
+  async post(
+    url: string,
+    form: Record<string, string | string[]>,
+    opts: { csrf?: string | null; headers?: Record<string, string>; remoteAddress?: string } = {},
+  ) {
+    const body = new URLSearchParams(
+      Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v] as [string, string]])),
+    );
     const token = opts.csrf === undefined ? this.csrf : opts.csrf;
     if (token !== null) body.set('_csrf', token);
     const res = await this.app.inject({

@@ -28,24 +28,40 @@ async function moveFiles(queues: Queues, node: string, ids: number[]) {
 }
 
 export async function deleteMailbox(db: Db, queues: Queues, p: Principal, address: string) {
+  const [deleted] = await deleteMailboxes(db, queues, p, [address]);
+  return deleted;
+}
+
+/**
+ * Deletes mailboxes all together or none (each 404 or failure undoes the lot): each is kept,
+ * restorable, for its plan's days; its files are moved once the deletion is committed.
+ */
+export async function deleteMailboxes(db: Db, queues: Queues, p: Principal, addresses: readonly string[]) {
   assertWritable(p);
-  const m = await getMailboxOr404(db, p, address);
-  const days = await retentionDaysOf(db, m.customer_id);
-  const id = await db.transaction().execute(async (trx) => {
-    const id = await deleted.moveToDeleted(trx, m.id, days);
-    await recordChange(trx, p, {
-      action: 'mailbox.delete',
-      objectType: 'mailbox',
-      objectId: m.address,
-      resellerId: m.reseller_id,
-      customerId: m.customer_id,
-      before: { quotaBytes: m.quota_bytes, usedBytes: m.used_bytes },
-      after: { deletedId: id, restorableDays: days },
-    });
-    return id;
+  const boxes: { m: Awaited<ReturnType<typeof getMailboxOr404>>; days: number }[] = [];
+  for (const address of addresses) {
+    const m = await getMailboxOr404(db, p, address);
+    boxes.push({ m, days: await retentionDaysOf(db, m.customer_id) });
+  }
+  const done = await db.transaction().execute(async (trx) => {
+    const out: { id: number; days: number; node: string }[] = [];
+    for (const { m, days } of boxes) {
+      const id = await deleted.moveToDeleted(trx, m.id, days);
+      await recordChange(trx, p, {
+        action: 'mailbox.delete',
+        objectType: 'mailbox',
+        objectId: m.address,
+        resellerId: m.reseller_id,
+        customerId: m.customer_id,
+        before: { quotaBytes: m.quota_bytes, usedBytes: m.used_bytes },
+        after: { deletedId: id, restorableDays: days },
+      });
+      out.push({ id, days, node: m.node });
+    }
+    return out;
   });
-  await moveFiles(queues, m.node, [id]);
-  return { id, days };
+  for (const d of done) await moveFiles(queues, d.node, [d.id]);
+  return done.map(({ id, days }) => ({ id, days }));
 }
 
 /** A domain and all its mailboxes: each kept like a deleted mailbox, restorable once the domain is added again. */

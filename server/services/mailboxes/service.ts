@@ -1,4 +1,4 @@
-import type { Db } from '../../../db/database.js';
+import { type Db, inTransaction } from '../../../db/database.js';
 import { customerFootprint, lockCustomer } from '../../../db/repositories/customers.js';
 import * as repo from '../../../db/repositories/mailboxes.js';
 import { planOfCustomer } from '../../../db/repositories/plans.js';
@@ -204,7 +204,8 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
     if (problem) throw new AppError('validation', problem, 'password');
     passwordHash = await hashPassword(patch.password);
   }
-  return db.transaction().execute(async (trx) => {
+  // Within a caller's transaction (several mailboxes changed at once) it is part of that.
+  return inTransaction(db, async (trx) => {
     if (patch.ifUnchangedSince !== undefined) {
       const { updated_at } = await repo.lockVersion(trx, before.id);
       if (updated_at.toISOString() !== patch.ifUnchangedSince) throw new AppError('conflict', STALE_EDIT);

@@ -30,6 +30,11 @@ const NOTICES: Record<string, string> = {
   deleted: 'The mailbox was deleted. It can be restored below until the date shown.',
   domain: 'The domain was added.',
   restoring: 'The mailbox is being restored with its mail; it is back in a moment.',
+  'bulk-none': 'Select the mailboxes first: tick the box before each address.',
+  'bulk-suspend': 'The selected mailboxes were suspended.',
+  'bulk-resume': 'The selected mailboxes were resumed.',
+  'bulk-quota': 'The quota of the selected mailboxes was changed.',
+  'bulk-delete': 'The selected mailboxes were deleted. Each can be restored below until the date shown.',
 };
 
 const DomainListQuery = Type.Object({

@@ -62,4 +62,39 @@ export const messagesDe: Record<string, string> = {
   'The address belongs to {theirs}, not to {ours}.': 'Die Adresse gehört zu {theirs}, nicht zu {ours}.',
   '"{value}" is not yes or no.': '„{value}“ ist weder ja noch nein.',
   'The address is already on line {line} of this file.': 'Die Adresse steht bereits in Zeile {line} dieser Datei.',
+
+  // Several mailboxes at once
+  'Select at least one mailbox.': 'Wählen Sie mindestens ein Postfach.',
+  'Select at most {max} mailboxes at once.': 'Wählen Sie höchstens {max} Postfächer auf einmal.',
+  'Enter a quota.': 'Geben Sie einen Speicherplatz ein.',
+  'Several mailboxes': 'Mehrere Postfächer',
+  'With the selected mailboxes': 'Mit den ausgewählten Postfächern',
+  'Select {address}': '{address} auswählen',
+  'New quota': 'Neuer Speicherplatz',
+  'New quota: {size}': 'Neuer Speicherplatz: {size}',
+  'Suspend one mailbox?': 'Ein Postfach sperren?',
+  'Suspend {n} mailboxes?': '{n} Postfächer sperren?',
+  'Resume one mailbox?': 'Ein Postfach entsperren?',
+  'Resume {n} mailboxes?': '{n} Postfächer entsperren?',
+  'Change the quota of one mailbox': 'Speicherplatz eines Postfachs ändern',
+  'Change the quota of {n} mailboxes': 'Speicherplatz von {n} Postfächern ändern',
+  'Delete one mailbox?': 'Ein Postfach löschen?',
+  'Delete {n} mailboxes?': '{n} Postfächer löschen?',
+  'These mailboxes stop receiving mail (senders get it back) and their users can no longer sign in over IMAP or POP3. The mail already in them is kept.':
+    'Diese Postfächer empfangen keine E-Mails mehr (Absender bekommen sie zurück), und ihre Benutzer können sich nicht mehr über IMAP oder POP3 anmelden. Die E-Mails darin bleiben erhalten.',
+  'These mailboxes receive mail again and their users can sign in again.':
+    'Diese Postfächer empfangen wieder E-Mails, und ihre Benutzer können sich wieder anmelden.',
+  'Each of these mailboxes gets this quota.': 'Jedes dieser Postfächer erhält diesen Speicherplatz.',
+  "These mailboxes stop receiving mail and signing in at once. Their mail is kept for {days} days: until then each can be restored, with its mail, from the domain's page.":
+    'Diese Postfächer empfangen sofort keine E-Mails mehr, und niemand kann sich mehr anmelden. Ihre E-Mails werden {days} Tage aufbewahrt: Bis dahin kann jedes mit seinen E-Mails auf der Seite der Domain wiederhergestellt werden.',
+  'One of them already holds more than that: with this quota it is full at once, and all its new mail is refused until space is freed:':
+    'Eines davon enthält schon mehr: Mit diesem Speicherplatz ist es sofort voll, und alle neuen E-Mails werden abgewiesen, bis Platz frei wird:',
+  '{n} of them already hold more than that: with this quota they are full at once, and all their new mail is refused until space is freed:':
+    '{n} davon enthalten schon mehr: Mit diesem Speicherplatz sind sie sofort voll, und alle neuen E-Mails werden abgewiesen, bis Platz frei wird:',
+  'Select the mailboxes first: tick the box before each address.': 'Wählen Sie zuerst die Postfächer: Setzen Sie das Häkchen vor jeder Adresse.',
+  'The selected mailboxes were suspended.': 'Die ausgewählten Postfächer wurden gesperrt.',
+  'The selected mailboxes were resumed.': 'Die ausgewählten Postfächer wurden entsperrt.',
+  'The quota of the selected mailboxes was changed.': 'Der Speicherplatz der ausgewählten Postfächer wurde geändert.',
+  'The selected mailboxes were deleted. Each can be restored below until the date shown.':
+    'Die ausgewählten Postfächer wurden gelöscht. Jedes kann unten bis zum angegebenen Datum wiederhergestellt werden.',
 };

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { parseSize } from '../../core/quota.js';
 import { AppError } from '../../platform/errors.js';
 import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
-import { langOf, noticeFor, redirectAfterPost, render } from '../panel/render.js';
+import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
 import { mailboxPage } from './page.js';
+import { quotaFromForm } from './quota-input.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
 import { reevaluateAfterQuotaChange } from '../../services/mailboxes/alerts.js';
 import { deleteMailbox, retentionDaysOf } from '../../services/deleted-mailboxes/service.js';
@@ -27,14 +27,6 @@ const NOTICES: Record<string, string> = {
 
 const BELOW_USE =
   'This mailbox already holds more than that: with this quota it is full at once, and all new mail is refused until space is freed. Select "Change it anyway" to go ahead.';
-
-/** A quota as typed in the page's language ("1,5 GB" in German). */
-function quotaFromForm(req: FastifyRequest, raw: string | undefined, field = 'quota'): number | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const bytes = parseSize(raw, langOf(req));
-  if (bytes === null) throw new AppError('validation', 'Enter the quota as a number of MB, like 500, or with a unit, like 2 GB.', field);
-  return bytes;
-}
 
 export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
   const min = app.config.minPasswordLength;

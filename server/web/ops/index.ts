@@ -1,3 +1,6 @@
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import fastifyStatic from '@fastify/static';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -89,6 +92,17 @@ export async function opsRoutes(app: FastifyInstance) {
       const bare = req.url.split('?')[0];
       if (req.method === 'GET' && bare === '/admin/queues') return reply.redirect('/admin/queues/', 301);
     });
+    // Its page sets <base href="/admin/queues/"> for every script and call it makes, and styles its
+    // React components inline: both allowed here only. Its web fonts (Google's) stay blocked.
+    scope.addHook('onSend', async (_req, reply, payload) => {
+      const csp = reply.getHeader('content-security-policy');
+      if (typeof csp === 'string')
+        reply.header(
+          'content-security-policy',
+          csp.replace("base-uri 'none'", "base-uri 'self'").replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+        );
+      return payload;
+    });
     const adapter = new FastifyAdapter();
     adapter.setBasePath('/admin/queues');
     createBullBoard({
@@ -97,6 +111,12 @@ export async function opsRoutes(app: FastifyInstance) {
       ),
       serverAdapter: adapter,
     });
+    // @fastify/static 9 serves nothing under a plugin prefix (it strips its own prefix from the full
+    // URL), so the board's files are served from this unprefixed scope; the board's own registration
+    // is moved out of the way.
+    const uiStatic = path.join(path.dirname(createRequire(import.meta.url).resolve('@bull-board/ui/package.json')), 'dist/static');
+    adapter.setStaticPath('/unused-static', uiStatic);
+    await scope.register(fastifyStatic, { root: uiStatic, prefix: '/admin/queues/static/', decorateReply: false });
     await scope.register(adapter.registerPlugin(), { prefix: '/admin/queues' });
   });
 }

@@ -10,6 +10,7 @@ import { domainsPanel } from '../domains/panel.js';
 import { cleanupPanel } from '../cleanup/panel.js';
 import { ownerPanel } from '../owner/panel.js';
 import { mailboxesPanel } from '../mailboxes/panel.js';
+import { bulkPanel } from '../mailboxes/bulk.js';
 import { resellersPanel } from '../resellers/panel.js';
 import { apiKeysPanel } from '../api-keys/panel.js';
 import { importsPanel } from '../imports/panel.js';
@@ -51,6 +52,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(customersPanel);
   await app.register(domainsPanel);
   await app.register(mailboxesPanel);
+  await app.register(bulkPanel);
   await app.register(cleanupPanel);
   await app.register(ownerPanel);
   await app.register(auditPanel);
