@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { MailboxImportsTable } from './tables/imports.js';
+import type { WebhookDeliveriesTable, WebhookEventsTable, WebhooksTable } from './tables/webhooks.js';
 import type { AlertKind, AlertRecipient } from '../server/core/alerts/decide.js';
 
 // Columns with a database default: optional on insert.
@@ -305,6 +306,9 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   setup_tokens: SetupTokensTable;
+  webhooks: WebhooksTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Reseller = Selectable<ResellersTable>;

@@ -14,5 +14,7 @@ export async function scheduleMaintenance(queues: Queues, config: Config) {
   await q.upsertJobScheduler('housekeeping', { every: 24 * 3600_000 }, { name: 'housekeeping', data: {} });
   await q.upsertJobScheduler('alerts-sweep', { every: 3600_000 }, { name: 'alerts-sweep', data: {} });
   // The plans' automatic purge of Trash and Junk: one round per node that has mailboxes to purge.
+  // Webhook deliveries whose job was lost, and events a missed announcement left behind.
+  await q.upsertJobScheduler('webhooks-sweep', { every: 60_000 }, { name: 'webhooks-sweep', data: {} });
   await q.upsertJobScheduler('auto-purge', { every: PURGE_EVERY_MS }, { name: 'purge-fanout', data: {} });
 }

@@ -22,9 +22,11 @@ import { quotaRecalcHandler } from './handlers/quota-recalc.js';
 import { mailboxFilesHandlers } from './handlers/mailbox-files.js';
 import { cleanupHandlers } from './handlers/cleanup.js';
 import { autoPurgeHandler, purgeFanoutHandler } from './handlers/auto-purge.js';
-import { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, checkHandlers, scanQueueName, type Handlers, type JobName } from './queue/registry.js';
+import { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE, checkHandlers, scanQueueName, type Handlers, type JobName } from './queue/registry.js';
 import { scheduleMaintenance } from './schedules.js';
 import { housekeeping } from './handlers/housekeeping.js';
+import { webhookHandlers } from './handlers/webhooks.js';
+import { webhookEventsListener } from './feed/webhook-events.js';
 
 export interface WorkerOptions {
   /** Also run fan-out, alerts and housekeeping (the central worker); a scanner beside remote disks does not. */
@@ -76,6 +78,8 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
   const writer = new BatchWriter(db, afterWrite, undefined, undefined, config.driftBytes);
   // Dovecot's change feed is applied once, by the central worker.
   const feed = opts.maintenance ? new UsageFeed({ db, databaseUrl: config.databaseUrl, logger: log, onWritten: afterWrite }) : null;
+  // Webhook events are announced at commit: the central worker fans them out at once.
+  const webhookEvents = opts.maintenance ? webhookEventsListener(config.databaseUrl, queues, log) : null;
   const mailer = createMailer(config.smtpUrl, config.alertFrom);
   const noticeMailer = config.noticeLmtpUrl ? createMailer(lmtpAsSmtp(config.noticeLmtpUrl), config.alertFrom) : mailer;
 
@@ -106,6 +110,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     ...cleanupHandlers({ db, node: config.node, doveadm: config.doveadm, queues, logger: log }),
     'purge-round': autoPurgeHandler({ db, node: config.node, doveadm: config.doveadm, queues, logger: log, now }),
     'purge-fanout': purgeFanoutHandler(db, queues),
+    ...webhookHandlers({ db, queues, mailer, allow: config.webhookAllow, timeoutMs: config.webhookTimeoutMs, logger: log, now }),
   };
   checkHandlers(handlers);
 
@@ -137,6 +142,14 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, config.alertRetryBaseMs) },
       }),
     );
+    // Receivers wait on the network; each hangs for at most WEBHOOK_TIMEOUT_MS, on its own queue.
+    workers.push(
+      new Worker(WEBHOOKS_QUEUE, dispatch, {
+        ...common,
+        concurrency: 32,
+        settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, config.webhookRetryBaseMs, Math.random, 3600_000) },
+      }),
+    );
     await scheduleMaintenance(queues, config);
     // A Redis that restarted without its data has lost the schedulers: put them back on reconnect.
     producer.on('ready', () => {
@@ -148,6 +161,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     w.on('failed', (job, err) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err }, 'job failed'));
   }
   feed?.start();
+  webhookEvents?.start();
   // Every worker beside disks hears Dovecot's expunge events for its node.
   const events =
     config.dovecotEventsPort === null
@@ -163,6 +177,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     async stop() {
       await Promise.all(workers.map((w) => w.close()));
       await feed?.stop();
+      await webhookEvents?.stop();
       await events?.close();
       await pool.close();
       watch?.close();

@@ -53,3 +53,9 @@ export function updateReseller(db: Db, id: number, values: { name?: string; cont
     .returningAll()
     .executeTakeFirstOrThrow();
 }
+
+/** Where mail about a reseller's own setup goes (a disabled webhook): its contact address, if any. */
+export async function contactOfReseller(db: Db, id: number): Promise<string | null> {
+  const r = await db.selectFrom('resellers').select('contact_email').where('id', '=', id).executeTakeFirst();
+  return r?.contact_email ?? null;
+}

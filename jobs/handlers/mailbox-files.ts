@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { getDeleted, removeDeleted, setDeletedState } from '../../db/repositories/deleted-mailboxes.js';
 import { restoreMailboxRow } from '../../db/repositories/mailboxes.js';
+import { emitMailboxEvent } from '../../server/services/webhooks/emit.js';
 import type { JobData } from '../queue/registry.js';
 import { maildirComponents } from '../../server/core/maildir/maildir-path.js';
 
@@ -71,6 +72,7 @@ export function mailboxFilesHandlers(ctx: FilesContext) {
         ctx.logger.warn({ deletedId: rec.id, why: restored.why }, 'mailbox not restored');
         return { restored: false, why: restored.why };
       }
+      await emitMailboxEvent(ctx.db, 'mailbox.restored', restored.mailboxId);
       return { restored: true, mailboxId: restored.mailboxId };
     },
 

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { logConnection } from '../../server/platform/logging.js';
 import { JOBS, type JobData, type JobName, type NodeJob, queueOf } from './registry.js';
 
-export { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, scanQueueName } from './registry.js';
+export { ALERTS_QUEUE, IMPORTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE, scanQueueName } from './registry.js';
 
 /** Finished jobs are dropped (bounded), so Redis memory stays flat however many scans run. */
 export const FINISHED: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {

@@ -28,6 +28,12 @@ export interface JobData {
   /** The plan's automatic purge of Trash and Junk: fanned out to a round per node with mailboxes to purge. */
   'purge-fanout': Record<string, never>;
   'purge-round': { node: string };
+  /** New webhook events to one delivery per subscribed webhook (jobs/handlers/webhooks.ts). */
+  'webhook-fanout': Record<string, never>;
+  /** `round`: a redelivery asked for by hand, a job of its own. */
+  'webhook-deliver': { deliveryId: number; round?: number };
+  /** Queues deliveries whose job was lost, and fans out events a trigger missed. */
+  'webhooks-sweep': Record<string, never>;
 }
 export type JobName = keyof JobData;
 
@@ -36,13 +42,18 @@ export const MAINTENANCE_QUEUE = 'maintenance';
 export const ALERTS_QUEUE = 'alerts';
 /** Imports get their own queue: an hour-long import must not hold up scans or alerts. */
 export const IMPORTS_QUEUE = 'imports';
+/** Webhooks get their own: a receiver that hangs holds up nothing else. */
+export const WEBHOOKS_QUEUE = 'webhooks';
 /** Jobs on a mailbox's files go to its storage node's own queue, consumed only by the worker beside its disks. */
 export const scanQueueName = (node: string) => `scan-${node}`;
 
 /** A delivery is tried this often (with the alert queue's backoff, see the worker) before it is given up. */
 export const SEND_ATTEMPTS = 10;
 
-type QueueKind = typeof MAINTENANCE_QUEUE | typeof ALERTS_QUEUE | typeof IMPORTS_QUEUE | 'node';
+type QueueKind = typeof MAINTENANCE_QUEUE | typeof ALERTS_QUEUE | typeof IMPORTS_QUEUE | typeof WEBHOOKS_QUEUE | 'node';
+
+/** A webhook delivery is retried (see the worker's backoff) until it is a day old, then given up. */
+export const WEBHOOK_ATTEMPTS = 1000;
 
 interface JobSpec<N extends JobName> {
   queue: QueueKind;
@@ -82,6 +93,17 @@ export const JOBS = {
     queue: ALERTS_QUEUE,
     options: (d: JobData['send-alert']) => ({ jobId: `delivery-${d.deliveryId}`, attempts: SEND_ATTEMPTS, backoff: { type: 'custom' } }),
   },
+  // Triggered after events are written: adds within 200 ms make one job; concurrent ones are safe (SKIP LOCKED).
+  'webhook-fanout': { queue: WEBHOOKS_QUEUE, options: () => ({ deduplication: { id: 'webhook-fanout', ttl: 200 } }) },
+  'webhook-deliver': {
+    queue: WEBHOOKS_QUEUE,
+    options: (d: JobData['webhook-deliver']) => ({
+      jobId: `webhook-delivery-${d.deliveryId}${d.round ? `-${d.round}` : ''}`,
+      attempts: WEBHOOK_ATTEMPTS,
+      backoff: { type: 'custom' },
+    }),
+  },
+  'webhooks-sweep': { queue: MAINTENANCE_QUEUE },
   // One job per import; retries (the queues' default) resume where it stopped.
   'import-mailboxes': { queue: IMPORTS_QUEUE, options: (d: JobData['import-mailboxes']) => ({ jobId: `import-${d.importId}` }) },
 } as const satisfies { [N in JobName]: JobSpec<N> };

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { type AllowList, parseAllowList } from '../core/webhooks/targets.js';
 
 export const ROLES = ['web', 'worker', 'policy'] as const;
 export type Role = (typeof ROLES)[number];
@@ -55,6 +56,10 @@ export interface Config {
   noticeLmtpUrl: string | null;
   alertRatePerMinute: number;
   alertRetryBaseMs: number;
+  /** Webhooks: the first retry delay (doubling, with jitter, for a day), the answer's deadline, and the private targets the operator allows. */
+  webhookRetryBaseMs: number;
+  webhookTimeoutMs: number;
+  webhookAllow: AllowList;
   /** Where this node's worker hears Dovecot's expunge events (127.0.0.1:PORT); null = not at all. */
   dovecotEventsPort: number | null;
   /** Dovecot's admin command on this node (with `-c FILE` when its config is not the default). */
@@ -156,6 +161,11 @@ export function loadConfig(env: Env = process.env): Config {
     noticeLmtpUrl: env.NOTICE_LMTP_URL?.trim() === 'none' ? null : url('NOTICE_LMTP_URL', 'lmtp://127.0.0.1:2424', ['lmtp:']),
     alertRatePerMinute: int('ALERT_RATE_PER_MINUTE', 600, 1, 1_000_000),
     alertRetryBaseMs: int('ALERT_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+    webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+    webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 5_000, 100, 60_000),
+    webhookAllow:
+      parseAllowList(str('WEBHOOK_ALLOW_HOSTS', '')) ??
+      (problems.push('WEBHOOK_ALLOW_HOSTS must list host names, addresses or CIDR ranges, comma-separated'), { hosts: [], cidrs: [] }),
     doveadm: str('DOVEADM', 'doveadm').split(/\s+/),
     dovecotEventsPort: env.DOVECOT_EVENTS_PORT?.trim() === '0' ? null : int('DOVECOT_EVENTS_PORT', 9466, 0, 65535),
     driftBytes: int('DRIFT_THRESHOLD_BYTES', 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),

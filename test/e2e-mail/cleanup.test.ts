@@ -227,7 +227,7 @@ describe('cleanup actions', () => {
 
     const bad = await customer.post(`/mailboxes/${address}/cleanup/preview`, { folder: 'INBOX', olderThanDays: 'soon' });
     expect(bad.statusCode).toBe(400);
-    expect(bad.body).toMatch(/id="olderThanDays-error">[^<]*1 to 36500/);
+    expect(bad.body).toMatch(/id="olderThanDays-error">[^<]*1 to 36,500/);
 
     const preview = await customer.post(`/mailboxes/${address}/cleanup/preview`, { folder: 'Trash' });
     expect(preview.statusCode).toBe(200);

@@ -47,7 +47,7 @@ describe('npm run stack', () => {
     expect(await banner(smtp)).toMatch(/^220 /);
     expect(await banner(imap)).toMatch(/^\* OK/);
     expect(await banner(pop3)).toMatch(/^\+OK/);
-    expect(stack.output()).toContain(`lmtp://127.0.0.1:${notice}`);
+    expect(stack.output()).toContain(`notice listener on 127.0.0.1:${notice}`);
     expect(await stack.stop()).toBe(0);
     expect(stack.output()).toContain('mail stack stopped');
     await expect(banner(smtp)).rejects.toThrow();

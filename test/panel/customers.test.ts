@@ -47,7 +47,7 @@ describe('the overview', () => {
     expect(page.body).toContain(w.B.mailbox.address);
     expect(page.body).not.toContain(w.A.mailbox.address);
     expect(page.body).toContain('Nearest to full');
-    expect(page.body).toMatch(/lvl-95"><span class="stat">1<\/span>/);
+    expect(page.body).toMatch(/lvl-95" href="\/overview\?level=95#list-h"><span class="stat">1<\/span>/);
     const customer = new PanelClient(t.app);
     await customer.login(w.A.customerUser.email);
     const own = await customer.get('/overview');

@@ -13,6 +13,7 @@ import { recordChange } from '../audit/record.js';
 import { getDomainOr404 } from '../domains/service.js';
 import { getMailboxOr404 } from '../mailboxes/service.js';
 import { msg } from '../../core/message.js';
+import { emitDeletion } from '../webhooks/emit.js';
 import { displayAddress } from '../../core/address.js';
 
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -46,6 +47,8 @@ export async function deleteMailboxes(db: Db, queues: Queues, p: Principal, addr
   const done = await db.transaction().execute(async (trx) => {
     const out: { id: number; days: number; node: string }[] = [];
     for (const { m, days } of boxes) {
+      // Its facts as it was, in the deletion's transaction.
+      await emitDeletion(trx, [m.id], { restorableDays: days });
       const id = await deleted.moveToDeleted(trx, m.id, days);
       await recordChange(trx, p, {
         action: 'mailbox.delete',

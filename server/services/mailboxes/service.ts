@@ -7,7 +7,7 @@ import { type Principal, assertWritable } from '../auth/principal.js';
 import { checkAddress, checkLocalPart, displayAddress, displayDomain } from '../../core/address.js';
 import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
 import { type LimitViolation, NO_PLAN, type PlanLimits, type SpaceRules, checkFootprint, checkQuota } from '../../core/plan-limits.js';
-import { percentUsed, quotaLevel } from '../../core/quota.js';
+import { type Level, percentUsed, quotaLevel } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { enqueueScan } from '../../../jobs/queue/enqueue.js';
 import type { Queues } from '../../../jobs/queue/queues.js';
@@ -16,6 +16,7 @@ import { getDomainOr404 } from '../domains/service.js';
 import { isUniqueViolation } from '../../../db/errors.js';
 import { endMailboxSessions } from '../../../db/repositories/mailbox-sessions.js';
 import { msg } from '../../core/message.js';
+import { emitLevelChanges, emitMailboxEvent } from '../webhooks/emit.js';
 
 export interface MailboxInput {
   localPart: string;
@@ -187,7 +188,9 @@ async function insertNewMailbox(db: Db, p: Principal, domainName: string, input:
         customerId: domain.customer_id,
         after: snapshot({ ...values, active: true }),
       });
-      return (await repo.getMailbox(trx, p, address))!;
+      const created = (await repo.getMailbox(trx, p, address))!;
+      await emitMailboxEvent(trx, 'mailbox.created', created.id);
+      return created;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new AppError('conflict', mailboxExists(address), 'localPart');
@@ -232,8 +235,10 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
     if (passwordHash !== undefined || patch.active === false) await endMailboxSessions(trx, before.id);
     const after = (await repo.getMailbox(trx, p, before.address))!;
     // A new quota moves the level at once; the next scan need not be awaited.
+    let level: { from: Level | null; to: Level } | null = null;
     if (after.used_bytes !== null && after.quota_bytes !== before.quota_bytes) {
-      await repo.setUsageLevel(trx, after.id, quotaLevel(after.used_bytes, after.quota_bytes));
+      level = { from: quotaLevel(after.used_bytes, before.quota_bytes), to: quotaLevel(after.used_bytes, after.quota_bytes) };
+      await repo.setUsageLevel(trx, after.id, level.to);
     }
     await recordChange(trx, p, {
       action: 'mailbox.update',
@@ -244,6 +249,9 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       before: snapshot(before),
       after: { ...snapshot(after), ...(passwordHash !== undefined && { passwordChanged: true }) },
     });
+    const changed = Object.keys(patch).filter((k) => k !== 'ifUnchangedSince' && k !== 'password');
+    await emitMailboxEvent(trx, 'mailbox.updated', after.id, { changed: passwordHash === undefined ? changed : [...changed, 'password'] });
+    if (level) await emitLevelChanges(trx, [{ mailboxId: after.id, ...level }]);
     return after;
   });
 }

@@ -4,6 +4,7 @@ import { AppError } from '../../platform/errors.js';
 import { customersApi } from '../customers/api.js';
 import { domainsApi } from '../domains/api.js';
 import { cleanupApi } from '../cleanup/api.js';
+import { webhooksApi } from '../webhooks/api.js';
 import { mailboxesApi } from '../mailboxes/api.js';
 import { isBadText, isDatabaseDown } from '../http/unavailable.js';
 
@@ -44,6 +45,7 @@ export async function apiRoutes(app: FastifyInstance) {
   await app.register(domainsApi);
   await app.register(mailboxesApi);
   await app.register(cleanupApi);
+  await app.register(webhooksApi);
 }
 
 function fieldOf(err: FastifyError): string | undefined {
