@@ -34,7 +34,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create function webhook_events_notify() returns trigger language plpgsql as $$
     begin
-      perform pg_notify('webhook_events', '');
+      perform pg_notify('webhook_events', 'new');
       return null;
     end $$`.execute(db);
   await sql`create trigger webhook_events_notify after insert on webhook_events for each statement execute function webhook_events_notify()`.execute(db);

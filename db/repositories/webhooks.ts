@@ -82,15 +82,10 @@ export function mailboxFacts(db: Db, ids: readonly number[]) {
  */
 export async function fanOut(db: Db, batch = 1000): Promise<{ events: number; deliveries: number[] }> {
   return db.transaction().execute(async (trx) => {
-    const events = await trx
-      .selectFrom('webhook_events')
-      .select('id')
-      .where('fanned_out', '=', false)
-      .orderBy('id')
-      .limit(batch)
-      .forUpdate()
-      .skipLocked()
-      .execute();
+    // One fan-out at a time, so deliveries are numbered in the order of their events (the order per
+    // mailbox rests on it); a second one waits here, then finds what the first left.
+    await sql`select pg_advisory_xact_lock(hashtext('mailpanel-webhook-fanout'))`.execute(trx);
+    const events = await trx.selectFrom('webhook_events').select('id').where('fanned_out', '=', false).orderBy('id').limit(batch).execute();
     if (events.length === 0) return { events: 0, deliveries: [] };
     const ids = events.map((e) => e.id);
     const rows = await sql<{ id: number }>`

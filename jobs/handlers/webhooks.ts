@@ -17,7 +17,7 @@ import type { JobData } from '../queue/registry.js';
 /** Deliveries are given up, and a webhook failing throughout is disabled, after this long. */
 export const GIVE_UP_MS = 24 * 3600_000;
 /** An earlier delivery about the same mailbox is still open: this one waits this long and looks again. */
-const ORDER_WAIT_MS = 1000;
+const ORDER_WAIT_MS = 250;
 
 export interface WebhookDeps {
   db: Db;

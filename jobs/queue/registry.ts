@@ -93,8 +93,8 @@ export const JOBS = {
     queue: ALERTS_QUEUE,
     options: (d: JobData['send-alert']) => ({ jobId: `delivery-${d.deliveryId}`, attempts: SEND_ATTEMPTS, backoff: { type: 'custom' } }),
   },
-  // Triggered after events are written: adds within 200 ms make one job; concurrent ones are safe (SKIP LOCKED).
-  'webhook-fanout': { queue: WEBHOOKS_QUEUE, options: () => ({ deduplication: { id: 'webhook-fanout', ttl: 200 } }) },
+  // Added for each announcement of new events (the listener coalesces them); fan-outs take turns (see fanOut).
+  'webhook-fanout': { queue: WEBHOOKS_QUEUE },
   'webhook-deliver': {
     queue: WEBHOOKS_QUEUE,
     options: (d: JobData['webhook-deliver']) => ({

@@ -30,18 +30,24 @@ type Tenant = Tenants['A'];
 /** Fills a route's parameters with the objects of `victim`. */
 export function urlFor(route: RouteInfo, victim: Tenant): string {
   // What ":id" names depends on the resource the route belongs to.
-  const id = route.url.startsWith('/resellers/')
-    ? victim.reseller.id
-    : route.url.startsWith('/api-keys/')
-      ? victim.keyId
-      : route.url.includes('/deleted-mailboxes/')
-        ? victim.deletedId
-        : route.url.startsWith('/plans/')
-          ? victim.planId
-          : route.url.startsWith('/imports/')
-            ? victim.importId
-            : victim.customer.id;
-  return route.url.replace(':id', String(id)).replace(':domain', victim.domain.name).replace(':address', victim.mailbox.address);
+  const id = route.url.includes('/webhooks/')
+    ? victim.webhookId
+    : route.url.startsWith('/resellers/')
+      ? victim.reseller.id
+      : route.url.startsWith('/api-keys/')
+        ? victim.keyId
+        : route.url.includes('/deleted-mailboxes/')
+          ? victim.deletedId
+          : route.url.startsWith('/plans/')
+            ? victim.planId
+            : route.url.startsWith('/imports/')
+              ? victim.importId
+              : victim.customer.id;
+  return route.url
+    .replace(':id', String(id))
+    .replace(':deliveryId', String(victim.deliveryId))
+    .replace(':domain', victim.domain.name)
+    .replace(':address', victim.mailbox.address);
 }
 
 // Plausible values by field name, so a request passes validation and reaches the permission check.
@@ -70,6 +76,8 @@ const SAMPLES: Record<string, unknown> = {
   on: 'true',
   confirmBelow: 'yes',
   action: 'suspend',
+  events: ['mailbox.created'],
+  url: 'https://hooks.example.net/in',
   confirm: 'yes',
 };
 

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/database.js';
 import { insertUser } from '../../db/repositories/users.js';
+import { insertWebhook } from '../../db/repositories/webhooks.js';
 import { moveToDeleted } from '../../db/repositories/deleted-mailboxes.js';
 import { hashPassword } from '../../server/platform/passwords.js';
 import { OPERATOR_SYSTEM, type Principal } from '../../server/services/auth/principal.js';
@@ -67,6 +68,24 @@ export async function seedTenants(db: Db, tag = 'a') {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    // A webhook of the reseller's with one delivery in its log, so routes over webhooks are probed with objects that exist.
+    // Disabled: it receives nothing the tests make happen.
+    const webhook = await insertWebhook(
+      db,
+      { resellerId: r.id },
+      { url: `https://hooks-${name}.example.net/in`, events: ['mailbox.created'], secret: `whsec_${Buffer.from(`fixture-${name}`).toString('base64')}` },
+    );
+    await db.updateTable('webhooks').set({ enabled: false }).where('id', '=', webhook.id).execute();
+    const event = await db
+      .insertInto('webhook_events')
+      .values({ type: 'mailbox.created', reseller_id: r.id, customer_id: c.id, mailbox_id: m.id, data: JSON.stringify({ mailboxId: m.id }), fanned_out: true })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const delivery = await db
+      .insertInto('webhook_deliveries')
+      .values({ msg_id: `msg_fixture_${name}`, webhook_id: webhook.id, event_id: event.id, mailbox_id: m.id, status: 'delivered' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const { key, row: keyRow } = await createApiKey(db, rp, { name: `key ${name}`, readOnly: false });
     const readOnlyKey = (await createApiKey(db, rp, { name: `ro ${name}`, readOnly: true })).key;
     const domainKey = (await createApiKey(db, rp, { name: `domain ${name}`, readOnly: false, domain: d.name })).key;
@@ -78,6 +97,8 @@ export async function seedTenants(db: Db, tag = 'a') {
       mailbox: m,
       deletedId,
       planId: plan.id,
+      webhookId: webhook.id,
+      deliveryId: delivery.id,
       importId: importRow.id,
       resellerUser,
       customerUser,
