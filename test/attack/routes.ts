@@ -76,6 +76,7 @@ const SAMPLES: Record<string, unknown> = {
   on: 'true',
   confirmBelow: 'yes',
   action: 'suspend',
+  enabled: true,
   events: ['mailbox.created'],
   url: 'https://hooks.example.net/in',
   confirm: 'yes',

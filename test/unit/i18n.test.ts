@@ -85,7 +85,23 @@ const templates = filesUnder(join(ROOT, 'views'), '.eta').map((f) => ({ file: re
 const serverFiles = filesUnder(join(ROOT, 'server'), '.ts').map((f) => ({ file: relative(ROOT, f), source: readFileSync(f, 'utf8') }));
 
 // Values that reach it.t from data rather than literals: roles, audited object types, alert kinds and delivery states (see db/schema.ts).
-const DATA_KEYS = ['operator', 'reseller', 'customer', 'api key', 'plan', 'warning', 'full', 'reminder', 'recovered', 'pending', 'sending', 'sent', 'failed'];
+const DATA_KEYS = [
+  'operator',
+  'reseller',
+  'customer',
+  'api key',
+  'plan',
+  'delivered',
+  'retrying',
+  'warning',
+  'full',
+  'reminder',
+  'recovered',
+  'pending',
+  'sending',
+  'sent',
+  'failed',
+];
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 

@@ -4,12 +4,14 @@ import { importsDe } from '../imports/i18n-de.js';
 import { loginsDe } from '../logins/i18n-de.js';
 import { ownerDe } from '../owner/i18n-de.js';
 import { messagesDe } from './messages-de.js';
+import { webhooksDe } from '../webhooks/i18n-de.js';
 // German panel texts, keyed by the English original.
 // Conventions: Sie-form; "Postfach", "Speicherplatz" (for quota and storage), "Belegung"/"belegt" (usage),
 // "Tarif" (plan), "Zugang" (panel login), "Sperren"/"Entsperren" (suspend/resume), "Änderungsprotokoll" (audit log).
 // Every {placeholder} of a key appears unchanged in its value (test/unit/i18n.test.ts checks this).
 export const de: Record<string, string> = {
   ...messagesDe,
+  ...webhooksDe,
   ...importsDe,
   ...deletedMailboxesDe,
   ...loginsDe,

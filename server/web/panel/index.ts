@@ -11,6 +11,7 @@ import { cleanupPanel } from '../cleanup/panel.js';
 import { ownerPanel } from '../owner/panel.js';
 import { mailboxesPanel } from '../mailboxes/panel.js';
 import { bulkPanel } from '../mailboxes/bulk.js';
+import { webhooksPanel } from '../webhooks/panel.js';
 import { resellersPanel } from '../resellers/panel.js';
 import { apiKeysPanel } from '../api-keys/panel.js';
 import { importsPanel } from '../imports/panel.js';
@@ -57,6 +58,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(ownerPanel);
   await app.register(auditPanel);
   await app.register(apiKeysPanel);
+  await app.register(webhooksPanel);
   await app.register(plansPanel);
   await app.register(accountPanel);
   await app.register(loginsPanel);
