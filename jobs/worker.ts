@@ -110,7 +110,19 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     ...cleanupHandlers({ db, node: config.node, doveadm: config.doveadm, queues, logger: log }),
     'purge-round': autoPurgeHandler({ db, node: config.node, doveadm: config.doveadm, queues, logger: log, now }),
     'purge-fanout': purgeFanoutHandler(db, queues),
-    ...webhookHandlers({ db, queues, mailer, allow: config.webhookAllow, timeoutMs: config.webhookTimeoutMs, logger: log, now }),
+    ...webhookHandlers({
+      db,
+      queues,
+      mailer,
+      allow: config.webhookAllow,
+      timeoutMs: config.webhookTimeoutMs,
+      logger: log,
+      now,
+      scanning: async () => {
+        const c = await queues.get(scanQueueName(config.node)).getJobCounts('active', 'waiting');
+        return c.active + c.waiting > 0;
+      },
+    }),
   };
   checkHandlers(handlers);
 

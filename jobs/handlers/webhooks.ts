@@ -16,10 +16,18 @@ import type { JobData } from '../queue/registry.js';
 
 /** Deliveries are given up, and a webhook failing throughout is disabled, after this long. */
 export const GIVE_UP_MS = 24 * 3600_000;
+/**
+ * Deliveries yield to a verification round on the same node (they would take its CPU and database time
+ * from it): the fan-out waits until the round is done, at most this long after it was asked for.
+ */
+export const MAX_YIELD_MS = 60_000;
+const YIELD_STEP_MS = 500;
 /** An earlier delivery about the same mailbox is still open: this one waits this long and looks again. */
 const ORDER_WAIT_MS = 250;
 
 export interface WebhookDeps {
+  /** Whether this process's node is verifying mailboxes now: a fan-out then waits (see MAX_YIELD_MS). */
+  scanning?: () => Promise<boolean>;
   db: Db;
   queues: Queues;
   mailer: Mailer;
@@ -47,7 +55,13 @@ export async function fanOutAll(db: Db, queues: Queues): Promise<number> {
 export function webhookHandlers(deps: WebhookDeps) {
   const now = deps.now ?? (() => new Date());
   return {
-    'webhook-fanout': async () => fanOutAll(deps.db, deps.queues),
+    'webhook-fanout': async (job: Job<JobData['webhook-fanout']>, token?: string) => {
+      if (deps.scanning && Date.now() - job.timestamp < MAX_YIELD_MS && (await deps.scanning())) {
+        await job.moveToDelayed(Date.now() + YIELD_STEP_MS, token);
+        throw new DelayedError();
+      }
+      return fanOutAll(deps.db, deps.queues);
+    },
     'webhooks-sweep': async () => {
       const fanned = await fanOutAll(deps.db, deps.queues);
       // A delivery committed but never queued (a crash in between) is queued again after a minute.

@@ -113,6 +113,11 @@ export function loadConfig(env: Env = process.env): Config {
     return raw;
   };
 
+  const allowList = (raw: string) => {
+    const parsed = parseAllowList(raw);
+    if (!parsed) problems.push('WEBHOOK_ALLOW_HOSTS must list host names, addresses or CIDR ranges, comma-separated');
+    return parsed ?? { hosts: [], cidrs: [] };
+  };
   const port = int('PORT', 8080, 1, 65535);
   const host = str('HOST', '127.0.0.1');
   const roleList = str('ROLES', ROLES.join(','))
@@ -163,9 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     alertRetryBaseMs: int('ALERT_RETRY_BASE_MS', 30_000, 10, 3_600_000),
     webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 5_000, 100, 60_000),
-    webhookAllow:
-      parseAllowList(str('WEBHOOK_ALLOW_HOSTS', '')) ??
-      (problems.push('WEBHOOK_ALLOW_HOSTS must list host names, addresses or CIDR ranges, comma-separated'), { hosts: [], cidrs: [] }),
+    webhookAllow: allowList(str('WEBHOOK_ALLOW_HOSTS', '')),
     doveadm: str('DOVEADM', 'doveadm').split(/\s+/),
     dovecotEventsPort: env.DOVECOT_EVENTS_PORT?.trim() === '0' ? null : int('DOVECOT_EVENTS_PORT', 9466, 0, 65535),
     driftBytes: int('DRIFT_THRESHOLD_BYTES', 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),

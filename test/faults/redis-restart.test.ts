@@ -65,7 +65,7 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000
 
 describe('Redis restarts', () => {
   it('the worker has created its schedulers', async () => {
-    expect(await schedulers()).toEqual(['alerts-sweep', 'auto-purge', 'housekeeping', 'scan-all']);
+    expect(await schedulers()).toEqual(['alerts-sweep', 'auto-purge', 'housekeeping', 'scan-all', 'webhooks-sweep']);
   });
 
   it('while Redis is down the web answers 503 for queue actions within a second, and the panel still serves pages', async () => {

@@ -94,6 +94,9 @@ describe('the job registry', () => {
       'mailbox-cleanup': async () => 1,
       'purge-fanout': async () => 1,
       'purge-round': async () => 1,
+      'webhook-fanout': async () => 1,
+      'webhook-deliver': async () => 1,
+      'webhooks-sweep': async () => 1,
     };
     const { housekeeping: _dropped, ...missingOne } = all;
     expect(() => checkHandlers(missingOne)).toThrow(/no handler for job\(s\) housekeeping/);
