@@ -52,11 +52,14 @@ export interface NewEvent {
   data: Record<string, unknown>;
 }
 
-/** Writes events for the webhooks to fan out; nothing when no webhook is enabled (the common case costs one read). */
+/** Whether any webhook listens: without one, no event is written (the common case costs this one read). */
+export async function anyWebhookEnabled(db: Db): Promise<boolean> {
+  return (await db.selectFrom('webhooks').select('id').where('enabled', '=', true).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** Writes events for the webhooks to fan out (callers asked anyWebhookEnabled first). */
 export async function insertEvents(db: Db, events: readonly NewEvent[]): Promise<number> {
   if (events.length === 0) return 0;
-  const any = await db.selectFrom('webhooks').select('id').where('enabled', '=', true).limit(1).executeTakeFirst();
-  if (!any) return 0;
   await db
     .insertInto('webhook_events')
     .values(events.map((e) => ({ type: e.type, reseller_id: e.resellerId, customer_id: e.customerId, mailbox_id: e.mailboxId, data: JSON.stringify(e.data) })))

@@ -1,5 +1,5 @@
 import type { Db } from '../../../db/database.js';
-import { insertEvents, mailboxFacts, type NewEvent } from '../../../db/repositories/webhooks.js';
+import { anyWebhookEnabled, insertEvents, mailboxFacts, type NewEvent } from '../../../db/repositories/webhooks.js';
 import { percentUsed, type Level } from '../../core/quota.js';
 import { levelEvents, type WebhookEvent } from '../../core/webhooks/events.js';
 
@@ -35,12 +35,14 @@ const event = (type: WebhookEvent, m: Facts, extra: Record<string, unknown> = {}
 
 /** An event about one mailbox as it is now (created, updated, restored); `extra` adds to its data. */
 export async function emitMailboxEvent(db: Db, type: WebhookEvent, mailboxId: number, extra: Record<string, unknown> = {}) {
+  if (!(await anyWebhookEnabled(db))) return;
   const [m] = await mailboxFacts(db, [mailboxId]);
   if (m) await insertEvents(db, [event(type, m, extra)]);
 }
 
 /** A mailbox that is about to go (deleted): its facts are read before, the event written with the deletion. */
 export async function emitDeletion(db: Db, mailboxIds: readonly number[], extra: Record<string, unknown> = {}) {
+  if (!(await anyWebhookEnabled(db))) return;
   const facts = await mailboxFacts(db, mailboxIds);
   await insertEvents(
     db,
@@ -51,7 +53,7 @@ export async function emitDeletion(db: Db, mailboxIds: readonly number[], extra:
 /** Level changes (from a usage write or a new quota) as quota events: level_changed, full, recovered. */
 export async function emitLevelChanges(db: Db, changes: readonly { mailboxId: number; from: Level | null; to: Level }[]): Promise<number> {
   const moved = changes.filter((c) => levelEvents(c.from, c.to).length > 0);
-  if (moved.length === 0) return 0;
+  if (moved.length === 0 || !(await anyWebhookEnabled(db))) return 0;
   const facts = new Map(
     (
       await mailboxFacts(
