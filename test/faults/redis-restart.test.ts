@@ -81,7 +81,7 @@ describe('Redis restarts', () => {
 
   it('after a restart without persistence the schedulers come back and workers take jobs again', { timeout: 60_000 }, async () => {
     redis = await startRedis({ port: redis.port, persistent: false, dir: redis.dir });
-    await until(schedulers, (s) => s.length === 4);
+    await until(schedulers, (s) => s.length === 5);
     const before = (await usage()).scannedAt;
     const res = await until(
       () => t.app.inject({ method: 'POST', url: `/api/v1/mailboxes/${w.A.mailbox.address}/scan`, headers: bearer(w.A.key) }),
