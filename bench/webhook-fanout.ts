@@ -9,7 +9,7 @@
 //
 // A round is timed as verify-round.ts times it: from adding the `scan-fanout` job (as the scheduler does)
 // to the moment every mailbox_usage row has disk_at >= the round's start, i.e. every usage row committed,
-// with the events written after each batch (server/services/usage/after-write.ts). Before each round the
+// with the events written in each batch's transaction (server/services/usage/store.ts). Before each round the
 // queues and the previous round's deliveries are done. Also printed: how long after the round's start the last
 // delivery arrived at the receiver, and the receiver's count (must be events × webhooks).
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Signed webhooks for resellers (and the operator, reseller_id null): what happened is first written
-// as an event (an outbox, in the transaction of the change or right after a usage write), then fanned
+// as an event (an outbox, in the transaction of the change, a usage write included), then fanned
 // out to a delivery per matching webhook, each sent by its own job and logged.
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`

@@ -1,12 +1,11 @@
 // What follows every usage write, from a scan or from Dovecot's feed: level changes are logged, the
-// level changes become webhook events, the written mailboxes go through alert evaluation (warnings queued), and drift between the disk and
+// the written mailboxes go through alert evaluation (warnings queued), and drift between the disk and
 // Dovecot's count asks Dovecot to recount. One path, so a figure from either source warns alike.
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/database.js';
 import type { Queues } from '../../../jobs/queue/queues.js';
 import { driftDetected } from '../../platform/metrics.js';
 import { evaluateAndQueue } from '../alerts/evaluate.js';
-import { emitLevelChanges } from '../webhooks/emit.js';
 import type { WriteOutcome } from './store.js';
 
 export interface AfterWriteDeps {
@@ -24,7 +23,6 @@ export function afterUsageWrite({ db, queues, node, logger, now }: AfterWriteDep
   return async ({ written, changes, drifted }) => {
     // A first measurement is no change of level.
     for (const c of changes) if (c.from !== null) logger.info({ mailboxId: c.mailboxId, from: c.from, to: c.to }, 'quota level changed');
-    if (changes.length) await emitLevelChanges(db, changes);
     if (written.length) await evaluateAndQueue(db, queues, written, now());
     if (drifted.length) {
       driftDetected.inc(drifted.length);

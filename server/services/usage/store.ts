@@ -1,6 +1,7 @@
 import type { Db } from '../../../db/database.js';
 import * as usage from '../../../db/repositories/usage.js';
 import { quotaLevel, type Level } from '../../core/quota.js';
+import { emitLevelChanges } from '../webhooks/emit.js';
 
 export type UsageSource = 'scan' | 'dovecot';
 
@@ -146,6 +147,8 @@ export async function writeUsage(db: Db, results: UsageResult[], opts: { driftBy
       current.filter((r) => r.source === 'dovecot'),
       FEED_SAMPLE_EVERY,
     );
+    // Level changes become webhook events with the rows that make them: committed together, or neither.
+    await emitLevelChanges(trx, outcome.changes);
     return outcome;
   });
 }

@@ -3,7 +3,7 @@ import { anyWebhookEnabled, insertEvents, mailboxFacts, type NewEvent } from '..
 import { percentUsed, type Level } from '../../core/quota.js';
 import { levelEvents, type WebhookEvent } from '../../core/webhooks/events.js';
 
-// Events are written where they happen (in the change's transaction, or right after a usage write);
+// Events are written where they happen, in the transaction of the change (a usage write included);
 // their commit is announced to the central worker, whose jobs fan them out and send them, so no
 // request and no scan ever waits for a receiver.
 
