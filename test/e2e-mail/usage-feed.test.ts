@@ -14,7 +14,7 @@ import { PolicyClient } from '../../server/policy/client.js';
 import { startPolicyServer } from '../../server/policy/server.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, seedTenants, type Tenants } from '../support/fixtures.js';
-import { type MailStack, freePorts, makeMessage, sendMail, startMailStack } from '../support/mail-stack.js';
+import { type MailStack, freePorts, makeMessage, sendMail, stackWorkerEnv, startMailStack } from '../support/mail-stack.js';
 
 const PASSWORD = 'a long mailbox password';
 // Large enough that the panel's own notices (~4 KB each) cannot cascade across lines.
@@ -103,14 +103,8 @@ beforeAll(async () => {
   stack = await startMailStack({ databaseName: t.database.name, policyPort: policy.port, vars: { EVENTS_PORT: String(eventsPort) } });
   stops.push(() => stack.stop());
   const config = loadConfig({
-    DATABASE_URL: t.database.url,
-    REDIS_PREFIX: t.config.redisPrefix,
-    MAIL_ROOT: stack.mailRoot,
-    SMTP_URL: `smtp://127.0.0.1:${stack.ports.smtp}`,
-    NOTICE_LMTP_URL: `lmtp://127.0.0.1:${stack.ports.lmtpNotice}`,
-    ALERT_FROM: 'Panel <postmaster@outside.test>',
+    ...stackWorkerEnv(t, stack),
     PUBLIC_URL: 'https://panel.example.net',
-    DOVEADM: `doveadm -c ${join(stack.dir, 'dovecot', 'dovecot.conf')}`,
     DRIFT_THRESHOLD_BYTES: '10000',
     DOVECOT_EVENTS_PORT: String(eventsPort),
   });
