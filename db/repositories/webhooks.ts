@@ -167,11 +167,13 @@ export async function recordAttempt(
     .execute();
 }
 
+/** Starts (or ends) a webhook's failing period; a period already started keeps its start. */
 export async function markFailing(db: Db, webhookId: number, failing: boolean) {
   await db
     .updateTable('webhooks')
-    .set(failing ? { failing_since: sql`coalesce(failing_since, now())` } : { failing_since: null })
+    .set({ failing_since: failing ? new Date() : null })
     .where('id', '=', webhookId)
+    .where('failing_since', failing ? 'is' : 'is not', null)
     .execute();
 }
 

@@ -106,7 +106,8 @@ export function webhookHandlers(deps: WebhookDeps) {
       }
       if (outcome.ok) {
         await repo.recordAttempt(deps.db, d.id, { status: 'delivered', responseCode: outcome.code, durationMs: outcome.ms, error: null });
-        await repo.markFailing(deps.db, d.webhook_id, false);
+        // Only a webhook that was failing is written: 100,000 successes must not update its row 100,000 times.
+        if (d.failing_since) await repo.markFailing(deps.db, d.webhook_id, false);
         return 'delivered';
       }
       const expired = now().getTime() - d.created_at.getTime() >= GIVE_UP_MS;
@@ -116,7 +117,7 @@ export function webhookHandlers(deps: WebhookDeps) {
         durationMs: outcome.ms,
         error: outcome.error,
       });
-      await repo.markFailing(deps.db, d.webhook_id, true);
+      if (!d.failing_since) await repo.markFailing(deps.db, d.webhook_id, true);
       const since = d.failing_since ?? now();
       if (now().getTime() - since.getTime() >= GIVE_UP_MS) await disable(deps, d.webhook_id, d.reseller_id, d.url);
       if (expired) return 'given up';
