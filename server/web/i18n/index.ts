@@ -9,17 +9,32 @@ export type Translate = (text: Text, vars?: Record<string, MessageVar>) => strin
 // Keys are the English text itself, so templates read naturally and a missing translation falls back to English.
 const dictionaries: Record<Lang, Record<string, string>> = { en: {}, de };
 
-export function translator(lang: Lang): Translate {
+export interface Locale {
+  t: Translate;
+  /** The sentence for `n`: `one` or `other` by Intl.PluralRules (both are catalogue keys), `{n}` filled. */
+  plural: (n: number, one: string, other: string, vars?: Record<string, MessageVar>) => string;
+  /** A number in the language's notation, at most one decimal. */
+  number: (n: number) => string;
+}
+
+function makeLocale(lang: Lang): Locale {
   const dict = dictionaries[lang];
   const numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const plurals = new Intl.PluralRules(lang);
   const t: Translate = (text, vars) => {
     const [key, values] = typeof text === 'string' ? [text, vars] : [text.text, { ...text.vars, ...vars }];
     return fill(dict[key] ?? key, values, (v) =>
       typeof v === 'number' ? numbers.format(v) : typeof v === 'string' ? v : 'bytes' in v ? formatBytes(v.bytes, lang) : t(v),
     );
   };
-  return t;
+  return { t, plural: (n, one, other, vars = {}) => t(plurals.select(n) === 'one' ? one : other, { n, ...vars }), number: (n) => numbers.format(n) };
 }
+
+// Built once per language: a page renders hundreds of sentences and numbers with them.
+const locales: Record<Lang, Locale> = { en: makeLocale('en'), de: makeLocale('de') };
+
+export const localeOf = (lang: Lang): Locale => locales[lang];
+export const translator = (lang: Lang): Translate => locales[lang].t;
 
 /** Picks the first supported language from an Accept-Language header. */
 export function negotiate(header: string | undefined): Lang {

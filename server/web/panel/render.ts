@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { displayAddress, displayDomain } from '../../core/address.js';
 import { formatBytes, percentUsed, quotaLevel } from '../../core/quota.js';
-import { negotiate, translator } from '../i18n/index.js';
+import { localeOf, negotiate } from '../i18n/index.js';
 import { maskToken } from '../../platform/tokens.js';
 import { MAX } from '../../core/text.js';
 import type { Text } from '../../core/message.js';
@@ -24,7 +24,7 @@ export const langOf = (req: FastifyRequest) => negotiate(req.headers['accept-lan
 
 export function pageContext(req: FastifyRequest) {
   const lang = langOf(req);
-  const numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const locale = localeOf(lang);
   const zone = zoneOf(req);
   // Dates in the page's language and the reader's time zone, the zone named.
   const dates = new Intl.DateTimeFormat(lang, {
@@ -40,10 +40,8 @@ export function pageContext(req: FastifyRequest) {
   return {
     lang,
     zone,
-    t: translator(lang),
-    /** The sentence for `n` in the page's language: `one` or `other` by Intl.PluralRules (both are catalogue keys). */
-    plural: (n: number, one: string, other: string, vars: Record<string, string | number> = {}) =>
-      translator(lang)(new Intl.PluralRules(lang).select(n) === 'one' ? one : other, { n, ...vars }),
+    t: locale.t,
+    plural: locale.plural,
     user: s && req.principal && !req.owner ? { email: s.email, role: s.role } : null,
     /** On the mailbox owner's own pages: its address (the header shows it with "Sign out"). */
     owner: req.owner?.address ?? null,
@@ -58,7 +56,7 @@ export function pageContext(req: FastifyRequest) {
       bytes: (n: number) => formatBytes(n, lang),
       /** The share for a <progress> value (a number); `number` shows it. */
       percent: percentUsed,
-      number: (n: number) => numbers.format(n),
+      number: locale.number,
       level: quotaLevel,
       domain: displayDomain,
       address: displayAddress,
