@@ -7,7 +7,7 @@ import { BULK_ACTIONS, type BulkAction, MAX_BULK, applyBulk, chosenMailboxes } f
 import { DomainParams } from '../domains/schemas.js';
 import { attempt, formSchema, text } from '../panel/forms.js';
 import { redirectAfterPost, render } from '../panel/render.js';
-import { quotaFromForm } from './quota-input.js';
+import { onQuotaField, quotaFromForm } from './quota-input.js';
 
 const BulkForm = formSchema({
   action: Type.Union(BULK_ACTIONS.map((a) => Type.Literal(a))),
@@ -62,8 +62,7 @@ export const bulkPanel: FastifyPluginAsyncTypebox = async (app) => {
       }),
     );
     if (!result.ok) {
-      // A plan's limit names the quota field; here that is the one quota for all.
-      const errors = Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k === 'quotaBytes' ? 'quota' : k, v]));
+      const errors = onQuotaField(result.errors);
       return confirmPage(req, reply, d.name, b.action, addresses, { errors, values }, result.status);
     }
     return redirectAfterPost(req, reply, `/domains/${d.name}?notice=bulk-${b.action}`);

@@ -5,7 +5,7 @@ import { AppError } from '../../platform/errors.js';
 import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
 import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
 import { mailboxPage } from './page.js';
-import { quotaFromForm } from './quota-input.js';
+import { onQuotaField, quotaFromForm } from './quota-input.js';
 import { getDomainOr404 } from '../../services/domains/service.js';
 import { reevaluateAfterQuotaChange } from '../../services/mailboxes/alerts.js';
 import { deleteMailbox, retentionDaysOf } from '../../services/deleted-mailboxes/service.js';
@@ -125,7 +125,7 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
         return m;
       });
       if (!result.ok) {
-        const errors = Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k === 'quotaBytes' ? 'quota' : k, v]));
+        const errors = onQuotaField(result.errors);
         // A stale page is shown again as the mailbox is now, not with what it sent.
         const values = errors._form === STALE_EDIT ? {} : errors.quota === BELOW_USE ? { ...body, confirmBelow: 'yes' } : body;
         return showMailbox(req, reply, address, { errors, values }, result.status);
