@@ -4,6 +4,9 @@ import type { Database } from './schema.js';
 
 // int8 (bigint, bigserial, count(*)) as JS numbers: every id and byte count we store is below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// bigint[] (a plan's upgrade sizes) likewise.
+const int8Array = pg.types.getTypeParser(1016 as never) as (v: string) => (string | number)[];
+pg.types.setTypeParser(1016 as never, (v: string) => int8Array(v).map(Number));
 
 export type Db = Kysely<Database>;
 

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { MailboxImportsTable } from './tables/imports.js';
 import type { WebhookDeliveriesTable, WebhookEventsTable, WebhooksTable } from './tables/webhooks.js';
+import type { SpaceRequestsTable } from './tables/space-requests.js';
 import type { AlertKind, AlertRecipient } from '../server/core/alerts/decide.js';
 
 // Columns with a database default: optional on insert.
@@ -40,6 +41,10 @@ export interface PlansTable {
   /** Automatic purge: what was moved to Trash (Junk) more than this many days ago goes; null = off. */
   trash_purge_days: number | null;
   junk_purge_days: number | null;
+  /** The quotas a customer may ask for (requests for more space); empty: none are offered. */
+  upgrade_sizes: ColumnType<number[], number[] | undefined, number[]>;
+  /** A request up to this size is approved without the reseller; null: each is decided by hand. */
+  auto_approve_bytes: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -309,6 +314,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  space_requests: SpaceRequestsTable;
 }
 
 export type Reseller = Selectable<ResellersTable>;

@@ -7,6 +7,7 @@ import type { Config } from '../server/platform/config.js';
 import { createRedis } from '../server/platform/redis.js';
 import { afterUsageWrite } from '../server/services/usage/after-write.js';
 import { sendAlertHandler } from './handlers/send-alert.js';
+import { spaceRequestNoticeHandler } from './handlers/space-request-notice.js';
 import { importMailboxesHandler } from './handlers/import-mailboxes.js';
 import { sweepAlerts } from '../server/services/alerts/sweep.js';
 import { BatchWriter } from '../server/services/usage/batch-writer.js';
@@ -103,6 +104,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     'scan-fanout': scanFanoutHandler(db, queues),
     housekeeping: async () => housekeeping(db, config, queues),
     'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
+    'space-request-notice': spaceRequestNoticeHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
     'alerts-sweep': async () => sweepAlerts(db, queues, now()),
     'import-mailboxes': importMailboxesHandler({ db, minPasswordLength: config.minPasswordLength, logger: log }),
     'quota-recalc': quotaRecalcHandler({ db, node: config.node, mailRoot: config.mailRoot, doveadm: config.doveadm, logger: log }),

@@ -43,6 +43,8 @@ export function deliveryToSend(db: Db, id: number) {
       'm.id as mailbox_id',
       'c.language',
       'p.alert_texts',
+      // Whether its plan offers a larger size than the mailbox has now (requests for more space).
+      sql<boolean>`coalesce(exists (select 1 from unnest(p.upgrade_sizes) s where s > m.quota_bytes), false)`.as('more_space'),
     ])
     .where('ad.id', '=', id)
     .executeTakeFirst();

@@ -27,6 +27,8 @@ export interface PlanValues {
   junk_room?: boolean;
   trash_purge_days?: number | null;
   junk_purge_days?: number | null;
+  upgrade_sizes?: number[];
+  auto_approve_bytes?: number | null;
 }
 
 export function insertPlan(db: Db, resellerId: number, values: PlanValues) {
@@ -56,6 +58,8 @@ export function planOfCustomer(db: Db, customerId: number) {
       'p.junk_room',
       'p.trash_purge_days',
       'p.junk_purge_days',
+      'p.upgrade_sizes',
+      'p.auto_approve_bytes',
     ])
     .where('c.id', '=', customerId)
     .executeTakeFirst();

@@ -46,6 +46,9 @@ export function sendAlertHandler(ctx: SendContext) {
       panelUrl: owner ? `${ctx.panelUrl}/my` : `${ctx.panelUrl}/mailboxes/${d.mailbox}`,
       overrides,
       owner,
+      // Staff (the reseller) decide requests; the mailbox and the customer's contact may ask.
+      ...(d.more_space &&
+        d.recipient !== 'reseller' && { moreSpaceUrl: owner ? `${ctx.panelUrl}/my#space-h` : `${ctx.panelUrl}/mailboxes/${d.mailbox}#space-h` }),
       ...(suggested && { action: { ...suggested, url: `${ctx.panelUrl}/my?suggest=${suggested.folder}#cleanup-h` } }),
     });
 

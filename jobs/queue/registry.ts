@@ -15,6 +15,8 @@ export interface JobData {
   'scan-chunk': { node: string; fromId: number; toId: number; full?: boolean };
   housekeeping: Record<string, never>;
   'send-alert': { deliveryId: number };
+  /** The emails of a request for more space at this status (jobs/handlers/space-request-notice.ts). */
+  'space-request-notice': { requestId: number; status: 'open' | 'approved' | 'declined' | 'withdrawn' };
   'alerts-sweep': Record<string, never>;
   'import-mailboxes': { importId: number };
   'quota-recalc': { mailboxId: number };
@@ -92,6 +94,11 @@ export const JOBS = {
   'send-alert': {
     queue: ALERTS_QUEUE,
     options: (d: JobData['send-alert']) => ({ jobId: `delivery-${d.deliveryId}`, attempts: SEND_ATTEMPTS, backoff: { type: 'custom' } }),
+  },
+  // Once per request and status, retried with the queues' default backoff.
+  'space-request-notice': {
+    queue: ALERTS_QUEUE,
+    options: (d: JobData['space-request-notice']) => ({ jobId: `space-request-${d.requestId}-${d.status}` }),
   },
   // Added for each announcement of new events (the listener coalesces them); fan-outs take turns (see fanOut).
   'webhook-fanout': { queue: WEBHOOKS_QUEUE },

@@ -1,5 +1,6 @@
 import { DEFAULT_QUOTA_BYTES, MAX_QUOTA_BYTES, MIN_QUOTA_BYTES } from './quota.js';
 import { type Message, msg } from './message.js';
+import type { UpgradeRules } from './space-requests.js';
 
 export interface PlanLimits {
   defaultQuotaBytes: number;
@@ -28,7 +29,7 @@ export function trashRoomBytes(room: SpaceRules, quotaBytes: number): number {
 }
 
 /** Customers without a plan get the provider's default quota and no further limits. */
-export const NO_PLAN: PlanLimits & SpaceRules = {
+export const NO_PLAN: PlanLimits & SpaceRules & UpgradeRules = {
   defaultQuotaBytes: DEFAULT_QUOTA_BYTES,
   maxQuotaBytes: null,
   maxMailboxes: null,
@@ -37,6 +38,8 @@ export const NO_PLAN: PlanLimits & SpaceRules = {
   junkRoom: false,
   trashPurgeDays: null,
   junkPurgeDays: null,
+  upgradeSizes: [],
+  autoApproveBytes: null,
 };
 
 export interface CustomerFootprint {

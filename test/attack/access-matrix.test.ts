@@ -14,7 +14,18 @@ afterAll(() => t.close());
 
 /** Every row that a tenant could own, to prove a refused request changed nothing. */
 async function snapshot() {
-  const tables = ['resellers', 'plans', 'customers', 'domains', 'mailboxes', 'users', 'api_keys', 'mailbox_imports', 'deleted_mailboxes'] as const;
+  const tables = [
+    'resellers',
+    'plans',
+    'customers',
+    'domains',
+    'mailboxes',
+    'users',
+    'api_keys',
+    'mailbox_imports',
+    'deleted_mailboxes',
+    'space_requests',
+  ] as const;
   const rows = await Promise.all(
     tables.map((tbl) =>
       t.db

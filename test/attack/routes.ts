@@ -32,17 +32,19 @@ export function urlFor(route: RouteInfo, victim: Tenant): string {
   // What ":id" names depends on the resource the route belongs to.
   const id = route.url.includes('/webhooks/')
     ? victim.webhookId
-    : route.url.startsWith('/resellers/')
-      ? victim.reseller.id
-      : route.url.startsWith('/api-keys/')
-        ? victim.keyId
-        : route.url.includes('/deleted-mailboxes/')
-          ? victim.deletedId
-          : route.url.startsWith('/plans/')
-            ? victim.planId
-            : route.url.startsWith('/imports/')
-              ? victim.importId
-              : victim.customer.id;
+    : route.url.startsWith('/space-requests/') || route.url.startsWith('/api/v1/space-requests/')
+      ? victim.spaceRequestId
+      : route.url.startsWith('/resellers/')
+        ? victim.reseller.id
+        : route.url.startsWith('/api-keys/')
+          ? victim.keyId
+          : route.url.includes('/deleted-mailboxes/')
+            ? victim.deletedId
+            : route.url.startsWith('/plans/')
+              ? victim.planId
+              : route.url.startsWith('/imports/')
+                ? victim.importId
+                : victim.customer.id;
   return route.url
     .replace(':id', String(id))
     .replace(':deliveryId', String(victim.deliveryId))
@@ -80,6 +82,10 @@ const SAMPLES: Record<string, unknown> = {
   events: ['mailbox.created'],
   url: 'https://hooks.example.net/in',
   confirm: 'yes',
+  note: 'probe note',
+  reason: 'probe reason',
+  // A panel form's request id: the victim's request is what the route is probed with (see urlFor for :id).
+  id: '1',
 };
 
 /** A valid body generated from the route's schema. */

@@ -86,6 +86,19 @@ export async function seedTenants(db: Db, tag = 'a') {
       .values({ msg_id: `msg_fixture_${name}`, webhook_id: webhook.id, event_id: event.id, mailbox_id: m.id, status: 'delivered' })
       .returning('id')
       .executeTakeFirstOrThrow();
+    // An open request for more space, so routes over requests are probed with one that could be decided.
+    const spaceRequest = await db
+      .insertInto('space_requests')
+      .values({
+        mailbox_id: m.id,
+        customer_id: c.id,
+        reseller_id: r.id,
+        from_bytes: m.quota_bytes,
+        requested_bytes: m.quota_bytes * 2,
+        requested_by: 'fixture',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const { key, row: keyRow } = await createApiKey(db, rp, { name: `key ${name}`, readOnly: false });
     const readOnlyKey = (await createApiKey(db, rp, { name: `ro ${name}`, readOnly: true })).key;
     const domainKey = (await createApiKey(db, rp, { name: `domain ${name}`, readOnly: false, domain: d.name })).key;
@@ -99,6 +112,7 @@ export async function seedTenants(db: Db, tag = 'a') {
       planId: plan.id,
       webhookId: webhook.id,
       deliveryId: delivery.id,
+      spaceRequestId: spaceRequest.id,
       importId: importRow.id,
       resellerUser,
       customerUser,

@@ -58,6 +58,8 @@ type Texts = {
   ownerLinkLabel: string;
   /** The cleanup that fits, as a button: {size} is what it frees. */
   action: Record<'Junk' | 'Trash', string>;
+  /** The link to ask for a larger mailbox (when its plan offers one). */
+  moreSpace: string;
   footer: string;
 };
 
@@ -112,6 +114,7 @@ const en: Texts = {
   ownerLinkIntro: 'Sign in with your email address and mailbox password to see what takes up space and free it:',
   ownerLinkLabel: 'Open your mailbox page',
   action: { Junk: 'Empty Junk: frees {size}', Trash: 'Empty Trash: frees {size}' },
+  moreSpace: 'Or ask for more space',
   footer: 'This is an automatic message from your hosting control panel.',
 };
 
@@ -166,6 +169,7 @@ const de: Texts = {
   ownerLinkIntro: 'Melden Sie sich mit Ihrer E-Mail-Adresse und dem Passwort Ihres Postfachs an, um zu sehen, was Platz belegt, und ihn freizugeben:',
   ownerLinkLabel: 'Zu Ihrem Postfach',
   action: { Junk: 'Spam-Ordner leeren: gibt {size} frei', Trash: 'Papierkorb leeren: gibt {size} frei' },
+  moreSpace: 'Oder mehr Speicherplatz anfragen',
   footer: 'Dies ist eine automatische Nachricht aus Ihrem Kundenbereich.',
 };
 
@@ -201,3 +205,6 @@ export function alertCopy(lang: AlertLanguage, situation: Situation, vars: CopyV
 export function actionLabel(lang: AlertLanguage, folder: 'Junk' | 'Trash', size: string): string {
   return fillPlaceholders(TEXTS[lang].action[folder], { size });
 }
+
+/** The words of the link to request more space. */
+export const moreSpaceLabel = (lang: AlertLanguage) => TEXTS[lang].moreSpace;

@@ -3,7 +3,7 @@ import { Eta } from 'eta';
 import { projectPath } from '../../platform/paths.js';
 import { displayAddress } from '../../core/address.js';
 import { formatBytes } from '../../core/quota.js';
-import { actionLabel, alertCopy, fillPlaceholders, situationOf, type AlertLanguage, type CopyVars } from '../../core/alerts/copy.js';
+import { actionLabel, alertCopy, moreSpaceLabel, fillPlaceholders, situationOf, type AlertLanguage, type CopyVars } from '../../core/alerts/copy.js';
 import type { AlertKind } from '../../core/alerts/decide.js';
 import { oneLineSubject } from '../../core/alerts/subject.js';
 import { wrapText } from '../../core/alerts/wrap.js';
@@ -34,6 +34,8 @@ export interface AlertEmailInput {
   owner?: boolean;
   /** The cleanup that fits, offered as a button with what it frees (owner only). */
   action?: { folder: 'Junk' | 'Trash'; bytes: number; url: string };
+  /** Where to ask for a larger mailbox; absent when its plan offers none. */
+  moreSpaceUrl?: string;
 }
 
 export interface RenderedEmail {
@@ -83,6 +85,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     input.action && kind !== 'recovered'
       ? { label: actionLabel(lang, input.action.folder, formatSize(input.action.bytes, lang)), url: checkPanelUrl(input.action.url) }
       : null;
+  const moreSpace = input.moreSpaceUrl && kind !== 'recovered' ? { label: moreSpaceLabel(lang), url: checkPanelUrl(input.moreSpaceUrl) } : null;
   const fill = (s: string) => fillPlaceholders(s, { ...vars, status: copy.status });
 
   const ownSubject = input.overrides?.subject ? oneLineSubject(fill(input.overrides.subject)) : '';
@@ -104,6 +107,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     linkLabel: copy.linkLabel,
     panelUrl,
     action,
+    moreSpace,
     footer: copy.footer,
     usage: { label: `${vars.used} / ${vars.quota} (${vars.percent})`, width: Math.round(percentShown), color: barColor(kind, isFull) },
   };

@@ -7,6 +7,7 @@ import { type Principal, assertWritable } from '../auth/principal.js';
 import { checkAddress, checkLocalPart, displayAddress, displayDomain } from '../../core/address.js';
 import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
 import { type LimitViolation, NO_PLAN, type PlanLimits, type SpaceRules, checkFootprint, checkQuota } from '../../core/plan-limits.js';
+import type { UpgradeRules } from '../../core/space-requests.js';
 import { type Level, percentUsed, quotaLevel } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { enqueueScan } from '../../../jobs/queue/enqueue.js';
@@ -111,7 +112,7 @@ export async function getMailboxOr404(db: Db, p: Principal, address: string) {
   return m;
 }
 
-export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits & SpaceRules> {
+export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLimits & SpaceRules & UpgradeRules> {
   const plan = await planOfCustomer(db, customerId);
   if (!plan) return NO_PLAN;
   return {
@@ -123,6 +124,8 @@ export async function planLimitsFor(db: Db, customerId: number): Promise<PlanLim
     junkRoom: plan.junk_room,
     trashPurgeDays: plan.trash_purge_days,
     junkPurgeDays: plan.junk_purge_days,
+    upgradeSizes: plan.upgrade_sizes,
+    autoApproveBytes: plan.auto_approve_bytes,
   };
 }
 

@@ -7,6 +7,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { recordChange } from '../audit/record.js';
 import { isUniqueViolation } from '../../../db/errors.js';
 import { msg } from '../../core/message.js';
+import { MAX_UPGRADE_SIZES } from '../../core/space-requests.js';
 
 export interface PlanInput {
   name: string;
@@ -23,6 +24,10 @@ export interface PlanInput {
   /** Automatic purge: Trash (Junk) loses what was moved there more than this many days ago; null = off; absent keeps the plan's. */
   trashPurgeDays?: number | null;
   junkPurgeDays?: number | null;
+  /** The quotas customers may request (requests for more space); absent keeps the plan's (none for a new plan). */
+  upgradeSizes?: number[];
+  /** Requests up to this size are approved by themselves; null = all by hand; absent keeps the plan's. */
+  autoApproveBytes?: number | null;
 }
 
 /** The plan's row as stored, once every field is checked (AppError naming the field otherwise). */
@@ -55,6 +60,17 @@ function checkPlan(input: PlanInput) {
   if (input.maxQuotaBytes !== null && input.defaultQuotaBytes > input.maxQuotaBytes) {
     throw new AppError('validation', 'The default quota may not exceed the largest quota per mailbox.', 'defaultQuotaBytes');
   }
+  const upgrades = input.upgradeSizes === undefined ? undefined : [...new Set(input.upgradeSizes)].sort((a, b) => a - b);
+  if (upgrades !== undefined) {
+    if (upgrades.length > MAX_UPGRADE_SIZES) throw new AppError('validation', 'Offer at most 10 sizes.', 'upgradeSizes');
+    if (upgrades.some((v) => !Number.isSafeInteger(v) || v < MIN_QUOTA_BYTES || v > MAX_QUOTA_BYTES))
+      throw new AppError('validation', msg('Enter sizes of at least {min}, like 1 GB, 2 GB, 5 GB.', { min: { bytes: MIN_QUOTA_BYTES } }), 'upgradeSizes');
+    if (input.maxQuotaBytes !== null && upgrades.some((v) => v > input.maxQuotaBytes!))
+      throw new AppError('validation', 'The sizes offered may not exceed the largest quota per mailbox.', 'upgradeSizes');
+  }
+  const auto = input.autoApproveBytes;
+  if (auto !== undefined && auto !== null && (!Number.isSafeInteger(auto) || auto < MIN_QUOTA_BYTES || auto > MAX_QUOTA_BYTES))
+    throw new AppError('validation', msg('Enter a size of at least {min}.', { min: { bytes: MIN_QUOTA_BYTES } }), 'autoApproveBytes');
   return {
     name: name.value,
     default_quota_bytes: input.defaultQuotaBytes,
@@ -66,6 +82,8 @@ function checkPlan(input: PlanInput) {
     ...(input.junkRoom !== undefined && { junk_room: input.junkRoom }),
     ...(input.trashPurgeDays !== undefined && { trash_purge_days: input.trashPurgeDays }),
     ...(input.junkPurgeDays !== undefined && { junk_purge_days: input.junkPurgeDays }),
+    ...(upgrades !== undefined && { upgrade_sizes: upgrades }),
+    ...(auto !== undefined && { auto_approve_bytes: auto }),
   };
 }
 
@@ -131,6 +149,8 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
           junkRoom: before.junk_room,
           trashPurgeDays: before.trash_purge_days,
           junkPurgeDays: before.junk_purge_days,
+          upgradeSizes: before.upgrade_sizes,
+          autoApproveBytes: before.auto_approve_bytes,
         },
         after: { ...withoutVersion(input), name: values.name },
       });

@@ -5,6 +5,7 @@ import { customersApi } from '../customers/api.js';
 import { domainsApi } from '../domains/api.js';
 import { cleanupApi } from '../cleanup/api.js';
 import { webhooksApi } from '../webhooks/api.js';
+import { spaceRequestsApi } from '../space-requests/api.js';
 import { mailboxesApi } from '../mailboxes/api.js';
 import { isBadText, isDatabaseDown } from '../http/unavailable.js';
 
@@ -46,6 +47,7 @@ export async function apiRoutes(app: FastifyInstance) {
   await app.register(mailboxesApi);
   await app.register(cleanupApi);
   await app.register(webhooksApi);
+  await app.register(spaceRequestsApi);
 }
 
 function fieldOf(err: FastifyError): string | undefined {

@@ -3,15 +3,13 @@
 // page of their own to choose from. The same routes serve staff (/mailboxes/<address>/…) and the
 // mailbox owner on its own page (/my/…, with the owner's session).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { MAX_CHOSEN } from '../../core/cleanup.js';
 import { confirmCleanup, largeMessages, previewCleanup } from '../../services/cleanup/service.js';
-import { mailboxPage } from '../mailboxes/page.js';
+import { PLACES, placePage } from '../mailboxes/places.js';
 import { attempt, formSchema, text } from '../panel/forms.js';
 import { redirectAfterPost, render } from '../panel/render.js';
 
-const AddressParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
 const Uid = Type.String({ maxLength: 10, pattern: '^[0-9]+$' });
 const PreviewForm = formSchema({
   folder: Type.String({ maxLength: 255 }),
@@ -20,33 +18,10 @@ const PreviewForm = formSchema({
 });
 const ConfirmForm = formSchema({ previewId: Type.String({ maxLength: 20, pattern: '^[0-9]+$' }) });
 
-/** Where the routes live, whose mailbox they act on, and which page shows their errors. */
-interface Place {
-  prefix: string;
-  config: { owner?: boolean };
-  params?: typeof AddressParams;
-  address: (req: FastifyRequest) => string;
-  base: (address: string) => string;
-  template: string;
-}
-
-const PLACES: Place[] = [
-  {
-    prefix: '/mailboxes/:address',
-    config: {},
-    params: AddressParams,
-    address: (req) => (req.params as { address: string }).address,
-    base: (address) => `/mailboxes/${address}`,
-    template: 'mailbox',
-  },
-  { prefix: '/my', config: { owner: true }, address: (req) => req.owner!.address, base: () => '/my', template: 'my-mailbox' },
-];
-
 export const cleanupPanel: FastifyPluginAsyncTypebox = async (app) => {
   for (const place of PLACES) {
     const params = place.params ? { params: place.params } : {};
-    const page = (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status: number) =>
-      mailboxPage(app, req, reply, place.address(req), extra, status, place.template);
+    const page = placePage(app, place);
 
     app.post(`${place.prefix}/cleanup/preview`, { config: place.config, schema: { ...params, body: PreviewForm } }, async (req, reply) => {
       const b = req.body;

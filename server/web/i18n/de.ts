@@ -5,6 +5,7 @@ import { loginsDe } from '../logins/i18n-de.js';
 import { ownerDe } from '../owner/i18n-de.js';
 import { messagesDe } from './messages-de.js';
 import { webhooksDe } from '../webhooks/i18n-de.js';
+import { spaceRequestsDe } from '../space-requests/i18n-de.js';
 // German panel texts, keyed by the English original.
 // Conventions: Sie-form; "Postfach", "Speicherplatz" (for quota and storage), "Belegung"/"belegt" (usage),
 // "Tarif" (plan), "Zugang" (panel login), "Sperren"/"Entsperren" (suspend/resume), "Änderungsprotokoll" (audit log).
@@ -12,6 +13,7 @@ import { webhooksDe } from '../webhooks/i18n-de.js';
 export const de: Record<string, string> = {
   ...messagesDe,
   ...webhooksDe,
+  ...spaceRequestsDe,
   ...importsDe,
   ...deletedMailboxesDe,
   ...loginsDe,

@@ -4,6 +4,7 @@ import { usageSamples } from '../../../db/repositories/overview.js';
 import { growth } from '../../core/growth.js';
 import { trashRoomBytes } from '../../core/plan-limits.js';
 import { cleanupsOf } from '../../services/cleanup/service.js';
+import { spaceOffer } from '../../services/space-requests/service.js';
 import { foldersOfMailbox } from '../../services/folders/service.js';
 import { visibleAlerts } from '../../services/mailboxes/alerts.js';
 import { getMailboxOr404, planLimitsFor } from '../../services/mailboxes/service.js';
@@ -24,12 +25,13 @@ export async function mailboxPage(
   template = 'mailbox',
 ) {
   const m = await getMailboxOr404(app.db, req.principal!, address);
-  const [limits, alerts, samples, folders, cleanups] = await Promise.all([
+  const [limits, alerts, samples, folders, cleanups, space] = await Promise.all([
     planLimitsFor(app.db, m.customer_id),
     listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
     usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
     foldersOfMailbox(app.db, m.id),
     cleanupsOf(app.db, m.id),
+    spaceOffer(app.db, req.principal!, m),
   ]);
   const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
   const { t, lang, zone } = pageContext(req);
@@ -48,6 +50,7 @@ export async function mailboxPage(
       chart,
       folders: folders.folders,
       cleanups,
+      space,
       trashRoomBytes: trashRoomBytes(limits, m.quota_bytes),
       growth: growth(history, m.quota_bytes),
       client: app.config.client,

@@ -10,12 +10,14 @@ import { getDomainOr404 } from '../../services/domains/service.js';
 import { reevaluateAfterQuotaChange } from '../../services/mailboxes/alerts.js';
 import { deleteMailbox, retentionDaysOf } from '../../services/deleted-mailboxes/service.js';
 import { createMailbox, getMailboxOr404, planLimitsFor, requestScan, STALE_EDIT, updateMailbox, type MailboxPatch } from '../../services/mailboxes/service.js';
+import { NOTICES as SPACE_NOTICES } from '../space-requests/panel.js';
 
 /** How long a usage card follows a scan it asked for before it stops asking. */
 const CARD_WAIT_MS = 60_000;
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) });
 const AddressParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
 const NOTICES: Record<string, string> = {
+  ...SPACE_NOTICES,
   password: 'The password was changed.',
   quota: 'The quota was changed.',
   protocols: 'The protocols were updated.',

@@ -9,6 +9,7 @@ import { customersPanel } from '../customers/panel.js';
 import { domainsPanel } from '../domains/panel.js';
 import { cleanupPanel } from '../cleanup/panel.js';
 import { ownerPanel } from '../owner/panel.js';
+import { spaceRequestsPanel } from '../space-requests/panel.js';
 import { mailboxesPanel } from '../mailboxes/panel.js';
 import { bulkPanel } from '../mailboxes/bulk.js';
 import { webhooksPanel } from '../webhooks/panel.js';
@@ -59,6 +60,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(auditPanel);
   await app.register(apiKeysPanel);
   await app.register(webhooksPanel);
+  await app.register(spaceRequestsPanel);
   await app.register(plansPanel);
   await app.register(accountPanel);
   await app.register(loginsPanel);

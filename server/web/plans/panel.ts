@@ -22,6 +22,15 @@ function size(lang: Lang, raw: string | undefined, field: string, required = fal
   return v;
 }
 
+/** A list of sizes as typed: "1 GB, 2 GB, 5 GB" (or "1,5 GB; 3 GB" in German: a comma followed by a space, or a semicolon, separates). */
+function sizes(lang: Lang, raw: string | undefined, field: string): number[] {
+  const parts = (raw ?? '')
+    .split(/;|,\s+|\n/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return parts.map((p) => size(lang, p, field)!);
+}
+
 /** The plan form's text fields as the service's input (sizes like "2 GB"). */
 function planInput(lang: Lang, b: Record<string, string | undefined>): PlanInput {
   const maxMailboxes = b.maxMailboxes?.trim() ? Number(b.maxMailboxes) : null;
@@ -45,6 +54,8 @@ function planInput(lang: Lang, b: Record<string, string | undefined>): PlanInput
     junkRoom: b.junkRoom === 'on',
     trashPurgeDays: purge(b.trashPurgeDays),
     junkPurgeDays: purge(b.junkPurgeDays),
+    upgradeSizes: sizes(lang, b.upgradeSizes, 'upgradeSizes'),
+    autoApproveBytes: size(lang, b.autoApprove, 'autoApproveBytes'),
   };
 }
 
@@ -62,6 +73,8 @@ const PlanForm = formSchema({
   junkRoom: checkbox,
   trashPurgeDays: text(5),
   junkPurgeDays: text(5),
+  upgradeSizes: text(400),
+  autoApprove: text(40),
   version: text(40),
 });
 
@@ -103,6 +116,8 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
       junkRoom: plan.junk_room ? 'on' : undefined,
       trashPurgeDays: plan.trash_purge_days === null ? '' : String(plan.trash_purge_days),
       junkPurgeDays: plan.junk_purge_days === null ? '' : String(plan.junk_purge_days),
+      upgradeSizes: plan.upgrade_sizes.map((b) => formatBytes(b, lang)).join(lang === 'de' ? '; ' : ', '),
+      autoApprove: plan.auto_approve_bytes ? formatBytes(plan.auto_approve_bytes, lang) : '',
       warnPercents: plan.warn_percents.join(', '),
       minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes, lang) : '',
       reminderDays: String(plan.reminder_days),
