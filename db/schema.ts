@@ -87,6 +87,13 @@ export interface MailboxesTable {
   node: Generated<string>;
   /** Whether the plan's automatic purge of Trash and Junk applies (a customer may opt out). */
   auto_purge: Generated<boolean>;
+  /** SMTP submission (sending with the mailbox's credentials) and ManageSieve, beside IMAP and POP3. */
+  smtp_enabled: Generated<boolean>;
+  sieve_enabled: Generated<boolean>;
+  /** Suspensions apart from `active` (which stops everything): no login / no mail in / no sending. */
+  suspend_login: Generated<boolean>;
+  suspend_incoming: Generated<boolean>;
+  suspend_outgoing: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** Copies of mailbox_usage.used_bytes and .level kept by a trigger, for indexes; never written by the app. */

@@ -47,6 +47,10 @@ export interface MailStackPorts {
   smtp: number;
   /** Dovecot's own quota-status policy service (-p postfix). */
   quotaStatus: number;
+  /** Postfix's submission service: mailboxes send with their credentials (SASL through Dovecot). */
+  submission: number;
+  /** Dovecot's auth listener that submission asks. */
+  auth: number;
 }
 
 export interface MailStack {
@@ -95,8 +99,8 @@ async function startOnce(opts: MailStackOptions): Promise<MailStack> {
 /** Renders the configuration into dir and creates the directories the daemons need. */
 async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot: string; ports: MailStackPorts }> {
   const mailRoot = opts.mailRoot ?? join(dir, 'vmail');
-  const [imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, events] = await freePorts(7);
-  const ports: MailStackPorts = { imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, ...opts.ports };
+  const [imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, events, submission, auth] = await freePorts(9);
+  const ports: MailStackPorts = { imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, submission, auth, ...opts.ports };
   const db = new URL(opts.databaseUrl);
   const name = `mp-${dir.slice(-6).replace(/[^A-Za-z0-9]/g, 'x')}`;
 
@@ -119,6 +123,11 @@ async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot:
     // Where Dovecot posts expunge events (a node worker's DOVECOT_EVENTS_PORT); free unless asked for.
     EVENTS_PORT: String(events),
     MAIL_GROUP: await groupName(Number(opts.vars?.MAIL_GID ?? DEFAULTS.MAIL_GID)),
+    // Submission on loopback without TLS (plaintext AUTH is allowed on the rig only).
+    SUBMISSION_LISTEN: `127.0.0.1:${ports.submission}`,
+    SUBMISSION_TLS: 'none',
+    AUTH_ADDRESS: '127.0.0.1',
+    PORT_AUTH: String(ports.auth),
     ...opts.vars,
   });
   const rigVars = {
@@ -134,7 +143,9 @@ async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot:
   // main.cf = the rig's instance settings + the production lines, as an operator would append them
   const production = await readFile(join(dir, 'postfix', 'main.cf.mailpanel'), 'utf8');
   await writeFile(join(dir, 'postfix', 'main.cf'), `${await rig('postfix/main.cf')}\n${production}`);
-  await writeFile(join(dir, 'postfix', 'master.cf'), await rig('postfix/master.cf'));
+  // master.cf likewise: the rig's services + the production submission service
+  const submissionService = await readFile(join(dir, 'postfix', 'master.cf.mailpanel'), 'utf8');
+  await writeFile(join(dir, 'postfix', 'master.cf'), `${await rig('postfix/master.cf')}\n${submissionService}`);
   await backdate(join(dir, 'postfix'));
 
   for (const sub of ['run', 'log', 'state/dovecot', 'postfix-spool', 'postfix-data']) await mkdir(join(dir, sub), { recursive: true });
@@ -185,6 +196,7 @@ async function launch(dir: string, mailRoot: string, ports: MailStackPorts, star
       waitForBanner(ports.lmtp, '220 '),
       waitForBanner(ports.lmtpNotice, '220 '),
       waitForBanner(ports.smtp, '220 '),
+      waitForBanner(ports.submission, '220 '),
       waitForBanner(ports.quotaStatus, null),
     ]);
   } catch (err) {
@@ -448,6 +460,8 @@ export interface SendResult {
   rcpt: Reply[];
   /** SMTP: one reply; LMTP: one per accepted recipient; empty when no recipient was accepted. */
   data: Reply[];
+  /** The answer to AUTH, when credentials were given (submission). */
+  auth?: Reply;
 }
 
 /** One SMTP or LMTP transaction; rejections are returned, never thrown. */
@@ -459,12 +473,22 @@ export async function sendMail(opts: {
   message: string;
   timeoutMs?: number /** Declared with MAIL FROM ... SIZE= */;
   size?: number;
+  /** Submission: AUTH PLAIN with these before MAIL FROM; a refused AUTH ends the session there. */
+  auth?: { user: string; pass: string };
 }): Promise<SendResult> {
   const c = await LineClient.connect(opts.port, opts.timeoutMs ?? 15_000);
   try {
     const greeting = await c.readReply();
     const hello = await c.command(`${opts.lmtp ? 'LHLO' : 'EHLO'} client.mailpanel.test`);
     if (hello.code !== 250) throw new Error(`${opts.lmtp ? 'LHLO' : 'EHLO'} refused: ${hello.code} ${hello.text}`);
+    let auth: Reply | undefined;
+    if (opts.auth) {
+      auth = await c.command(`AUTH PLAIN ${Buffer.from(`\0${opts.auth.user}\0${opts.auth.pass}`).toString('base64')}`);
+      if (auth.code !== 235) {
+        await c.command('QUIT').catch(() => undefined);
+        return { greeting, mailFrom: auth, rcpt: [], data: [], auth };
+      }
+    }
     const mailFrom = await c.command(`MAIL FROM:<${opts.from}>${opts.size ? ` SIZE=${opts.size}` : ''}`);
     const rcpt: Reply[] = [];
     for (const to of opts.to) rcpt.push(await c.command(`RCPT TO:<${to}>`));
@@ -478,7 +502,7 @@ export async function sendMail(opts: {
       for (let i = 0; i < (opts.lmtp ? accepted : 1); i++) data.push(await c.readReply());
     }
     await c.command('QUIT').catch(() => undefined);
-    return { greeting, mailFrom, rcpt, data };
+    return { greeting, mailFrom, rcpt, data, ...(auth && { auth }) };
   } finally {
     c.close();
   }

@@ -37,6 +37,11 @@ export const DEFAULTS = {
   EVENTS_HOST: '127.0.0.1',
   EVENTS_PORT: '9466',
   POLICY_TIMEOUT: '10s',
+  // Submission (deploy/postfix/master.cf.mailpanel) and the Dovecot auth listener it asks.
+  SUBMISSION_LISTEN: 'submission',
+  SUBMISSION_TLS: 'encrypt',
+  AUTH_ADDRESS: '127.0.0.1',
+  PORT_AUTH: '12345',
 } satisfies Record<string, string>;
 
 export type DeployVars = Record<keyof typeof DEFAULTS, string>;

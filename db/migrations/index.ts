@@ -19,6 +19,7 @@ import * as autoPurge from './2026-12-04T1200-auto-purge.js';
 import * as mailboxSessions from './2026-12-04T1300-mailbox-sessions.js';
 import * as webhooks from './2026-12-05T0900-webhooks.js';
 import * as spaceRequests from './2026-12-06T0900-space-requests.js';
+import * as protocolAccess from './2026-12-06T1000-protocol-access.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T1300-mailbox-sessions': mailboxSessions,
   '2026-12-05T0900-webhooks': webhooks,
   '2026-12-06T0900-space-requests': spaceRequests,
+  '2026-12-06T1000-protocol-access': protocolAccess,
 };

@@ -16,6 +16,11 @@ export interface MailboxRow {
   quota_bytes: number;
   imap_enabled: boolean;
   pop3_enabled: boolean;
+  smtp_enabled: boolean;
+  sieve_enabled: boolean;
+  suspend_login: boolean;
+  suspend_incoming: boolean;
+  suspend_outgoing: boolean;
   active: boolean;
   auto_purge: boolean;
   maildir: string;
@@ -59,6 +64,11 @@ const columns = [
   'm.quota_bytes',
   'm.imap_enabled',
   'm.pop3_enabled',
+  'm.smtp_enabled',
+  'm.sieve_enabled',
+  'm.suspend_login',
+  'm.suspend_incoming',
+  'm.suspend_outgoing',
   'm.active',
   'm.auto_purge',
   'm.maildir',

@@ -2,7 +2,7 @@
 // the defaults, dropped into a copy of Debian's stock /etc/dovecot and appended to Postfix's stock
 // main.cf, the real doveconf/postconf accept them without a warning.
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +28,9 @@ describe('deploy templates', () => {
       'dovecot/dovecot-sql.conf.ext',
       'postfix/mailpanel-accounts.cf',
       'postfix/mailpanel-domains.cf',
+      'postfix/mailpanel-senders.cf',
       'postfix/main.cf.mailpanel',
+      'postfix/master.cf.mailpanel',
     ]);
     for (const f of files) expect(await readFile(f, 'utf8')).not.toMatch(/@[A-Z][A-Z0-9_]*@/);
     expect(() => renderText('x @DB_NAME@', { ...DEFAULTS, DB_NAME: "x' OR '1'='1" })).toThrow(/quotes/);
@@ -55,8 +57,10 @@ describe('deploy templates', () => {
 
   it('Postfix 3.7 accepts main.cf.mailpanel appended to the stock main.cf; the policy comes after reject_unauth_destination', async () => {
     const etc = join(dir, 'etc-postfix');
-    await cp('/etc/postfix/master.cf', join(etc, 'master.cf'));
-    for (const f of ['mailpanel-domains.cf', 'mailpanel-accounts.cf']) await cp(join(dir, 'out/postfix', f), join(etc, f));
+    // master.cf: the stock one with the submission service appended, as deploy/README.md says.
+    await mkdir(etc, { recursive: true });
+    await writeFile(join(etc, 'master.cf'), `${await readFile('/etc/postfix/master.cf', 'utf8')}\n${await readFile(join(dir, 'out/postfix/master.cf.mailpanel'), 'utf8')}`);
+    for (const f of ['mailpanel-domains.cf', 'mailpanel-accounts.cf', 'mailpanel-senders.cf']) await cp(join(dir, 'out/postfix', f), join(etc, f));
     const stock = await readFile('/etc/postfix/main.cf.proto', 'utf8');
     // (a configured Debian main.cf names the host; without it postconf waits for a DNS lookup)
     await writeFile(join(etc, 'main.cf'), `myhostname = mail.example.test\n${stock}\n${await readFile(join(dir, 'out/postfix/main.cf.mailpanel'), 'utf8')}`);
@@ -78,5 +82,11 @@ describe('deploy templates', () => {
     expect(cf.smtpd_policy_service_default_action).toBe('DUNNO');
     expect(cf.virtual_transport).toBe('lmtp:inet:127.0.0.1:24');
     expect(cf.virtual_mailbox_maps).toBe(`proxy:pgsql:${etc}/mailpanel-accounts.cf`);
+    // Submission: SASL through Dovecot, only authenticated clients, each sending as itself, the policy service asked.
+    const sub = await run('postconf', ['-c', etc, '-P', 'submission/inet/smtpd_sasl_type', 'submission/inet/smtpd_recipient_restrictions', 'submission/inet/smtpd_sender_restrictions']);
+    expect(sub.stderr).toBe('');
+    expect(sub.stdout).toContain('submission/inet/smtpd_sasl_type = dovecot');
+    expect(sub.stdout).toContain('submission/inet/smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:10031, permit_sasl_authenticated, reject');
+    expect(sub.stdout).toContain('submission/inet/smtpd_sender_restrictions = reject_sender_login_mismatch');
   });
 });

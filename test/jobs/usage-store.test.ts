@@ -87,6 +87,7 @@ describe('the job registry', () => {
       'scan-fanout': async () => 1,
       housekeeping: async () => 1,
       'send-alert': async () => 1,
+      'space-request-notice': async () => 1,
       'alerts-sweep': async () => 1,
       'import-mailboxes': async () => 1,
       'cleanup-preview': async () => 1,

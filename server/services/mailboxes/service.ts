@@ -27,6 +27,15 @@ export interface MailboxInput {
   quotaBytes?: number;
   imap?: boolean;
   pop3?: boolean;
+  smtp?: boolean;
+  sieve?: boolean;
+}
+
+/** Suspensions apart from `active`: login (no protocol signs in), incoming (mail to it refused), outgoing (no sending). */
+export interface Suspensions {
+  login: boolean;
+  incoming: boolean;
+  outgoing: boolean;
 }
 
 export interface MailboxPatch {
@@ -34,6 +43,12 @@ export interface MailboxPatch {
   quotaBytes?: number;
   imap?: boolean;
   pop3?: boolean;
+  /** SMTP submission: sending with the mailbox's credentials. */
+  smtp?: boolean;
+  /** ManageSieve: the owner's own filters and vacation replies. */
+  sieve?: boolean;
+  /** Any of the three; those left out stay as they are. */
+  suspended?: Partial<Suspensions>;
   active?: boolean;
   /** Whether the plan's automatic purge of Trash and Junk applies to this mailbox. */
   autoPurge?: boolean;
@@ -72,6 +87,9 @@ export function mailboxView(m: repo.MailboxRow) {
     quotaBytes: m.quota_bytes,
     imap: m.imap_enabled,
     pop3: m.pop3_enabled,
+    smtp: m.smtp_enabled,
+    sieve: m.sieve_enabled,
+    suspended: { login: m.suspend_login, incoming: m.suspend_incoming, outgoing: m.suspend_outgoing },
     active: m.active,
     autoPurge: m.auto_purge,
     node: m.node,
@@ -81,10 +99,17 @@ export function mailboxView(m: repo.MailboxRow) {
   };
 }
 
-const snapshot = (m: { quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; active: boolean; auto_purge?: boolean }) => ({
+type Snapshotted = { quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; active: boolean; auto_purge?: boolean } & Partial<
+  Pick<repo.MailboxRow, 'smtp_enabled' | 'sieve_enabled' | 'suspend_login' | 'suspend_incoming' | 'suspend_outgoing'>
+>;
+
+const snapshot = (m: Snapshotted) => ({
   quotaBytes: m.quota_bytes,
   imap: m.imap_enabled,
   pop3: m.pop3_enabled,
+  ...(m.smtp_enabled !== undefined && { smtp: m.smtp_enabled }),
+  ...(m.sieve_enabled !== undefined && { sieve: m.sieve_enabled }),
+  ...(m.suspend_login !== undefined && { suspendedLogin: m.suspend_login, suspendedIncoming: m.suspend_incoming, suspendedOutgoing: m.suspend_outgoing }),
   active: m.active,
   ...(m.auto_purge !== undefined && { autoPurge: m.auto_purge }),
 });
@@ -178,6 +203,8 @@ async function insertNewMailbox(db: Db, p: Principal, domainName: string, input:
         quota_bytes: quotaBytes,
         imap_enabled: input.imap ?? true,
         pop3_enabled: input.pop3 ?? true,
+        smtp_enabled: input.smtp ?? true,
+        sieve_enabled: input.sieve ?? true,
         // A re-created address never gets its predecessor's files (see freshMaildir).
         maildir: await freshMaildir(trx, domain.node, domain.name, local.value, address),
         node: domain.node,
@@ -231,11 +258,16 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       ...(patch.quotaBytes !== undefined && { quota_bytes: patch.quotaBytes }),
       ...(patch.imap !== undefined && { imap_enabled: patch.imap }),
       ...(patch.pop3 !== undefined && { pop3_enabled: patch.pop3 }),
+      ...(patch.smtp !== undefined && { smtp_enabled: patch.smtp }),
+      ...(patch.sieve !== undefined && { sieve_enabled: patch.sieve }),
+      ...(patch.suspended?.login !== undefined && { suspend_login: patch.suspended.login }),
+      ...(patch.suspended?.incoming !== undefined && { suspend_incoming: patch.suspended.incoming }),
+      ...(patch.suspended?.outgoing !== undefined && { suspend_outgoing: patch.suspended.outgoing }),
       ...(patch.active !== undefined && { active: patch.active }),
       ...(patch.autoPurge !== undefined && { auto_purge: patch.autoPurge }),
     });
     // A new password or a suspension signs the owner out of its own page everywhere.
-    if (passwordHash !== undefined || patch.active === false) await endMailboxSessions(trx, before.id);
+    if (passwordHash !== undefined || patch.active === false || patch.suspended?.login === true) await endMailboxSessions(trx, before.id);
     const after = (await repo.getMailbox(trx, p, before.address))!;
     // A new quota moves the level at once; the next scan need not be awaited.
     let level: { from: Level | null; to: Level } | null = null;
@@ -252,7 +284,8 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       before: snapshot(before),
       after: { ...snapshot(after), ...(passwordHash !== undefined && { passwordChanged: true }) },
     });
-    const changed = Object.keys(patch).filter((k) => k !== 'ifUnchangedSince' && k !== 'password');
+    const changed = Object.keys(patch).filter((k) => k !== 'ifUnchangedSince' && k !== 'password' && k !== 'suspended');
+    for (const k of Object.keys(patch.suspended ?? {})) changed.push(`suspended.${k}`);
     await emitMailboxEvent(trx, 'mailbox.updated', after.id, { changed: passwordHash === undefined ? changed : [...changed, 'password'] });
     if (level) await emitLevelChanges(trx, [{ mailboxId: after.id, ...level }]);
     return after;

@@ -27,6 +27,9 @@ export const Folder = Type.Object({
   messages: Type.Integer(),
 });
 
+const SUSPENDED =
+  'Suspensions apart from active: login (no protocol signs in; mail still arrives), incoming (mail to it is refused), outgoing (no sending; reading and receiving go on).';
+
 export const Mailbox = Type.Object({
   address: Type.String(),
   displayAddress: Type.String(),
@@ -35,7 +38,10 @@ export const Mailbox = Type.Object({
   quotaBytes: Type.Integer(),
   imap: Type.Boolean(),
   pop3: Type.Boolean(),
-  active: Type.Boolean(),
+  smtp: Type.Boolean({ description: "SMTP submission: sending with the mailbox's credentials" }),
+  sieve: Type.Boolean({ description: 'ManageSieve: filters and vacation replies set by its owner' }),
+  suspended: Type.Object({ login: Type.Boolean(), incoming: Type.Boolean(), outgoing: Type.Boolean() }, { description: SUSPENDED }),
+  active: Type.Boolean({ description: 'false: suspended altogether (no login, no mail in or out)' }),
   autoPurge: Type.Boolean({ description: "whether the plan's automatic purge of Trash and Junk applies to this mailbox" }),
   node: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
@@ -52,6 +58,8 @@ export const MailboxCreate = Type.Object(
     quotaBytes: Type.Optional(Bytes),
     imap: Type.Optional(Type.Boolean()),
     pop3: Type.Optional(Type.Boolean()),
+    smtp: Type.Optional(Type.Boolean()),
+    sieve: Type.Optional(Type.Boolean()),
   },
   Strict,
 );
@@ -62,6 +70,14 @@ export const MailboxPatch = Type.Object(
     quotaBytes: Type.Optional(Bytes),
     imap: Type.Optional(Type.Boolean()),
     pop3: Type.Optional(Type.Boolean()),
+    smtp: Type.Optional(Type.Boolean()),
+    sieve: Type.Optional(Type.Boolean()),
+    suspended: Type.Optional(
+      Type.Object(
+        { login: Type.Optional(Type.Boolean()), incoming: Type.Optional(Type.Boolean()), outgoing: Type.Optional(Type.Boolean()) },
+        { ...Strict, minProperties: 1, description: `${SUSPENDED} Those left out stay as they are.` },
+      ),
+    ),
     active: Type.Optional(Type.Boolean()),
     autoPurge: Type.Optional(Type.Boolean({ description: "whether the plan's automatic purge of Trash and Junk applies" })),
   },
