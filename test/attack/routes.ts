@@ -83,6 +83,12 @@ const SAMPLES: Record<string, unknown> = {
   url: 'https://hooks.example.net/in',
   confirm: 'yes',
   note: 'probe note',
+  suspended: { outgoing: true },
+  smtp: true,
+  sieve: true,
+  login: true,
+  incoming: true,
+  outgoing: true,
   reason: 'probe reason',
   // A panel form's request id: the victim's request is what the route is probed with (see urlFor for :id).
   id: '1',

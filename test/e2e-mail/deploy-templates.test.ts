@@ -59,7 +59,10 @@ describe('deploy templates', () => {
     const etc = join(dir, 'etc-postfix');
     // master.cf: the stock one with the submission service appended, as deploy/README.md says.
     await mkdir(etc, { recursive: true });
-    await writeFile(join(etc, 'master.cf'), `${await readFile('/etc/postfix/master.cf', 'utf8')}\n${await readFile(join(dir, 'out/postfix/master.cf.mailpanel'), 'utf8')}`);
+    await writeFile(
+      join(etc, 'master.cf'),
+      `${await readFile('/etc/postfix/master.cf', 'utf8')}\n${await readFile(join(dir, 'out/postfix/master.cf.mailpanel'), 'utf8')}`,
+    );
     for (const f of ['mailpanel-domains.cf', 'mailpanel-accounts.cf', 'mailpanel-senders.cf']) await cp(join(dir, 'out/postfix', f), join(etc, f));
     const stock = await readFile('/etc/postfix/main.cf.proto', 'utf8');
     // (a configured Debian main.cf names the host; without it postconf waits for a DNS lookup)
@@ -83,7 +86,14 @@ describe('deploy templates', () => {
     expect(cf.virtual_transport).toBe('lmtp:inet:127.0.0.1:24');
     expect(cf.virtual_mailbox_maps).toBe(`proxy:pgsql:${etc}/mailpanel-accounts.cf`);
     // Submission: SASL through Dovecot, only authenticated clients, each sending as itself, the policy service asked.
-    const sub = await run('postconf', ['-c', etc, '-P', 'submission/inet/smtpd_sasl_type', 'submission/inet/smtpd_recipient_restrictions', 'submission/inet/smtpd_sender_restrictions']);
+    const sub = await run('postconf', [
+      '-c',
+      etc,
+      '-P',
+      'submission/inet/smtpd_sasl_type',
+      'submission/inet/smtpd_recipient_restrictions',
+      'submission/inet/smtpd_sender_restrictions',
+    ]);
     expect(sub.stderr).toBe('');
     expect(sub.stdout).toContain('submission/inet/smtpd_sasl_type = dovecot');
     expect(sub.stdout).toContain('submission/inet/smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:10031, permit_sasl_authenticated, reject');

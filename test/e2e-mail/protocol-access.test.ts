@@ -52,7 +52,9 @@ beforeAll(async () => {
   policy = await startPolicyStub(() => 'DUNNO');
   stack = await startMailStack({ databaseName: tdb.name, policyPort: policy.port });
   const r = await sql<{ id: number }>`INSERT INTO resellers (name) VALUES ('reseller') RETURNING id`.execute(tdb.db);
-  const c = await sql<{ id: number }>`INSERT INTO customers (reseller_id, name, contact_email) VALUES (${r.rows[0].id}, 'customer', 'owner@outside.test') RETURNING id`.execute(tdb.db);
+  const c = await sql<{
+    id: number;
+  }>`INSERT INTO customers (reseller_id, name, contact_email) VALUES (${r.rows[0].id}, 'customer', 'owner@outside.test') RETURNING id`.execute(tdb.db);
   await sql`INSERT INTO domains (customer_id, name) VALUES (${c.rows[0].id}, 'gamma.test')`.execute(tdb.db);
   for (const localPart of ['dana', 'other', 'erik']) await createMailbox(tdb.db, OPERATOR_SYSTEM, 'gamma.test', { localPart, password: PASSWORD }, 10);
 }, 60_000);
@@ -69,7 +71,12 @@ describe('who may send, receive and log in', () => {
     // A mailbox may not send as another one (reject_sender_login_mismatch).
     expect((await submit('dana@gamma.test', PASSWORD, 'other@gamma.test')).rcpt).toBe(553);
     // Without AUTH, submission relays nothing, even from loopback.
-    const anonymous = await sendMail({ port: stack.ports.submission, from: SENDER, to: ['other@gamma.test'], message: makeMessage({ from: SENDER, to: 'other@gamma.test', subject: 'x' }) });
+    const anonymous = await sendMail({
+      port: stack.ports.submission,
+      from: SENDER,
+      to: ['other@gamma.test'],
+      message: makeMessage({ from: SENDER, to: 'other@gamma.test', subject: 'x' }),
+    });
     expect(anonymous.rcpt[0].code).toBe(554);
     expect(policy.requests.some((a) => a.sasl_username === 'dana@gamma.test' && a.protocol_state === 'RCPT')).toBe(true);
   });

@@ -63,6 +63,25 @@ describe('a customer manages mailboxes in the panel', () => {
     expect((await mailbox(addr))!.pop3_enabled).toBe(true);
   });
 
+  it('switches sending and ManageSieve, and suspends only sending, only incoming mail or only sign-in', async () => {
+    const addr = w.A.mailbox.address;
+    await customer.get(`/mailboxes/${addr}`);
+    const saved = await customer.post(`/mailboxes/${addr}/protocols`, { imap: 'on', pop3: 'on', sieve: 'on' });
+    expect(saved.statusCode).toBe(303);
+    expect(await mailbox(addr)).toMatchObject({ imap_enabled: true, pop3_enabled: true, smtp_enabled: false, sieve_enabled: true });
+    const hijacked = await customer.post(`/mailboxes/${addr}/suspensions`, { outgoing: 'on' });
+    expect(hijacked.headers.location).toBe(`/mailboxes/${addr}?notice=suspensions`);
+    expect(await mailbox(addr)).toMatchObject({ active: true, suspend_login: false, suspend_incoming: false, suspend_outgoing: true });
+    const page = await customer.get(`/mailboxes/${addr}`);
+    expect(page.body).toContain('Sending suspended');
+    expect(page.body).toMatch(/name="outgoing" value="on" checked/);
+    await customer.post(`/mailboxes/${addr}/suspensions`, { login: 'on', incoming: 'on' });
+    expect(await mailbox(addr)).toMatchObject({ suspend_login: true, suspend_incoming: true, suspend_outgoing: false });
+    await customer.post(`/mailboxes/${addr}/suspensions`, {});
+    await customer.post(`/mailboxes/${addr}/protocols`, { imap: 'on', pop3: 'on', smtp: 'on', sieve: 'on' });
+    expect(await mailbox(addr)).toMatchObject({ smtp_enabled: true, suspend_login: false, suspend_incoming: false, suspend_outgoing: false });
+  });
+
   it('changes password and quota, suspends and deletes with confirmation', async () => {
     const addr = `sales@${w.A.domain.name}`;
     await customer.get(`/mailboxes/${addr}`);

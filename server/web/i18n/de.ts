@@ -6,6 +6,7 @@ import { ownerDe } from '../owner/i18n-de.js';
 import { messagesDe } from './messages-de.js';
 import { webhooksDe } from '../webhooks/i18n-de.js';
 import { spaceRequestsDe } from '../space-requests/i18n-de.js';
+import { mailboxAccessDe } from '../mailboxes/i18n-de.js';
 // German panel texts, keyed by the English original.
 // Conventions: Sie-form; "Postfach", "Speicherplatz" (for quota and storage), "Belegung"/"belegt" (usage),
 // "Tarif" (plan), "Zugang" (panel login), "Sperren"/"Entsperren" (suspend/resume), "Änderungsprotokoll" (audit log).
@@ -14,6 +15,7 @@ export const de: Record<string, string> = {
   ...messagesDe,
   ...webhooksDe,
   ...spaceRequestsDe,
+  ...mailboxAccessDe,
   ...importsDe,
   ...deletedMailboxesDe,
   ...loginsDe,

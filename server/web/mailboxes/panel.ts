@@ -21,6 +21,7 @@ const NOTICES: Record<string, string> = {
   password: 'The password was changed.',
   quota: 'The quota was changed.',
   protocols: 'The protocols were updated.',
+  suspensions: 'The suspensions were saved. They apply at the next sign-in or message.',
   status: 'The status was changed.',
   'auto-purge': 'The automatic cleanup setting was saved.',
   scan: 'The mailbox will be measured in a moment. Reload the page to see the result.',
@@ -101,7 +102,14 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
       fields: { quota: Type.String({ maxLength: 40 }), confirmBelow: Type.Optional(Type.Literal('yes')) },
       patch: (b, req) => ({ quotaBytes: quotaFromForm(req, b.quota) ?? NaN }),
     },
-    protocols: { fields: { imap: checkbox, pop3: checkbox }, patch: (b) => ({ imap: b.imap === 'on', pop3: b.pop3 === 'on' }) },
+    protocols: {
+      fields: { imap: checkbox, pop3: checkbox, smtp: checkbox, sieve: checkbox },
+      patch: (b) => ({ imap: b.imap === 'on', pop3: b.pop3 === 'on', smtp: b.smtp === 'on', sieve: b.sieve === 'on' }),
+    },
+    suspensions: {
+      fields: { login: checkbox, incoming: checkbox, outgoing: checkbox },
+      patch: (b) => ({ suspended: { login: b.login === 'on', incoming: b.incoming === 'on', outgoing: b.outgoing === 'on' } }),
+    },
     status: { fields: { active: Type.Union([Type.Literal('true'), Type.Literal('false')]) }, patch: (b) => ({ active: b.active === 'true' }) },
     'auto-purge': { fields: { autoPurge: checkbox }, patch: (b) => ({ autoPurge: b.autoPurge === 'on' }) },
   };
