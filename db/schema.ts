@@ -296,6 +296,15 @@ export interface AlertDeliveriesTable {
   sent_at: Date | null;
 }
 
+/** Written by Dovecot (last_login plugin): the latest sign-in per mailbox address and protocol. */
+export interface MailboxLastLoginsTable {
+  address: string;
+  protocol: string;
+  ip: string;
+  at_epoch: number;
+  at: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   resellers: ResellersTable;
   plans: PlansTable;
@@ -322,6 +331,7 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   space_requests: SpaceRequestsTable;
+  mailbox_last_logins: MailboxLastLoginsTable;
 }
 
 export type Reseller = Selectable<ResellersTable>;

@@ -20,6 +20,7 @@ import * as mailboxSessions from './2026-12-04T1300-mailbox-sessions.js';
 import * as webhooks from './2026-12-05T0900-webhooks.js';
 import * as spaceRequests from './2026-12-06T0900-space-requests.js';
 import * as protocolAccess from './2026-12-06T1000-protocol-access.js';
+import * as lastLogins from './2026-12-06T1100-last-logins.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T0900-webhooks': webhooks,
   '2026-12-06T0900-space-requests': spaceRequests,
   '2026-12-06T1000-protocol-access': protocolAccess,
+  '2026-12-06T1100-last-logins': lastLogins,
 };

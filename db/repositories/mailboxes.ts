@@ -36,6 +36,8 @@ export interface MailboxRow {
   disk_at: Date | null;
   drift_bytes: number | null;
   drift_at: Date | null;
+  /** The latest IMAP or POP3 sign-in; null when it never signed in. */
+  last_login_at: Date | null;
 }
 
 // The only orders a list may take; the API and panel map their own names onto these. Fullness and
@@ -84,6 +86,8 @@ const columns = [
   'u.disk_at',
   'u.drift_bytes',
   'u.drift_at',
+  // Written by Dovecot at each IMAP or POP3 sign-in (mailbox_last_logins); a primary key lookup per row.
+  sql<Date | null>`(select max(l.at) from mailbox_last_logins l where l.address = m.address)`.as('last_login_at'),
 ] as const;
 
 export interface MailboxQuery extends Page {

@@ -5,7 +5,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_SYSTEM } from '../../server/services/auth/principal.js';
 import { type MailboxPatch, createMailbox, updateMailbox } from '../../server/services/mailboxes/service.js';
+import { lastLoginsOf, unusedMailboxes } from '../../db/repositories/last-logins.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { until } from '../support/wait.js';
 import { type MailStack, type PolicyStub, makeMessage, pop3Login, sendMail, startMailStack, startPolicyStub } from '../support/mail-stack.js';
 
 const PASSWORD = 'correct-horse-battery';
@@ -109,5 +111,29 @@ describe('who may send, receive and log in', () => {
     // `active` still stops everything.
     await patch(a, { active: false });
     expect(await picture(a)).toEqual({ imap: false, pop3: false, smtp: false, incoming: false });
+  });
+
+  it('Dovecot records each sign-in per protocol and client address within a second', async () => {
+    const a = 'other@gamma.test';
+    expect(await lastLoginsOf(tdb.db, a)).toEqual([]);
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    expect(await imap(a)).toBe(true);
+    const [login] = await until('the IMAP sign-in is recorded', () => lastLoginsOf(tdb.db, a), (x) => x.length === 1, 1000, 20);
+    expect(login).toMatchObject({ protocol: 'imap', ip: '127.0.0.1' });
+    expect(login.at.getTime()).toBeGreaterThanOrEqual(before);
+    expect(await pop3(a)).toBe(true);
+    const both = await until('the POP3 sign-in is recorded', () => lastLoginsOf(tdb.db, a), (x) => x.length === 2, 1000, 20);
+    expect(both.map((l) => l.protocol)).toEqual(['imap', 'pop3']);
+    // A failed sign-in and a delivery are no sign-ins.
+    expect(await imap('dana@gamma.test', 'wrong-password-123')).toBe(false);
+    expect(await receive('dana@gamma.test')).toBe(250);
+    await new Promise((r) => setTimeout(r, 500));
+    const dana = await lastLoginsOf(tdb.db, 'dana@gamma.test');
+    expect(dana.map((l) => l.protocol).sort()).toEqual(['imap', 'pop3']);
+    // Staff's report: nobody signed in to a mailbox created long ago; the one just used is not in it.
+    await sql`UPDATE mailboxes SET created_at = now() - interval '200 days'`.execute(tdb.db);
+    await sql`UPDATE mailbox_last_logins SET at_epoch = at_epoch - 100 * 86400 WHERE address = 'dana@gamma.test'`.execute(tdb.db);
+    const unused = await unusedMailboxes(tdb.db, { resellerId: null, customerId: null, domainId: null }, 90, 50, 0);
+    expect(unused.map((m) => m.address)).toEqual(['dana@gamma.test']);
   });
 });

@@ -95,6 +95,7 @@ export function mailboxView(m: repo.MailboxRow) {
     node: m.node,
     createdAt: m.created_at.toISOString(),
     updatedAt: m.updated_at.toISOString(),
+    lastLoginAt: m.last_login_at ? new Date(m.last_login_at).toISOString() : null,
     usage: usageView(m),
   };
 }

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorResponses } from '../api/schemas.js';
+import { PageQuery, errorResponses } from '../api/schemas.js';
+import { mailboxLogins, unusedReport } from '../../services/mailboxes/logins.js';
 import { listAlerts } from '../../../db/repositories/alerts.js';
 import { alertsView, reevaluateAfterQuotaChange, visibleAlerts } from '../../services/mailboxes/alerts.js';
-import { Alert, Folder, Mailbox, MailboxParams, MailboxPatch, Usage } from './schemas.js';
+import { Alert, Folder, Login, Mailbox, MailboxParams, MailboxPatch, Unused, Usage } from './schemas.js';
 import { mailboxFolders } from '../../services/folders/service.js';
 import { deleteMailbox } from '../../services/deleted-mailboxes/service.js';
 import { getMailboxOr404, mailboxView, requestScan, updateMailbox, usageView } from '../../services/mailboxes/service.js';
@@ -32,6 +33,37 @@ export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
       const m = await getMailboxOr404(app.db, req.principal!, req.params.address);
       return { items: alertsView(visibleAlerts(await listAlerts(app.db, m.id), req.principal!.role)) };
     },
+  );
+
+  app.get(
+    '/mailboxes/:address/logins',
+    { schema: { tags, params: MailboxParams, response: { 200: Type.Object({ items: Type.Array(Login) }), ...errorResponses } } },
+    async (req) => ({
+      items: (await mailboxLogins(app.db, req.principal!, req.params.address)).map((l) => ({ protocol: l.protocol, ip: l.ip, at: l.at.toISOString() })),
+    }),
+  );
+
+  app.get(
+    '/reports/unused-mailboxes',
+    {
+      schema: {
+        tags,
+        description: 'Mailboxes nobody signed in to (IMAP or POP3) for `days` days, never-used ones counted from their creation; oldest first.',
+        querystring: Type.Object({ days: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }), ...PageQuery }),
+        response: { 200: Type.Object({ items: Type.Array(Unused) }), ...errorResponses },
+      },
+    },
+    async (req) => ({
+      items: (await unusedReport(app.db, req.principal!, req.query.days, { limit: req.query.limit ?? 50, offset: req.query.offset ?? 0 })).map((m) => ({
+        address: m.address,
+        domain: m.domain,
+        customer: m.customer,
+        quotaBytes: m.quota_bytes,
+        usedBytes: m.used_bytes,
+        createdAt: m.created_at.toISOString(),
+        lastLoginAt: m.last_login_at ? new Date(m.last_login_at).toISOString() : null,
+      })),
+    }),
   );
 
   app.delete('/mailboxes/:address', { schema: { tags, params: MailboxParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {

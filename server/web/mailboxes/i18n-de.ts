@@ -14,4 +14,15 @@ export const mailboxAccessDe: Record<string, string> = {
   'Sign-in suspended': 'Anmeldung gesperrt',
   'Incoming mail suspended': 'Empfang gesperrt',
   'Sending suspended': 'Versand gesperrt',
+  'Last sign-in': 'Letzte Anmeldung',
+  never: 'nie',
+  'Unused mailboxes': 'Ungenutzte Postfächer',
+  'Mailboxes nobody signed in to over IMAP or POP3 for this many days (never-used ones counted from their creation), the longest unused first. Sign-ins are recorded by the mail server itself.':
+    'Postfächer, bei denen sich so viele Tage niemand über IMAP oder POP3 angemeldet hat (nie genutzte ab ihrer Anlage gezählt), die am längsten ungenutzten zuerst. Die Anmeldungen zeichnet der Mailserver selbst auf.',
+  'Unused for at least (days)': 'Ungenutzt seit mindestens (Tage)',
+  Show: 'Anzeigen',
+  'never (created {date})': 'nie (angelegt am {date})',
+  'Every mailbox was used in that time.': 'Jedes Postfach wurde in dieser Zeit genutzt.',
+  'Mailboxes nobody signed in to for 90 days': 'Postfächer ohne Anmeldung seit 90 Tagen',
+  'Enter a number of days from 1 to 3650.': 'Geben Sie eine Anzahl Tage von 1 bis 3650 ein.',
 };

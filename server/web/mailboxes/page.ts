@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listAlerts } from '../../../db/repositories/alerts.js';
+import { lastLoginsOf } from '../../../db/repositories/last-logins.js';
 import { usageSamples } from '../../../db/repositories/overview.js';
 import { growth } from '../../core/growth.js';
 import { trashRoomBytes } from '../../core/plan-limits.js';
@@ -25,13 +26,14 @@ export async function mailboxPage(
   template = 'mailbox',
 ) {
   const m = await getMailboxOr404(app.db, req.principal!, address);
-  const [limits, alerts, samples, folders, cleanups, space] = await Promise.all([
+  const [limits, alerts, samples, folders, cleanups, space, logins] = await Promise.all([
     planLimitsFor(app.db, m.customer_id),
     listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
     usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
     foldersOfMailbox(app.db, m.id),
     cleanupsOf(app.db, m.id),
     spaceOffer(app.db, req.principal!, m),
+    lastLoginsOf(app.db, m.address),
   ]);
   const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
   const { t, lang, zone } = pageContext(req);
@@ -51,6 +53,7 @@ export async function mailboxPage(
       folders: folders.folders,
       cleanups,
       space,
+      logins,
       trashRoomBytes: trashRoomBytes(limits, m.quota_bytes),
       growth: growth(history, m.quota_bytes),
       client: app.config.client,

@@ -46,6 +46,9 @@ export const Mailbox = Type.Object({
   node: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
+  lastLoginAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'the latest IMAP or POP3 sign-in, as Dovecot recorded it; per protocol and client address: GET …/logins',
+  }),
   usage: Usage,
 });
 
@@ -109,4 +112,20 @@ export const Alert = Type.Object({
       sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     }),
   ),
+});
+
+export const Login = Type.Object({
+  protocol: Type.String({ description: 'imap or pop3' }),
+  ip: Type.String({ description: 'the client address Dovecot saw' }),
+  at: Type.String({ format: 'date-time' }),
+});
+
+export const Unused = Type.Object({
+  address: Type.String(),
+  domain: Type.String(),
+  customer: Type.String(),
+  quotaBytes: Type.Integer(),
+  usedBytes: Type.Union([Type.Integer(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastLoginAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });

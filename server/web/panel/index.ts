@@ -10,6 +10,7 @@ import { domainsPanel } from '../domains/panel.js';
 import { cleanupPanel } from '../cleanup/panel.js';
 import { ownerPanel } from '../owner/panel.js';
 import { spaceRequestsPanel } from '../space-requests/panel.js';
+import { unusedPanel } from '../mailboxes/unused.js';
 import { mailboxesPanel } from '../mailboxes/panel.js';
 import { bulkPanel } from '../mailboxes/bulk.js';
 import { webhooksPanel } from '../webhooks/panel.js';
@@ -61,6 +62,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(apiKeysPanel);
   await app.register(webhooksPanel);
   await app.register(spaceRequestsPanel);
+  await app.register(unusedPanel);
   await app.register(plansPanel);
   await app.register(accountPanel);
   await app.register(loginsPanel);

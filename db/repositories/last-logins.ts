@@ -1,0 +1,25 @@
+import { sql } from 'kysely';
+import type { Db } from '../database.js';
+import { mailboxesInScope, type Scope } from './scope.js';
+
+/** A mailbox's latest sign-in per protocol, with the client's address (Dovecot writes them). */
+export function lastLoginsOf(db: Db, address: string) {
+  return db.selectFrom('mailbox_last_logins').select(['protocol', 'ip', 'at']).where('address', '=', address).orderBy('protocol').execute();
+}
+
+/**
+ * Mailboxes in scope nobody signed in to for `days` days: their latest sign-in (or, never signed in,
+ * their creation) is older than that. Oldest first, so the longest unused lead the report.
+ */
+export function unusedMailboxes(db: Db, scope: Scope, days: number, limit: number, offset: number) {
+  const last = sql<Date | null>`(select max(l.at) from mailbox_last_logins l where l.address = m.address)`;
+  const since = sql<Date>`coalesce(${last}, m.created_at)`;
+  return mailboxesInScope(db, scope)
+    .select(['m.address', 'd.name as domain', 'c.name as customer', 'm.created_at', 'm.quota_bytes', 'm.used_bytes', last.as('last_login_at')])
+    .where(since, '<', sql<Date>`now() - make_interval(days => ${days})`)
+    .orderBy(since)
+    .orderBy('m.address')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+}
