@@ -41,7 +41,8 @@ describe('last sign-ins', () => {
   });
 
   it('the report lists mailboxes unused for N days, of the caller only; the panel shows it', async () => {
-    const addresses = async (key: string, days: number) => (await get(key, `/reports/unused-mailboxes?days=${days}`)).json().items.map((m: { address: string }) => m.address);
+    const addresses = async (key: string, days: number) =>
+      (await get(key, `/reports/unused-mailboxes?days=${days}`)).json().items.map((m: { address: string }) => m.address);
     expect(await addresses(w.A.key, 90)).toEqual([w.A.mailbox.address]);
     expect(await addresses(w.A.key, 110)).toEqual([]);
     // B's mailbox was used yesterday; A's is not B's business.

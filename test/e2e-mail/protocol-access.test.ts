@@ -118,11 +118,23 @@ describe('who may send, receive and log in', () => {
     expect(await lastLoginsOf(tdb.db, a)).toEqual([]);
     const before = Math.floor(Date.now() / 1000) * 1000;
     expect(await imap(a)).toBe(true);
-    const [login] = await until('the IMAP sign-in is recorded', () => lastLoginsOf(tdb.db, a), (x) => x.length === 1, 1000, 20);
+    const [login] = await until(
+      'the IMAP sign-in is recorded',
+      () => lastLoginsOf(tdb.db, a),
+      (x) => x.length === 1,
+      1000,
+      20,
+    );
     expect(login).toMatchObject({ protocol: 'imap', ip: '127.0.0.1' });
     expect(login.at.getTime()).toBeGreaterThanOrEqual(before);
     expect(await pop3(a)).toBe(true);
-    const both = await until('the POP3 sign-in is recorded', () => lastLoginsOf(tdb.db, a), (x) => x.length === 2, 1000, 20);
+    const both = await until(
+      'the POP3 sign-in is recorded',
+      () => lastLoginsOf(tdb.db, a),
+      (x) => x.length === 2,
+      1000,
+      20,
+    );
     expect(both.map((l) => l.protocol)).toEqual(['imap', 'pop3']);
     // A failed sign-in and a delivery are no sign-ins.
     expect(await imap('dana@gamma.test', 'wrong-password-123')).toBe(false);
