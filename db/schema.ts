@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 import type { MailboxImportsTable } from './tables/imports.js';
 import type { WebhookDeliveriesTable, WebhookEventsTable, WebhooksTable } from './tables/webhooks.js';
 import type { SpaceRequestsTable } from './tables/space-requests.js';
+import type { AppPasswordsTable } from './tables/app-passwords.js';
 import type { AlertKind, AlertRecipient } from '../server/core/alerts/decide.js';
 
 // Columns with a database default: optional on insert.
@@ -94,6 +95,8 @@ export interface MailboxesTable {
   suspend_login: Generated<boolean>;
   suspend_incoming: Generated<boolean>;
   suspend_outgoing: Generated<boolean>;
+  /** Where the main password signs in; an app password may still sign in elsewhere. */
+  main_password_protocols: Generated<string[]>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** Copies of mailbox_usage.used_bytes and .level kept by a trigger, for indexes; never written by the app. */
@@ -332,6 +335,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   space_requests: SpaceRequestsTable;
   mailbox_last_logins: MailboxLastLoginsTable;
+  app_passwords: AppPasswordsTable;
 }
 
 export type Reseller = Selectable<ResellersTable>;

@@ -92,7 +92,7 @@ export async function renderTree(srcDir: string, outDir: string, vars: Vars): Pr
     await writeFile(target, renderText(await readFile(file, 'utf8'), vars, rel));
     // Dovecot reads its auth SQL config as root; nothing else needs to. (The dict service reads its
     // own as the dovecot user: deploy/README.md says how to protect it if it holds a password.)
-    await chmod(target, rel.endsWith('dovecot-sql.conf.ext') ? 0o600 : 0o644);
+    await chmod(target, /dovecot-sql(-app)?\.conf\.ext$/.test(rel) ? 0o600 : 0o644);
     written.push(target);
   }
   return written;

@@ -21,6 +21,7 @@ export interface MailboxRow {
   suspend_login: boolean;
   suspend_incoming: boolean;
   suspend_outgoing: boolean;
+  main_password_protocols: string[];
   active: boolean;
   auto_purge: boolean;
   maildir: string;
@@ -71,6 +72,7 @@ const columns = [
   'm.suspend_login',
   'm.suspend_incoming',
   'm.suspend_outgoing',
+  'm.main_password_protocols',
   'm.active',
   'm.auto_purge',
   'm.maildir',

@@ -25,6 +25,7 @@ async function snapshot() {
     'mailbox_imports',
     'deleted_mailboxes',
     'space_requests',
+    'app_passwords',
   ] as const;
   const rows = await Promise.all(
     tables.map((tbl) =>

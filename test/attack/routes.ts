@@ -30,6 +30,7 @@ type Tenant = Tenants['A'];
 /** Fills a route's parameters with the objects of `victim`. */
 export function urlFor(route: RouteInfo, victim: Tenant): string {
   // What ":id" names depends on the resource the route belongs to.
+  if (route.url.includes('/app-passwords/:id')) return urlFor({ ...route, url: route.url.replace(':id', victim.appPasswordId) }, victim);
   const id = route.url.includes('/webhooks/')
     ? victim.webhookId
     : route.url.startsWith('/space-requests/') || route.url.startsWith('/api/v1/space-requests/')
@@ -83,6 +84,12 @@ const SAMPLES: Record<string, unknown> = {
   url: 'https://hooks.example.net/in',
   confirm: 'yes',
   note: 'probe note',
+  protocols: ['imap'],
+  expiresAt: null,
+  networks: [],
+  mainPasswordProtocols: ['imap', 'pop3', 'smtp', 'sieve'],
+  appPasswordId: 'abcdefgh',
+  expiresOn: '',
   suspended: { outgoing: true },
   smtp: true,
   sieve: true,

@@ -25,6 +25,7 @@ describe('deploy templates', () => {
     expect(files.map((f) => f.slice(dir.length + 5)).sort()).toEqual([
       'dovecot/conf.d/90-mailpanel.conf',
       'dovecot/dovecot-dict-sql.conf.ext',
+      'dovecot/dovecot-sql-app.conf.ext',
       'dovecot/dovecot-sql.conf.ext',
       'postfix/mailpanel-accounts.cf',
       'postfix/mailpanel-domains.cf',

@@ -101,6 +101,12 @@ export async function seedTenants(db: Db, tag = 'a') {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    // An app password, so the routes over them are probed with one that exists (a hash of nothing usable).
+    const appPasswordId = `fixture${name}`;
+    await db
+      .insertInto('app_passwords')
+      .values({ id: appPasswordId, mailbox_id: m.id, name: 'fixture', password_hash: '{ARGON2ID}x', protocols: ['imap'], allow_nets: null })
+      .execute();
     const { key, row: keyRow } = await createApiKey(db, rp, { name: `key ${name}`, readOnly: false });
     const readOnlyKey = (await createApiKey(db, rp, { name: `ro ${name}`, readOnly: true })).key;
     const domainKey = (await createApiKey(db, rp, { name: `domain ${name}`, readOnly: false, domain: d.name })).key;
@@ -115,6 +121,7 @@ export async function seedTenants(db: Db, tag = 'a') {
       webhookId: webhook.id,
       deliveryId: delivery.id,
       spaceRequestId: spaceRequest.id,
+      appPasswordId,
       importId: importRow.id,
       resellerUser,
       customerUser,

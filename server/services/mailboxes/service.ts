@@ -49,6 +49,8 @@ export interface MailboxPatch {
   sieve?: boolean;
   /** Any of the three; those left out stay as they are. */
   suspended?: Partial<Suspensions>;
+  /** Where the main password signs in (imap, pop3, smtp, sieve); app passwords may sign in elsewhere. */
+  mainPasswordProtocols?: string[];
   active?: boolean;
   /** Whether the plan's automatic purge of Trash and Junk applies to this mailbox. */
   autoPurge?: boolean;
@@ -90,6 +92,7 @@ export function mailboxView(m: repo.MailboxRow) {
     smtp: m.smtp_enabled,
     sieve: m.sieve_enabled,
     suspended: { login: m.suspend_login, incoming: m.suspend_incoming, outgoing: m.suspend_outgoing },
+    mainPasswordProtocols: m.main_password_protocols,
     active: m.active,
     autoPurge: m.auto_purge,
     node: m.node,
@@ -101,7 +104,7 @@ export function mailboxView(m: repo.MailboxRow) {
 }
 
 type Snapshotted = { quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; active: boolean; auto_purge?: boolean } & Partial<
-  Pick<repo.MailboxRow, 'smtp_enabled' | 'sieve_enabled' | 'suspend_login' | 'suspend_incoming' | 'suspend_outgoing'>
+  Pick<repo.MailboxRow, 'smtp_enabled' | 'sieve_enabled' | 'suspend_login' | 'suspend_incoming' | 'suspend_outgoing' | 'main_password_protocols'>
 >;
 
 const snapshot = (m: Snapshotted) => ({
@@ -110,6 +113,7 @@ const snapshot = (m: Snapshotted) => ({
   pop3: m.pop3_enabled,
   ...(m.smtp_enabled !== undefined && { smtp: m.smtp_enabled }),
   ...(m.sieve_enabled !== undefined && { sieve: m.sieve_enabled }),
+  ...(m.main_password_protocols !== undefined && { mainPasswordProtocols: m.main_password_protocols }),
   ...(m.suspend_login !== undefined && { suspendedLogin: m.suspend_login, suspendedIncoming: m.suspend_incoming, suspendedOutgoing: m.suspend_outgoing }),
   active: m.active,
   ...(m.auto_purge !== undefined && { autoPurge: m.auto_purge }),
@@ -238,6 +242,9 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
     if (problem) throw new AppError('validation', problem, 'password');
     passwordHash = await hashPassword(patch.password);
   }
+  const mainProtocols = patch.mainPasswordProtocols === undefined ? undefined : [...new Set(patch.mainPasswordProtocols)].sort();
+  if (mainProtocols?.some((x) => !['imap', 'pop3', 'smtp', 'sieve'].includes(x)))
+    throw new AppError('validation', 'Choose among IMAP, POP3, SMTP and ManageSieve.', 'mainPasswordProtocols');
   // Within a caller's transaction (several mailboxes changed at once) it is part of that.
   return inTransaction(db, async (trx) => {
     if (patch.ifUnchangedSince !== undefined) {
@@ -264,6 +271,7 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       ...(patch.suspended?.login !== undefined && { suspend_login: patch.suspended.login }),
       ...(patch.suspended?.incoming !== undefined && { suspend_incoming: patch.suspended.incoming }),
       ...(patch.suspended?.outgoing !== undefined && { suspend_outgoing: patch.suspended.outgoing }),
+      ...(mainProtocols !== undefined && { main_password_protocols: mainProtocols }),
       ...(patch.active !== undefined && { active: patch.active }),
       ...(patch.autoPurge !== undefined && { auto_purge: patch.autoPurge }),
     });

@@ -6,6 +6,7 @@ import { domainsApi } from '../domains/api.js';
 import { cleanupApi } from '../cleanup/api.js';
 import { webhooksApi } from '../webhooks/api.js';
 import { spaceRequestsApi } from '../space-requests/api.js';
+import { appPasswordsApi } from '../app-passwords/api.js';
 import { mailboxesApi } from '../mailboxes/api.js';
 import { isBadText, isDatabaseDown } from '../http/unavailable.js';
 
@@ -48,6 +49,7 @@ export async function apiRoutes(app: FastifyInstance) {
   await app.register(cleanupApi);
   await app.register(webhooksApi);
   await app.register(spaceRequestsApi);
+  await app.register(appPasswordsApi);
 }
 
 function fieldOf(err: FastifyError): string | undefined {

@@ -25,4 +25,31 @@ export const mailboxAccessDe: Record<string, string> = {
   'Every mailbox was used in that time.': 'Jedes Postfach wurde in dieser Zeit genutzt.',
   'Mailboxes nobody signed in to for 90 days': 'Postfächer ohne Anmeldung seit 90 Tagen',
   'Enter a number of days from 1 to 3650.': 'Geben Sie eine Anzahl Tage von 1 bis 3650 ein.',
+  'App passwords': 'App-Passwörter',
+  'Give each mail program its own password, limited to what it needs. Revoke it when the device is gone; the other programs keep working.':
+    'Geben Sie jedem E-Mail-Programm ein eigenes Passwort, beschränkt auf das, was es braucht. Widerrufen Sie es, wenn das Gerät weg ist; die anderen Programme arbeiten weiter.',
+  'The new app password — enter it in the mail program now, it will not be shown again:':
+    'Das neue App-Passwort – tragen Sie es jetzt im E-Mail-Programm ein, es wird nicht noch einmal angezeigt:',
+  'until {date}': 'bis {date}',
+  Revoke: 'Widerrufen',
+  'Name, e.g. the device': 'Name, etwa das Gerät',
+  'Valid until (optional)': 'Gültig bis (optional)',
+  'Only from these networks (optional)': 'Nur aus diesen Netzen (optional)',
+  'For example 203.0.113.0/24': 'Zum Beispiel 203.0.113.0/24',
+  'May be used for': 'Gilt für',
+  'Create app password': 'App-Passwort anlegen',
+  'The main password works for': 'Das Hauptpasswort gilt für',
+  'Unchecked: only an app password signs in there. The panel itself always takes the main password.':
+    'Nicht angehakt: Dort meldet sich nur ein App-Passwort an. Der Kundenbereich selbst nimmt immer das Hauptpasswort.',
+  'The app password was revoked: the program using it can no longer sign in.':
+    'Das App-Passwort wurde widerrufen: Das Programm, das es nutzt, kann sich nicht mehr anmelden.',
+  'Saved: the main password works for the protocols chosen.': 'Gespeichert: Das Hauptpasswort gilt für die gewählten Protokolle.',
+  'Choose at least one of IMAP, POP3, SMTP and ManageSieve.': 'Wählen Sie mindestens eines von IMAP, POP3, SMTP und ManageSieve.',
+  'Choose among IMAP, POP3, SMTP and ManageSieve.': 'Wählen Sie unter IMAP, POP3, SMTP und ManageSieve.',
+  'Enter a date in the future, or none.': 'Geben Sie ein Datum in der Zukunft ein, oder keines.',
+  'Enter at most 20 networks.': 'Geben Sie höchstens 20 Netze ein.',
+  'This mailbox has 20 app passwords already. Revoke one it no longer needs.':
+    'Dieses Postfach hat schon 20 App-Passwörter. Widerrufen Sie eines, das es nicht mehr braucht.',
+  'App password was not found.': 'Das App-Passwort wurde nicht gefunden.',
+  'Please try again.': 'Bitte versuchen Sie es noch einmal.',
 };

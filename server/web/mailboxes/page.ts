@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listAlerts } from '../../../db/repositories/alerts.js';
 import { lastLoginsOf } from '../../../db/repositories/last-logins.js';
+import { appPasswordsOf } from '../../../db/repositories/app-passwords.js';
 import { usageSamples } from '../../../db/repositories/overview.js';
 import { growth } from '../../core/growth.js';
 import { trashRoomBytes } from '../../core/plan-limits.js';
@@ -26,7 +27,7 @@ export async function mailboxPage(
   template = 'mailbox',
 ) {
   const m = await getMailboxOr404(app.db, req.principal!, address);
-  const [limits, alerts, samples, folders, cleanups, space, logins] = await Promise.all([
+  const [limits, alerts, samples, folders, cleanups, space, logins, appPasswords] = await Promise.all([
     planLimitsFor(app.db, m.customer_id),
     listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
     usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
@@ -34,6 +35,7 @@ export async function mailboxPage(
     cleanupsOf(app.db, m.id),
     spaceOffer(app.db, req.principal!, m),
     lastLoginsOf(app.db, m.address),
+    appPasswordsOf(app.db, m.id),
   ]);
   const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
   const { t, lang, zone } = pageContext(req);
@@ -54,6 +56,7 @@ export async function mailboxPage(
       cleanups,
       space,
       logins,
+      appPasswords,
       trashRoomBytes: trashRoomBytes(limits, m.quota_bytes),
       growth: growth(history, m.quota_bytes),
       client: app.config.client,

@@ -11,6 +11,7 @@ import { reevaluateAfterQuotaChange } from '../../services/mailboxes/alerts.js';
 import { deleteMailbox, retentionDaysOf } from '../../services/deleted-mailboxes/service.js';
 import { createMailbox, getMailboxOr404, planLimitsFor, requestScan, STALE_EDIT, updateMailbox, type MailboxPatch } from '../../services/mailboxes/service.js';
 import { NOTICES as SPACE_NOTICES } from '../space-requests/panel.js';
+import { NOTICES as APP_NOTICES } from '../app-passwords/panel.js';
 
 /** How long a usage card follows a scan it asked for before it stops asking. */
 const CARD_WAIT_MS = 60_000;
@@ -18,6 +19,7 @@ const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength
 const AddressParams = Type.Object({ address: Type.String({ minLength: 3, maxLength: 400 }) });
 const NOTICES: Record<string, string> = {
   ...SPACE_NOTICES,
+  ...APP_NOTICES,
   password: 'The password was changed.',
   quota: 'The quota was changed.',
   protocols: 'The protocols were updated.',

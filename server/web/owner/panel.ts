@@ -12,9 +12,11 @@ import { attempt, formSchema, text } from '../panel/forms.js';
 import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
 import { cookieOptions, deviceCookieName } from '../panel/session.js';
 import { NOTICES as SPACE_NOTICES } from '../space-requests/panel.js';
+import { NOTICES as APP_NOTICES } from '../app-passwords/panel.js';
 
 const NOTICES: Record<string, string> = {
   ...SPACE_NOTICES,
+  ...APP_NOTICES,
   password: 'The password was changed. Use the new one in your mail programs too.',
   cleanup: 'The cleanup has started: the messages are deleted in a moment, and the usage follows.',
   'auto-purge': 'The automatic cleanup setting was saved.',

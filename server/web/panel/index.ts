@@ -11,6 +11,7 @@ import { cleanupPanel } from '../cleanup/panel.js';
 import { ownerPanel } from '../owner/panel.js';
 import { spaceRequestsPanel } from '../space-requests/panel.js';
 import { unusedPanel } from '../mailboxes/unused.js';
+import { appPasswordsPanel } from '../app-passwords/panel.js';
 import { mailboxesPanel } from '../mailboxes/panel.js';
 import { bulkPanel } from '../mailboxes/bulk.js';
 import { webhooksPanel } from '../webhooks/panel.js';
@@ -63,6 +64,7 @@ export async function panelRoutes(app: FastifyInstance, opts: { viewsDir: string
   await app.register(webhooksPanel);
   await app.register(spaceRequestsPanel);
   await app.register(unusedPanel);
+  await app.register(appPasswordsPanel);
   await app.register(plansPanel);
   await app.register(accountPanel);
   await app.register(loginsPanel);
