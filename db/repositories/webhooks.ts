@@ -234,3 +234,24 @@ export function staleDeliveries(db: Db, olderThan: Date, limit = 1000) {
     .limit(limit)
     .execute();
 }
+
+/**
+ * Forgets webhook history older than `days`: deliveries that ended (delivered or failed; retries stop
+ * after a day) and events none of whose deliveries is still open. The delivery logs stay readable
+ * for that long, and the minute sweep does not scan a table that only grows.
+ */
+export async function pruneWebhookHistory(db: Db, days: number): Promise<{ deliveries: number; events: number }> {
+  const before = sql<Date>`now() - make_interval(days => ${days})`;
+  const deliveries = await db
+    .deleteFrom('webhook_deliveries')
+    .where('status', 'in', ['delivered', 'failed'])
+    .where('created_at', '<', before)
+    .executeTakeFirst();
+  const events = await db
+    .deleteFrom('webhook_events as e')
+    .where('e.fanned_out', '=', true)
+    .where('e.created_at', '<', before)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))))
+    .executeTakeFirst();
+  return { deliveries: Number(deliveries.numDeletedRows), events: Number(events.numDeletedRows) };
+}

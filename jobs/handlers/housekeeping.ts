@@ -5,7 +5,11 @@ import { pruneSamples } from '../../db/repositories/usage.js';
 import { pruneOldPreviews } from '../../db/repositories/cleanups.js';
 import { deleteExpiredMailboxSessions } from '../../db/repositories/mailbox-sessions.js';
 import { expiredDeleted, setDeletedState, unmovedDeleted } from '../../db/repositories/deleted-mailboxes.js';
+import { pruneWebhookHistory } from '../../db/repositories/webhooks.js';
 import type { Queues } from '../queue/queues.js';
+
+/** How long webhook delivery logs stay readable (README, "Webhooks"). */
+export const WEBHOOK_HISTORY_DAYS = 30;
 
 /**
  * Deleted mailboxes past their retention are purged on their nodes; a step whose job was lost (Redis
@@ -42,5 +46,6 @@ export async function housekeeping(db: Db, opts: { sampleRetentionDays: number; 
     expiredPasswords: await forgetGeneratedPasswords(db),
     cleanupPreviews: await pruneOldPreviews(db),
     mailboxSessions: await deleteExpiredMailboxSessions(db, opts.sessionAbsoluteSeconds),
+    webhookHistory: await pruneWebhookHistory(db, WEBHOOK_HISTORY_DAYS),
   };
 }

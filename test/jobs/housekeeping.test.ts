@@ -64,6 +64,7 @@ describe('daily housekeeping', () => {
       expiredPasswords: 1,
       cleanupPreviews: 0,
       mailboxSessions: 0,
+      webhookHistory: { deliveries: 0, events: 0 },
     });
     const imports = await sql<{
       status: string;
@@ -85,6 +86,43 @@ describe('daily housekeeping', () => {
       expiredPasswords: 0,
       cleanupPreviews: 0,
       mailboxSessions: 0,
+      webhookHistory: { deliveries: 0, events: 0 },
     });
+  });
+
+  it('forgets webhook history after 30 days, never a delivery still being tried', async () => {
+    const { id: mailboxId } = await t.db.selectFrom('mailboxes').select('id').where('address', '=', w.A.mailbox.address).executeTakeFirstOrThrow();
+    const old = new Date(Date.now() - 31 * 86400_000);
+    const event = async (at: Date) =>
+      (
+        await t.db
+          .insertInto('webhook_events')
+          .values({
+            type: 'mailbox.updated',
+            reseller_id: w.A.reseller.id,
+            customer_id: w.A.customer.id,
+            mailbox_id: mailboxId,
+            data: '{}',
+            fanned_out: true,
+            created_at: at,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+    const delivery = async (eventId: number, status: 'delivered' | 'retrying' | 'failed', at: Date) =>
+      t.db
+        .insertInto('webhook_deliveries')
+        .values({ msg_id: `msg_${eventId}_${status}`, webhook_id: w.A.webhookId, event_id: eventId, mailbox_id: mailboxId, status, created_at: at })
+        .execute();
+    const done = await event(old);
+    await delivery(done, 'delivered', old);
+    const stuck = await event(old);
+    await delivery(stuck, 'retrying', old);
+    const recent = await event(new Date());
+    await delivery(recent, 'failed', new Date());
+    const result = await housekeeping(t.db, { sampleRetentionDays: 90, sessionAbsoluteSeconds: 86400 }, queues);
+    expect(result.webhookHistory).toEqual({ deliveries: 1, events: 1 });
+    const left = await t.db.selectFrom('webhook_events').select('id').where('id', 'in', [done, stuck, recent]).orderBy('id').execute();
+    expect(left.map((e) => e.id)).toEqual([stuck, recent]);
   });
 });

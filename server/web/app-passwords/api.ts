@@ -23,7 +23,7 @@ const Create = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
     protocols: Protocols,
-    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    expiresAt: Type.Optional(Type.Union([Type.String({ maxLength: 40, description: 'ISO 8601, e.g. 2027-06-30T23:59:59Z' }), Type.Null()])),
     networks: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
   },
   { additionalProperties: false },
