@@ -19,7 +19,17 @@ import { projectPath } from '../server/platform/paths.js';
 const RIG_DIR = projectPath('deploy', 'local');
 
 /** Debian 12's packages the stack runs on (test/mail-stack/install.sh installs them for CI). */
-export const MAIL_STACK_PACKAGES = ['dovecot-core', 'dovecot-imapd', 'dovecot-pop3d', 'dovecot-lmtpd', 'dovecot-pgsql', 'postfix', 'postfix-pgsql'];
+export const MAIL_STACK_PACKAGES = [
+  'dovecot-core',
+  'dovecot-imapd',
+  'dovecot-pop3d',
+  'dovecot-lmtpd',
+  'dovecot-pgsql',
+  'dovecot-managesieved',
+  'dovecot-sieve',
+  'postfix',
+  'postfix-pgsql',
+];
 const DOVECOT = '/usr/sbin/dovecot';
 const POSTFIX = '/usr/sbin/postfix';
 
@@ -51,6 +61,8 @@ export interface MailStackPorts {
   submission: number;
   /** Dovecot's auth listener that submission asks. */
   auth: number;
+  /** ManageSieve: mail programs set filters and vacation replies. */
+  sieve: number;
 }
 
 export interface MailStack {
@@ -99,8 +111,8 @@ async function startOnce(opts: MailStackOptions): Promise<MailStack> {
 /** Renders the configuration into dir and creates the directories the daemons need. */
 async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot: string; ports: MailStackPorts }> {
   const mailRoot = opts.mailRoot ?? join(dir, 'vmail');
-  const [imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, events, submission, auth] = await freePorts(9);
-  const ports: MailStackPorts = { imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, submission, auth, ...opts.ports };
+  const [imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, events, submission, auth, sieve] = await freePorts(10);
+  const ports: MailStackPorts = { imap, pop3, lmtp, lmtpNotice, smtp, quotaStatus, submission, auth, sieve, ...opts.ports };
   const db = new URL(opts.databaseUrl);
   const name = `mp-${dir.slice(-6).replace(/[^A-Za-z0-9]/g, 'x')}`;
 
@@ -137,6 +149,7 @@ async function prepare(dir: string, opts: MailStackOptions): Promise<{ mailRoot:
     PORT_IMAP: String(ports.imap),
     PORT_POP3: String(ports.pop3),
     PORT_SMTP: String(ports.smtp),
+    PORT_SIEVE: String(ports.sieve),
   };
   const rig = async (file: string) => renderText(await readFile(join(RIG_DIR, file), 'utf8'), rigVars, `deploy/local/${file}`);
   await writeFile(join(dir, 'dovecot', 'dovecot.conf'), await rig('dovecot.conf'));
@@ -197,6 +210,7 @@ async function launch(dir: string, mailRoot: string, ports: MailStackPorts, star
       waitForBanner(ports.lmtpNotice, '220 '),
       waitForBanner(ports.smtp, '220 '),
       waitForBanner(ports.submission, '220 '),
+      waitForBanner(ports.sieve, '"IMPLEMENTATION"'),
       waitForBanner(ports.quotaStatus, null),
     ]);
   } catch (err) {
@@ -526,6 +540,23 @@ export function makeMessage(opts: { from: string; to: string; subject: string; b
     body += line.repeat(Math.floor(missing / line.length)) + 'y'.repeat(Math.max(0, (missing % line.length) - 2)) + '\r\n';
   }
   return head + body;
+}
+
+/** A ManageSieve AUTHENTICATE "PLAIN" login (RFC 5804); returns the server's answer. */
+export async function sieveLogin(port: number, user: string, pass: string): Promise<{ ok: boolean; reply: string }> {
+  const c = await LineClient.connect(port);
+  try {
+    // The greeting lists capabilities, one per line, and ends with OK.
+    for (let line = await c.readLine(); !line.startsWith('OK'); line = await c.readLine()) {
+      if (line.startsWith('NO') || line.startsWith('BYE')) throw new Error(`ManageSieve greeting: ${line}`);
+    }
+    c.write(`AUTHENTICATE "PLAIN" "${Buffer.from(`\0${user}\0${pass}`).toString('base64')}"\r\n`);
+    const reply = await c.readLine();
+    c.write('LOGOUT\r\n');
+    return { ok: reply.startsWith('OK'), reply };
+  } finally {
+    c.close();
+  }
 }
 
 /** A POP3 USER/PASS login; returns the server's answer to PASS. */

@@ -64,7 +64,7 @@ async function main() {
   });
   console.log(`mail stack up (Dovecot and Postfix from deploy/, reading ${redactUrl(config.databaseUrl)}; maildirs in ${config.mailRoot})
   SMTP  127.0.0.1:${stack.ports.smtp}   (Postfix asks mailpanel's policy service at ${config.policyHost}:${config.policyPort})
-  IMAP  127.0.0.1:${stack.ports.imap}   POP3  127.0.0.1:${stack.ports.pop3}   Submission  127.0.0.1:${stack.ports.submission}   (plain text, loopback only)
+  IMAP  127.0.0.1:${stack.ports.imap}   POP3  127.0.0.1:${stack.ports.pop3}   Submission  127.0.0.1:${stack.ports.submission}   ManageSieve  127.0.0.1:${stack.ports.sieve}   (plain text, loopback only)
   Notices to full mailboxes: Dovecot's notice listener on 127.0.0.1:${stack.ports.lmtpNotice} (NOTICE_LMTP_URL, default port 2424)
   Logs: ${stack.dir}/log/   Ctrl-C stops both.`);
   let stopping = false;

@@ -8,7 +8,7 @@ import { type MailboxPatch, createMailbox, updateMailbox } from '../../server/se
 import { lastLoginsOf, unusedMailboxes } from '../../db/repositories/last-logins.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { until } from '../support/wait.js';
-import { type MailStack, type PolicyStub, makeMessage, pop3Login, sendMail, startMailStack, startPolicyStub } from '../support/mail-stack.js';
+import { type MailStack, type PolicyStub, makeMessage, pop3Login, sendMail, sieveLogin, startMailStack, startPolicyStub } from '../support/mail-stack.js';
 
 const PASSWORD = 'correct-horse-battery';
 const SENDER = 'sender@outside.test';
@@ -42,12 +42,20 @@ async function receive(to: string) {
   return r.rcpt[0].code;
 }
 
-/** What each protocol says now: [imap, pop3, submission AUTH, incoming RCPT]. */
+const sieve = async (user: string, pass = PASSWORD) => (await sieveLogin(stack.ports.sieve, user, pass)).ok;
+
+/** What each protocol says now: IMAP, POP3, ManageSieve and submission sign-ins, and incoming mail at RCPT. */
 async function picture(address: string) {
-  return { imap: await imap(address), pop3: await pop3(address), smtp: (await submit(address)).auth === 235, incoming: (await receive(address)) === 250 };
+  return {
+    imap: await imap(address),
+    pop3: await pop3(address),
+    sieve: await sieve(address),
+    smtp: (await submit(address)).auth === 235,
+    incoming: (await receive(address)) === 250,
+  };
 }
 const patch = (address: string, p: MailboxPatch) => updateMailbox(tdb.db, OPERATOR_SYSTEM, address, p, 10);
-const ALL = { imap: true, pop3: true, smtp: true, incoming: true };
+const ALL = { imap: true, pop3: true, sieve: true, smtp: true, incoming: true };
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
@@ -92,7 +100,10 @@ describe('who may send, receive and log in', () => {
     expect(await picture(a)).toEqual({ ...ALL, imap: false });
     await patch(a, { imap: true, pop3: false });
     expect(await picture(a)).toEqual({ ...ALL, pop3: false });
-    await patch(a, { pop3: true });
+    await patch(a, { pop3: true, sieve: false });
+    expect(await picture(a)).toEqual({ ...ALL, sieve: false });
+    expect(await sieve(a, 'wrong-password-123')).toBe(false);
+    await patch(a, { sieve: true });
     expect(await picture(a)).toEqual(ALL);
   });
 
@@ -105,12 +116,12 @@ describe('who may send, receive and log in', () => {
     await patch(a, { suspended: { outgoing: false, incoming: true } });
     expect(await picture(a)).toEqual({ ...ALL, incoming: false });
     await patch(a, { suspended: { incoming: false, login: true } });
-    expect(await picture(a)).toEqual({ imap: false, pop3: false, smtp: false, incoming: true });
+    expect(await picture(a)).toEqual({ imap: false, pop3: false, sieve: false, smtp: false, incoming: true });
     await patch(a, { suspended: { login: false } });
     expect(await picture(a)).toEqual(ALL);
     // `active` still stops everything.
     await patch(a, { active: false });
-    expect(await picture(a)).toEqual({ imap: false, pop3: false, smtp: false, incoming: false });
+    expect(await picture(a)).toEqual({ imap: false, pop3: false, sieve: false, smtp: false, incoming: false });
   });
 
   it('Dovecot records each sign-in per protocol and client address within a second', async () => {

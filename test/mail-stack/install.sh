@@ -7,7 +7,7 @@
 # No system-wide dovecot or postfix may run (or stay running) on the standard ports.
 set -euo pipefail
 
-PACKAGES=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-pgsql postfix postfix-pgsql swaks)
+PACKAGES=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-pgsql dovecot-managesieved dovecot-sieve postfix postfix-pgsql swaks)
 APT_OPTS=(-y -o DPkg::Lock::Timeout=600 --no-install-recommends)
 export DEBIAN_FRONTEND=noninteractive
 
