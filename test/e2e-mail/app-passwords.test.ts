@@ -1,11 +1,11 @@
 // End to end: app passwords and the main password's protocols, checked by the real Dovecot (IMAP,
 // POP3, and SASL for Postfix's submission).
-import { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppPassword, revokeAppPassword } from '../../server/services/app-passwords/service.js';
 import { OPERATOR_SYSTEM } from '../../server/services/auth/principal.js';
 import { createMailbox, updateMailbox } from '../../server/services/mailboxes/service.js';
+import { imapLogin } from '../support/imap.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type MailStack, type PolicyStub, makeMessage, pop3Login, sendMail, startMailStack, startPolicyStub } from '../support/mail-stack.js';
 
@@ -15,18 +15,7 @@ let tdb: TestDatabase;
 let stack: MailStack;
 let policy: PolicyStub;
 
-async function imap(user: string, pass: string): Promise<boolean> {
-  const client = new ImapFlow({ host: '127.0.0.1', port: stack.ports.imap, secure: false, doSTARTTLS: false, auth: { user, pass }, logger: false });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (err) {
-    if ((err as { authenticationFailed?: boolean }).authenticationFailed) return false;
-    throw err;
-  }
-  await client.logout();
-  return true;
-}
+const imap = (user: string, pass: string) => imapLogin(stack, user, pass);
 const pop3 = async (pass: string) => (await pop3Login(stack.ports.pop3, A, pass)).ok;
 const smtp = async (pass: string) =>
   (await sendMail({ port: stack.ports.submission, auth: { user: A, pass }, from: A, to: [A], message: makeMessage({ from: A, to: A, subject: 'x' }) })).auth!

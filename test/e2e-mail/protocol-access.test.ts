@@ -1,11 +1,11 @@
 // End to end: per-protocol switches and the three suspensions, obeyed by the real Dovecot (IMAP, POP3,
 // SASL for Postfix's submission) and Postfix (incoming mail, sending) at the next login or message.
-import { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_SYSTEM } from '../../server/services/auth/principal.js';
 import { type MailboxPatch, createMailbox, updateMailbox } from '../../server/services/mailboxes/service.js';
 import { lastLoginsOf, unusedMailboxes } from '../../db/repositories/last-logins.js';
+import { imapLogin } from '../support/imap.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { until } from '../support/wait.js';
 import { type MailStack, type PolicyStub, makeMessage, pop3Login, sendMail, sieveLogin, startMailStack, startPolicyStub } from '../support/mail-stack.js';
@@ -16,18 +16,7 @@ let tdb: TestDatabase;
 let stack: MailStack;
 let policy: PolicyStub;
 
-async function imap(user: string, pass = PASSWORD): Promise<boolean> {
-  const client = new ImapFlow({ host: '127.0.0.1', port: stack.ports.imap, secure: false, doSTARTTLS: false, auth: { user, pass }, logger: false });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (err) {
-    if ((err as { authenticationFailed?: boolean }).authenticationFailed) return false;
-    throw err;
-  }
-  await client.logout();
-  return true;
-}
+const imap = (user: string, pass = PASSWORD) => imapLogin(stack, user, pass);
 const pop3 = async (user: string, pass = PASSWORD) => (await pop3Login(stack.ports.pop3, user, pass)).ok;
 
 /** Sends through submission as `user` to the other mailbox: the AUTH answer, then the RCPT answer. */

@@ -9,6 +9,19 @@ export function imapClient(stack: MailStack, user: string, pass: string): ImapFl
   return client;
 }
 
+/** Signs in and out; true when Dovecot let the user in, false when it refused the credentials. */
+export async function imapLogin(stack: MailStack, user: string, pass: string): Promise<boolean> {
+  const client = imapClient(stack, user, pass);
+  try {
+    await client.connect();
+  } catch (err) {
+    if ((err as { authenticationFailed?: boolean }).authenticationFailed) return false;
+    throw err;
+  }
+  await client.logout();
+  return true;
+}
+
 /** Runs `fn` in a signed-in session and logs out however it ends. */
 export async function withImap<T>(stack: MailStack, user: string, pass: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
   const client = imapClient(stack, user, pass);
