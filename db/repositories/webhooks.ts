@@ -147,6 +147,22 @@ export async function earlierOpen(db: Db, d: { id: number; webhook_id: number; m
   return row !== undefined;
 }
 
+/** The next open delivery of this webhook about the same mailbox, if any (its turn comes after this one). */
+export async function nextOpen(db: Db, d: { id: number; webhook_id: number; mailbox_id: number | null }): Promise<number | undefined> {
+  if (d.mailbox_id === null) return undefined;
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('webhook_id', '=', d.webhook_id)
+    .where('mailbox_id', '=', d.mailbox_id)
+    .where('id', '>', d.id)
+    .where('status', 'in', ['pending', 'retrying'])
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  return row === undefined ? undefined : Number(row.id);
+}
+
 export async function recordAttempt(
   db: Db,
   id: number,

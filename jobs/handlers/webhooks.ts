@@ -12,7 +12,7 @@ import type { AllowList } from '../../server/core/webhooks/targets.js';
 import type { Mailer } from '../../server/platform/mailer.js';
 import { postWebhook } from '../../server/platform/webhook-http.js';
 import type { Queues } from '../queue/queues.js';
-import type { JobData } from '../queue/registry.js';
+import { type JobData, WEBHOOKS_QUEUE, deliveryJobId } from '../queue/registry.js';
 
 /** Deliveries are given up, and a webhook failing throughout is disabled, after this long. */
 export const GIVE_UP_MS = 24 * 3600_000;
@@ -22,8 +22,11 @@ export const GIVE_UP_MS = 24 * 3600_000;
  */
 export const MAX_YIELD_MS = 60_000;
 const YIELD_STEP_MS = 500;
-/** An earlier delivery about the same mailbox is still open: this one waits this long and looks again. */
-const ORDER_WAIT_MS = 250;
+/**
+ * An earlier delivery about the same mailbox is still open: this one waits until that one is done, which
+ * promotes it (promoteNext); it looks again after this long in case the promotion came too early.
+ */
+const ORDER_WAIT_MS = 1000;
 
 export interface WebhookDeps {
   /** Whether this process's node is verifying mailboxes now: a fan-out then waits (see MAX_YIELD_MS). */
@@ -78,6 +81,7 @@ export function webhookHandlers(deps: WebhookDeps) {
       if (!d || d.status === 'delivered' || d.status === 'failed') return 'done';
       if (!d.enabled) {
         await repo.recordAttempt(deps.db, d.id, { status: 'failed', responseCode: null, durationMs: null, error: 'the webhook is disabled' });
+        await promoteNext(deps, d);
         return 'disabled';
       }
       // In order per mailbox: a later event waits for the earlier one (without using up an attempt).
@@ -108,6 +112,7 @@ export function webhookHandlers(deps: WebhookDeps) {
         await repo.recordAttempt(deps.db, d.id, { status: 'delivered', responseCode: outcome.code, durationMs: outcome.ms, error: null });
         // Only a webhook that was failing is written: 100,000 successes must not update its row 100,000 times.
         if (d.failing_since) await repo.markFailing(deps.db, d.webhook_id, false);
+        await promoteNext(deps, d);
         return 'delivered';
       }
       const expired = now().getTime() - d.created_at.getTime() >= GIVE_UP_MS;
@@ -120,10 +125,22 @@ export function webhookHandlers(deps: WebhookDeps) {
       if (!d.failing_since) await repo.markFailing(deps.db, d.webhook_id, true);
       const since = d.failing_since ?? now();
       if (now().getTime() - since.getTime() >= GIVE_UP_MS) await disable(deps, d.webhook_id, d.reseller_id, d.url);
-      if (expired) return 'given up';
+      if (expired) {
+        await promoteNext(deps, d);
+        return 'given up';
+      }
       throw new Error(`webhook delivery failed: ${outcome.error}`);
     },
   };
+}
+
+/** The next delivery about the same mailbox waits for this one (see ORDER_WAIT_MS): its turn is now. */
+async function promoteNext(deps: WebhookDeps, d: { id: number; webhook_id: number; mailbox_id: number | null }) {
+  const next = await repo.nextOpen(deps.db, d);
+  if (next === undefined) return;
+  const job = await deps.queues.get(WEBHOOKS_QUEUE).getJob(deliveryJobId(next));
+  // Not delayed (yet): it is running or waiting and will find this one done, or look again soon.
+  if (job && (await job.isDelayed())) await job.promote().catch(() => {});
 }
 
 /** Disables a webhook that failed for a day and tells its owner (once). */

@@ -63,6 +63,9 @@ interface JobSpec<N extends JobName> {
   options?: (data: JobData[N]) => JobsOptions;
 }
 
+/** The job of a webhook delivery (a redelivery by hand is a new round of it). */
+export const deliveryJobId = (deliveryId: number, round?: number) => `webhook-delivery-${deliveryId}${round ? `-${round}` : ''}`;
+
 /** A second add while a job with the same id waits (or runs) is dropped. */
 const once = (id: string): JobsOptions => ({ deduplication: { id } });
 const ASKED: JobsOptions = { attempts: 1, removeOnComplete: { age: 60 }, removeOnFail: { age: 3600 } };
@@ -105,7 +108,7 @@ export const JOBS = {
   'webhook-deliver': {
     queue: WEBHOOKS_QUEUE,
     options: (d: JobData['webhook-deliver']) => ({
-      jobId: `webhook-delivery-${d.deliveryId}${d.round ? `-${d.round}` : ''}`,
+      jobId: deliveryJobId(d.deliveryId, d.round),
       attempts: WEBHOOK_ATTEMPTS,
       backoff: { type: 'custom' },
     }),
