@@ -3,6 +3,8 @@ import type { MailboxImportsTable } from './tables/imports.js';
 import type { WebhookDeliveriesTable, WebhookEventsTable, WebhooksTable } from './tables/webhooks.js';
 import type { SpaceRequestsTable } from './tables/space-requests.js';
 import type { AppPasswordsTable } from './tables/app-passwords.js';
+import type { SendLimitBreachesTable } from './tables/send-limits.js';
+import type { SendLimits } from '../server/core/send-limits.js';
 import type { AlertKind, AlertRecipient } from '../server/core/alerts/decide.js';
 
 // Columns with a database default: optional on insert.
@@ -46,6 +48,10 @@ export interface PlansTable {
   upgrade_sizes: ColumnType<number[], number[] | undefined, number[]>;
   /** A request up to this size is approved without the reseller; null: each is decided by hand. */
   auto_approve_bytes: number | null;
+  /** Send limits for the plan's mailboxes (null: no limit); see server/core/send-limits.ts. */
+  send_per_hour: number | null;
+  send_per_day: number | null;
+  send_recipients: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -97,6 +103,8 @@ export interface MailboxesTable {
   suspend_outgoing: Generated<boolean>;
   /** Where the main password signs in; an app password may still sign in elsewhere. */
   main_password_protocols: Generated<string[]>;
+  /** The mailbox's own send limits over its plan's ({perHour, perDay, recipientsPerMessage}); null: the plan's. */
+  send_limits: ColumnType<SendLimits | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** Copies of mailbox_usage.used_bytes and .level kept by a trigger, for indexes; never written by the app. */
@@ -335,6 +343,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   space_requests: SpaceRequestsTable;
   mailbox_last_logins: MailboxLastLoginsTable;
+  send_limit_breaches: SendLimitBreachesTable;
   app_passwords: AppPasswordsTable;
 }
 

@@ -7,6 +7,7 @@ import type { Config } from '../server/platform/config.js';
 import { createRedis } from '../server/platform/redis.js';
 import { afterUsageWrite } from '../server/services/usage/after-write.js';
 import { sendAlertHandler } from './handlers/send-alert.js';
+import { sendLimitBreachHandler } from './handlers/send-limit-breach.js';
 import { spaceRequestNoticeHandler } from './handlers/space-request-notice.js';
 import { importMailboxesHandler } from './handlers/import-mailboxes.js';
 import { sweepAlerts } from '../server/services/alerts/sweep.js';
@@ -106,6 +107,7 @@ export async function startWorkers(config: Config, db: Db, logger: Logger, opts:
     'send-alert': sendAlertHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
     'space-request-notice': spaceRequestNoticeHandler({ db, mailer, noticeMailer, panelUrl: config.publicUrl, logger: log }),
     'alerts-sweep': async () => sweepAlerts(db, queues, now()),
+    'send-limit-breach': sendLimitBreachHandler({ db, mailer, panelUrl: config.publicUrl, suspendAfter: config.sendLimitSuspendAfter, logger: log }),
     'import-mailboxes': importMailboxesHandler({ db, minPasswordLength: config.minPasswordLength, logger: log }),
     'quota-recalc': quotaRecalcHandler({ db, node: config.node, mailRoot: config.mailRoot, doveadm: config.doveadm, logger: log }),
     ...mailboxFilesHandlers({ db, node: config.node, mailRoot: config.mailRoot, logger: log }),

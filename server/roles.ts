@@ -13,6 +13,7 @@ type Stop = () => Promise<void>;
 const loadWeb = () => import('./web/app.js');
 const loadWorker = () => import('../jobs/worker.js');
 const loadPolicy = () => import('./policy/server.js');
+const loadQueues = () => import('../jobs/queue/queues.js');
 
 /** What a first start should say out loud: warnings that would otherwise only show much later. */
 async function warnAboutSetup(config: Config, logger: Logger) {
@@ -61,18 +62,40 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
   }
   if (config.roles.includes('policy')) {
     const { startPolicyServer } = await loadPolicy();
+    const { Queues } = await loadQueues();
+    const log = logger.child({ role: 'policy' });
+    // Counting waits on Redis inside a decision: a connection of its own that gives up fast (SEND_LIMITS_REDIS_DOWN
+    // then decides); breaches go to the worker through a producer connection that may take its time.
+    const counters = createRedis(config.redisUrl, { name: 'mailpanel-send-limits', logger: log, commandTimeoutMs: config.sendLimitsTimeoutMs });
+    const producer = createRedis(config.redisUrl, { name: 'mailpanel-policy-queue', logger: log });
+    // Not awaited: the policy service answers while Redis is away (see SEND_LIMITS_REDIS_DOWN).
+    for (const r of [counters, producer]) r.connect().catch(() => {});
+    const queues = new Queues(producer, config.redisPrefix, log);
     const policy = await startPolicyServer({
       db,
       databaseUrl: config.databaseUrl,
       host: config.policyHost,
       port: config.policyPort,
-      logger: logger.child({ role: 'policy' }),
+      logger: log,
       reply: config.policyFullReply,
       deadlineMs: config.policyDeadlineMs,
+      sendLimits: {
+        redis: counters,
+        prefix: config.redisPrefix,
+        redisDown: config.sendLimitsRedisDown,
+        onBreach: async (b) => {
+          await queues.enqueue('send-limit-breach', { ...b, at: b.at.getTime() }, {});
+        },
+      },
     });
     policyCounters(() => policy.counters);
     logger.info(`policy service listening on ${config.policyHost}:${policy.port}`);
-    stops.push(() => policy.close());
+    stops.push(async () => {
+      await policy.close();
+      await queues.close();
+      counters.disconnect();
+      producer.disconnect();
+    });
   }
   if (config.roles.includes('worker')) {
     const { startWorkers } = await loadWorker();

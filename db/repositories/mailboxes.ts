@@ -4,6 +4,7 @@ import type { Db } from '../database.js';
 import type { DeletedMailboxesTable } from '../schema.js';
 import { containing, domainsInScope, inScope, mailboxesInScope, mailboxesWithOwners, type Page, type Paged, type Scope } from './scope.js';
 import type { MailboxUpdate } from '../schema.js';
+import type { SendLimits } from '../../server/core/send-limits.js';
 
 export interface MailboxRow {
   id: number;
@@ -39,6 +40,9 @@ export interface MailboxRow {
   drift_at: Date | null;
   /** The latest IMAP or POP3 sign-in; null when it never signed in. */
   last_login_at: Date | null;
+  /** Its own send limits (null: its plan's), and its plan's (null: no plan). */
+  send_limits: SendLimits | null;
+  plan_send_limits: SendLimits | null;
 }
 
 // The only orders a list may take; the API and panel map their own names onto these. Fullness and
@@ -75,6 +79,9 @@ const columns = [
   'm.main_password_protocols',
   'm.active',
   'm.auto_purge',
+  'm.send_limits',
+  sql<SendLimits | null>`(select json_build_object('perHour', p.send_per_hour, 'perDay', p.send_per_day, 'recipientsPerMessage', p.send_recipients)
+    from plans p where p.id = c.plan_id)`.as('plan_send_limits'),
   'm.maildir',
   'm.node',
   'm.created_at',

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
+import { effectiveSendLimits, sendLimitsOf, type SendLimits } from '../../server/core/send-limits.js';
 
 // Built with kysely so column names are checked against db/schema.ts, but run on sync.ts's own
 // connection: reloads must be ordered after its LISTEN and after one another.
@@ -13,6 +14,8 @@ export interface MailboxRow {
   /** As stored by the scanner (and by quota edits): 'ok' | '80' | '90' | '95' | 'full'. */
   level: string;
   active: boolean;
+  /** What it may send through submission: its own limits, else its plan's. */
+  sendLimits: SendLimits;
 }
 
 export interface Compiled {
@@ -26,7 +29,14 @@ function selectQuotas(db: Db) {
   return db
     .selectFrom('mailboxes as m')
     .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
+    .innerJoin('domains as d', 'd.id', 'm.domain_id')
+    .innerJoin('customers as c', 'c.id', 'd.customer_id')
+    .leftJoin('plans as p', 'p.id', 'c.plan_id')
     .select([
+      'm.send_limits',
+      'p.send_per_hour',
+      'p.send_per_day',
+      'p.send_recipients',
       'm.id',
       'm.address',
       'm.quota_bytes',
@@ -53,5 +63,11 @@ export function rowOf(raw: Record<string, unknown>): MailboxRow {
     usedBytes: Number(raw.used_bytes),
     level: String(raw.level),
     active: raw.active === true,
+    sendLimits: effectiveSendLimits(
+      sendLimitsOf(raw.send_limits),
+      sendLimitsOf({ perHour: num(raw.send_per_hour), perDay: num(raw.send_per_day), recipientsPerMessage: num(raw.send_recipients) }),
+    ),
   };
 }
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));

@@ -18,6 +18,8 @@ export interface JobData {
   /** The emails of a request for more space at this status (jobs/handlers/space-request-notice.ts). */
   'space-request-notice': { requestId: number; status: 'open' | 'approved' | 'declined' | 'withdrawn' };
   'alerts-sweep': Record<string, never>;
+  /** A mailbox went over a send limit (reported by the policy service once per kind and hour; `at` in ms). */
+  'send-limit-breach': { mailboxId: number; kind: 'perHour' | 'perDay' | 'recipientsPerMessage'; limit: number; at: number };
   'import-mailboxes': { importId: number };
   'quota-recalc': { mailboxId: number };
   'mailbox-trash': { deletedId: number };
@@ -102,6 +104,11 @@ export const JOBS = {
   'space-request-notice': {
     queue: ALERTS_QUEUE,
     options: (d: JobData['space-request-notice']) => ({ jobId: `space-request-${d.requestId}-${d.status}` }),
+  },
+  // Once per mailbox, kind and hour (the breach row is unique on the same); retried with the default backoff.
+  'send-limit-breach': {
+    queue: ALERTS_QUEUE,
+    options: (d: JobData['send-limit-breach']) => ({ jobId: `send-breach-${d.mailboxId}-${d.kind}-${Math.floor(d.at / 3600_000)}` }),
   },
   // Added for each announcement of new events (the listener coalesces them); fan-outs take turns (see fanOut).
   'webhook-fanout': { queue: WEBHOOKS_QUEUE },

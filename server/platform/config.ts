@@ -33,6 +33,11 @@ export interface Config {
   policyFullReply: string;
   /** How long a recipient check may wait for the database before answering DEFER_IF_PERMIT. */
   policyDeadlineMs: number;
+  /** Send limits: what a sender's message gets while Redis (the counters) does not answer, and how long a count may take. */
+  sendLimitsRedisDown: 'open' | 'closed';
+  sendLimitsTimeoutMs: number;
+  /** Outgoing mail is suspended at this many send-limit breaches within a day; 0 = never automatically. */
+  sendLimitSuspendAfter: number;
   /** The storage node whose mail directories this process's worker scans. */
   node: string;
   scanIntervalMinutes: number;
@@ -153,6 +158,9 @@ export function loadConfig(env: Env = process.env): Config {
     policyPort: int('POLICY_PORT', 10031, 1, 65535),
     policyFullReply: str('POLICY_FULL_REPLY', '552 5.2.2 Mailbox full'),
     policyDeadlineMs: int('POLICY_DEADLINE_MS', 1000, 10, 60_000),
+    sendLimitsRedisDown: str('SEND_LIMITS_REDIS_DOWN', 'open') as Config['sendLimitsRedisDown'],
+    sendLimitsTimeoutMs: int('SEND_LIMITS_TIMEOUT_MS', 250, 10, 10_000),
+    sendLimitSuspendAfter: int('SEND_LIMIT_SUSPEND_AFTER', 3, 0, 1000),
     node: str('STORAGE_NODE', 'local'),
     scanIntervalMinutes: int('SCAN_INTERVAL_MINUTES', 15, 1, 24 * 60),
     fullScanHours: int('FULL_SCAN_HOURS', 24, 1, 24 * 30),
@@ -181,6 +189,8 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (!/^[45]\d\d [45]\.\d{1,3}\.\d{1,3} \S/.test(config.policyFullReply))
     problems.push(`POLICY_FULL_REPLY must be a 4xx or 5xx reply with an enhanced status code, like "552 5.2.2 Mailbox full"`);
+  if (!['open', 'closed'].includes(config.sendLimitsRedisDown))
+    problems.push(`SEND_LIMITS_REDIS_DOWN must be open (mail goes through uncounted) or closed (mail is deferred), got "${config.sendLimitsRedisDown}"`);
   if (!NODE_NAME.test(config.node)) problems.push(`STORAGE_NODE must be 1-32 lowercase letters, digits or "-", got "${config.node}"`);
   if (!/^[a-z0-9:_-]+$/i.test(config.redisPrefix)) problems.push('REDIS_PREFIX may hold only letters, digits, ":", "_" and "-"');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel))

@@ -6,7 +6,7 @@ import { logConnection } from './logging.js';
  * A Redis connection. Producers fail fast when Redis is away (the web answers 503 instead of hanging);
  * BullMQ workers pass `forWorker` because they must block and retry forever.
  */
-export function createRedis(url: string, opts: { forWorker?: boolean; name?: string; logger?: Logger } = {}): Redis {
+export function createRedis(url: string, opts: { forWorker?: boolean; name?: string; logger?: Logger; commandTimeoutMs?: number } = {}): Redis {
   const options: RedisOptions = {
     connectionName: opts.name,
     lazyConnect: true,
@@ -14,7 +14,7 @@ export function createRedis(url: string, opts: { forWorker?: boolean; name?: str
     maxRetriesPerRequest: opts.forWorker ? null : 1,
     connectTimeout: 2000,
     // Producers answer within seconds even when Redis stalls; workers block on purpose.
-    ...(!opts.forWorker && { commandTimeout: 2000 }),
+    ...(!opts.forWorker && { commandTimeout: opts.commandTimeoutMs ?? 2000 }),
     retryStrategy: (times) => Math.min(times * 200, 2000),
   };
   const redis = new Redis(url, options);

@@ -1,4 +1,5 @@
 import type { MailboxRow } from '../../db/repositories/policy.js';
+import type { SendLimits } from '../core/send-limits.js';
 import type { MailboxQuota } from './decide.js';
 
 // What the policy service knows about every mailbox, held in memory so a decision costs a Map lookup.
@@ -23,7 +24,7 @@ export class MailboxCache {
   }
 
   /** The entry for an address in stored form; only meaningful while state is 'fresh'. */
-  get(address: string): MailboxQuota | undefined {
+  get(address: string): Entry | undefined {
     return this.byAddress.get(address);
   }
 
@@ -85,8 +86,8 @@ export class MailboxCache {
   }
 }
 
-type Entry = MailboxQuota & { id: number };
+export type Entry = MailboxQuota & { id: number; sendLimits: SendLimits };
 
 function entryOf(row: MailboxRow): Entry {
-  return { id: row.id, quotaBytes: row.quotaBytes, usedBytes: row.usedBytes, level: row.level, active: row.active };
+  return { id: row.id, quotaBytes: row.quotaBytes, usedBytes: row.usedBytes, level: row.level, active: row.active, sendLimits: row.sendLimits };
 }

@@ -25,7 +25,8 @@ export const DUNNO = 'DUNNO';
 export const DEFER = 'DEFER_IF_PERMIT Service temporarily unavailable';
 export const DEFAULT_FULL_REPLY = '552 5.2.2 Mailbox full';
 
-export type Outcome = 'dunno' | 'reject' | 'defer';
+/** limit: a send limit deferred an authenticated sender's message or recipient. */
+export type Outcome = 'dunno' | 'reject' | 'defer' | 'limit';
 
 /** The mailbox address this request asks about, or null when the request needs no lookup at all. */
 export function lookupAddress(attrs: PolicyAttributes): string | null {
@@ -44,7 +45,7 @@ export function decide(attrs: PolicyAttributes, lookup: Lookup, options: DecideO
   return isFull(lookup, declaredSize(attrs.size)) ? options.fullReply : DUNNO;
 }
 
-export function outcomeOf(action: string): Outcome {
+export function outcomeOf(action: string): Exclude<Outcome, 'limit'> {
   if (action === DUNNO) return 'dunno';
   if (action === DEFER) return 'defer';
   return 'reject';

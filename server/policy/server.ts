@@ -1,9 +1,12 @@
 import net from 'node:net';
+import type { Redis } from 'ioredis';
 import type { Db } from '../../db/database.js';
 import { MailboxCache } from './cache.js';
 import { checkFullReply, decide, DEFAULT_FULL_REPLY, DEFER, lookupAddress, outcomeOf, type DecideOptions, type Lookup, type Outcome } from './decide.js';
 import type { PolicyLogger } from './logger.js';
 import { formatReply, PolicyParser, type ParserLimits, type PolicyAttributes } from './protocol.js';
+import { mailboxAddressOf } from './recipient.js';
+import { type Breach, SendCounter, SendLimiter, type Transaction } from './send-limits.js';
 import { MailboxSync, type SyncOptions } from './sync.js';
 
 // The TCP side of the policy service: one parser per connection, answers in request order,
@@ -25,6 +28,15 @@ export interface PolicyServerOptions {
   /** A connection that sends nothing for this long is closed; Postfix drops its own idle ones after 300 s. */
   idleTimeoutMs?: number;
   sync?: Pick<SyncOptions, 'backoffMs' | 'pingIntervalMs' | 'queryTimeoutMs' | 'batchSize'>;
+  /** Send limits of authenticated senders (submission); without them no message is counted. */
+  sendLimits?: {
+    /** A connection of its own with a short command timeout: a decision never waits long for Redis. */
+    redis: Redis;
+    prefix: string;
+    redisDown: 'open' | 'closed';
+    onBreach: (b: Breach) => Promise<void>;
+    now?: () => number;
+  };
 }
 
 export type PolicyCounters = Record<Outcome, number>;
@@ -40,21 +52,59 @@ export interface PolicyServer {
 // A client that stops reading its replies while pipelining would otherwise grow our write buffer without bound.
 const MAX_UNSENT_BYTES = 1 << 20;
 
+interface Queued {
+  attrs: PolicyAttributes;
+  arrived: number;
+  /** Its answer is being worked out (a count in Redis); then it is there. */
+  pending?: Promise<string>;
+  result?: string;
+}
+
+/** The authenticated sender of a submission request, as its mailbox is stored; null for mail from outside. */
+function senderOf(attrs: PolicyAttributes): string | null {
+  return attrs.sasl_username ? mailboxAddressOf(attrs.sasl_username) : null;
+}
+
+function sendLimiter(o: PolicyServerOptions): SendLimiter | null {
+  const s = o.sendLimits;
+  if (!s) return null;
+  let lastWarned = 0;
+  return new SendLimiter({
+    counter: new SendCounter(s.redis, s.prefix),
+    redisDown: s.redisDown,
+    onBreach: (b) => s.onBreach(b).catch((err: Error) => o.logger.warn({ err, mailboxId: b.mailboxId }, 'send limit breach not reported')),
+    onRedisError: (err) => {
+      // Loud once a minute at most: an outage fails every message's count.
+      if (Date.now() - lastWarned < 60_000) return;
+      lastWarned = Date.now();
+      o.logger.warn(
+        { err, redis_down: s.redisDown },
+        `send limits: Redis does not answer; mail is ${s.redisDown === 'open' ? 'let through uncounted' : 'deferred'}`,
+      );
+    },
+    now: s.now,
+  });
+}
+
 export async function startPolicyServer(options: PolicyServerOptions): Promise<PolicyServer> {
   const decideOptions: DecideOptions = { fullReply: checkFullReply(options.reply ?? DEFAULT_FULL_REPLY) };
   const deadlineMs = options.deadlineMs ?? 1000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
   const { logger } = options;
   const cache = new MailboxCache();
-  const counters: PolicyCounters = { dunno: 0, reject: 0, defer: 0 };
+  const counters: PolicyCounters = { dunno: 0, reject: 0, defer: 0, limit: 0 };
+  const limiter = sendLimiter(options);
   const sync = new MailboxSync({ db: options.db, databaseUrl: options.databaseUrl, cache, logger, ...options.sync });
   const sockets = new Set<net.Socket>();
 
-  /** The answer, or null when it needs a cache that is not fresh right now. */
-  function answer(attrs: PolicyAttributes, mayWait: boolean): string | null {
-    let action: string;
+  /**
+   * The answer; null when it needs a cache that is not fresh right now; a promise when a sender's
+   * message must first be counted (send limits, the first recipient of a message only).
+   */
+  function answer(attrs: PolicyAttributes, mayWait: boolean, conn: { tx: Transaction | null }): string | null | Promise<string> {
     try {
       const address = lookupAddress(attrs);
+      const sender = address === null ? null : senderOf(attrs);
       let lookup: Lookup = 'unknown';
       if (address !== null) {
         if (cache.state !== 'fresh') {
@@ -64,24 +114,47 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
           lookup = cache.get(address) ?? 'unknown';
         }
       }
-      action = decide(attrs, lookup, decideOptions);
+      const from = sender === null || lookup === 'unavailable' ? undefined : cache.get(sender);
+      const limited = from && limiter?.check(from, attrs.instance ?? '', conn);
+      if (!limited) return settle(decide(attrs, lookup, decideOptions), attrs);
+      if (typeof limited === 'string') return settleLimit(limited, attrs);
+      return limited.then(
+        (reply) => (reply === null ? settle(decide(attrs, lookup, decideOptions), attrs) : settleLimit(reply, attrs)),
+        (err: Error) => failed(err),
+      );
     } catch (err) {
-      // A bug here must not bounce mail: defer, and let the next restriction or the retry sort it out.
-      logger.error({ err }, 'policy decision failed');
-      action = DEFER;
+      return failed(err as Error);
     }
+  }
+
+  // A bug here must not bounce mail: defer, and let the next restriction or the retry sort it out.
+  function failed(err: Error): string {
+    logger.error({ err }, 'policy decision failed');
+    counters.defer++;
+    return DEFER;
+  }
+
+  function settle(action: string, attrs: PolicyAttributes): string {
     const outcome = outcomeOf(action);
     counters[outcome]++;
     if (outcome !== 'dunno') logger.debug({ outcome, recipient: attrs.recipient, size: attrs.size }, 'policy decision');
     return action;
   }
 
+  function settleLimit(reply: string, attrs: PolicyAttributes): string {
+    counters.limit++;
+    logger.debug({ outcome: 'limit', sender: attrs.sasl_username }, 'policy decision');
+    return reply;
+  }
+
   function serve(socket: net.Socket): void {
     sockets.add(socket);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const parser = new PolicyParser(options.limits);
-    // Requests behind one that waits for the cache, with their arrival time: replies must keep request order.
-    const queue: { attrs: PolicyAttributes; arrived: number }[] = [];
+    // Requests behind one that waits (for the cache or for Redis), with their arrival time: replies keep request order.
+    const queue: Queued[] = [];
+    // The SMTP transaction this connection's smtpd process is in (send limits count per message).
+    const conn: { tx: Transaction | null } = { tx: null };
     let waiting = false;
     let closing = false;
 
@@ -97,13 +170,13 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
       setTimeout(() => socket.destroy(), 1000).unref();
     };
 
-    // Answers queued requests until one has to wait for the cache.
+    // Answers queued requests until one has to wait for the cache or for its count.
     const drain = () => {
       let out = '';
       while (!waiting && queue.length > 0) {
-        const { attrs, arrived } = queue[0];
-        const remaining = arrived + deadlineMs - Date.now();
-        const action = answer(attrs, remaining > 0);
+        const item = queue[0];
+        const remaining = item.arrived + deadlineMs - Date.now();
+        const action = item.result ?? item.pending ?? answer(item.attrs, remaining > 0, conn);
         if (action === null) {
           waiting = true;
           void cache.whenFresh(remaining).then(() => {
@@ -112,11 +185,25 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
           });
           break;
         }
+        if (typeof action !== 'string') {
+          waitFor(item, action);
+          break;
+        }
         queue.shift();
         out += formatReply(action);
       }
       send(out);
       finishIfDone();
+    };
+
+    const waitFor = (item: Queued, pending: Promise<string>) => {
+      waiting = true;
+      item.pending = pending;
+      void pending.then((result) => {
+        item.result = result;
+        waiting = false;
+        drain();
+      });
     };
 
     socket.setNoDelay(true);
@@ -131,10 +218,11 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
         // The hot path: the cache is fresh, so every answer is immediate and nothing is queued.
         let out = '';
         for (let i = 0; i < requests.length; i++) {
-          const action = answer(requests[i], true);
-          if (action === null) {
+          const action = answer(requests[i], true, conn);
+          if (typeof action !== 'string') {
             const now = Date.now();
             for (let j = i; j < requests.length; j++) queue.push({ attrs: requests[j], arrived: now });
+            if (action !== null) waitFor(queue[0], action);
             break;
           }
           out += formatReply(action);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MailboxRow } from '../../db/repositories/policy.js';
+import { NO_SEND_LIMITS } from '../../server/core/send-limits.js';
 import { MailboxCache } from '../../server/policy/cache.js';
 
 const row = (id: number, address: string, m: Partial<MailboxRow> = {}): MailboxRow => ({
@@ -9,6 +10,7 @@ const row = (id: number, address: string, m: Partial<MailboxRow> = {}): MailboxR
   usedBytes: 0,
   level: 'ok',
   active: true,
+  sendLimits: NO_SEND_LIMITS,
   ...m,
 });
 
@@ -20,7 +22,7 @@ describe('MailboxCache', () => {
     expect(cache.state).toBe('loading');
     cache.replaceAll([row(1, 'a@x.test', { usedBytes: 5 })]);
     expect(cache.state).toBe('fresh');
-    expect(cache.get('a@x.test')).toEqual({ id: 1, quotaBytes: 1000, usedBytes: 5, level: 'ok', active: true });
+    expect(cache.get('a@x.test')).toEqual({ id: 1, quotaBytes: 1000, usedBytes: 5, level: 'ok', active: true, sendLimits: NO_SEND_LIMITS });
     expect(cache.get('b@x.test')).toBeUndefined();
   });
 

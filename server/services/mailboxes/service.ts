@@ -9,6 +9,7 @@ import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
 import { type LimitViolation, NO_PLAN, type PlanLimits, type SpaceRules, checkFootprint, checkQuota } from '../../core/plan-limits.js';
 import type { UpgradeRules } from '../../core/space-requests.js';
 import { type Level, percentUsed, quotaLevel } from '../../core/quota.js';
+import { effectiveSendLimits, type SendLimits } from '../../core/send-limits.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { enqueueScan } from '../../../jobs/queue/enqueue.js';
 import type { Queues } from '../../../jobs/queue/queues.js';
@@ -51,6 +52,8 @@ export interface MailboxPatch {
   suspended?: Partial<Suspensions>;
   /** Where the main password signs in (imap, pop3, smtp, sieve); app passwords may sign in elsewhere. */
   mainPasswordProtocols?: string[];
+  /** The mailbox's own send limits; null: its plan's again. */
+  sendLimits?: SendLimits | null;
   active?: boolean;
   /** Whether the plan's automatic purge of Trash and Junk applies to this mailbox. */
   autoPurge?: boolean;
@@ -93,6 +96,8 @@ export function mailboxView(m: repo.MailboxRow) {
     sieve: m.sieve_enabled,
     suspended: { login: m.suspend_login, incoming: m.suspend_incoming, outgoing: m.suspend_outgoing },
     mainPasswordProtocols: m.main_password_protocols,
+    sendLimits: m.send_limits,
+    effectiveSendLimits: effectiveSendLimits(m.send_limits, m.plan_send_limits),
     active: m.active,
     autoPurge: m.auto_purge,
     node: m.node,
@@ -104,7 +109,10 @@ export function mailboxView(m: repo.MailboxRow) {
 }
 
 type Snapshotted = { quota_bytes: number; imap_enabled: boolean; pop3_enabled: boolean; active: boolean; auto_purge?: boolean } & Partial<
-  Pick<repo.MailboxRow, 'smtp_enabled' | 'sieve_enabled' | 'suspend_login' | 'suspend_incoming' | 'suspend_outgoing' | 'main_password_protocols'>
+  Pick<
+    repo.MailboxRow,
+    'smtp_enabled' | 'sieve_enabled' | 'suspend_login' | 'suspend_incoming' | 'suspend_outgoing' | 'main_password_protocols' | 'send_limits'
+  >
 >;
 
 const snapshot = (m: Snapshotted) => ({
@@ -114,6 +122,7 @@ const snapshot = (m: Snapshotted) => ({
   ...(m.smtp_enabled !== undefined && { smtp: m.smtp_enabled }),
   ...(m.sieve_enabled !== undefined && { sieve: m.sieve_enabled }),
   ...(m.main_password_protocols !== undefined && { mainPasswordProtocols: m.main_password_protocols }),
+  ...(m.send_limits !== undefined && { sendLimits: m.send_limits }),
   ...(m.suspend_login !== undefined && { suspendedLogin: m.suspend_login, suspendedIncoming: m.suspend_incoming, suspendedOutgoing: m.suspend_outgoing }),
   active: m.active,
   ...(m.auto_purge !== undefined && { autoPurge: m.auto_purge }),
@@ -272,6 +281,7 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       ...(patch.suspended?.incoming !== undefined && { suspend_incoming: patch.suspended.incoming }),
       ...(patch.suspended?.outgoing !== undefined && { suspend_outgoing: patch.suspended.outgoing }),
       ...(mainProtocols !== undefined && { main_password_protocols: mainProtocols }),
+      ...(patch.sendLimits !== undefined && { send_limits: patch.sendLimits === null ? null : JSON.stringify(patch.sendLimits) }),
       ...(patch.active !== undefined && { active: patch.active }),
       ...(patch.autoPurge !== undefined && { auto_purge: patch.autoPurge }),
     });

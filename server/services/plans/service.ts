@@ -8,6 +8,7 @@ import { recordChange } from '../audit/record.js';
 import { isUniqueViolation } from '../../../db/errors.js';
 import { msg } from '../../core/message.js';
 import { MAX_UPGRADE_SIZES } from '../../core/space-requests.js';
+import { MAX_SEND_LIMIT, SEND_LIMIT_KINDS, type SendLimits } from '../../core/send-limits.js';
 
 export interface PlanInput {
   name: string;
@@ -28,6 +29,8 @@ export interface PlanInput {
   upgradeSizes?: number[];
   /** Requests up to this size are approved by themselves; null = all by hand; absent keeps the plan's. */
   autoApproveBytes?: number | null;
+  /** Send limits of the plan's mailboxes (a field null: no limit); absent keeps the plan's (none for a new plan). */
+  sendLimits?: SendLimits;
 }
 
 /** The plan's row as stored, once every field is checked (AppError naming the field otherwise). */
@@ -71,6 +74,12 @@ function checkPlan(input: PlanInput) {
   const auto = input.autoApproveBytes;
   if (auto !== undefined && auto !== null && (!Number.isSafeInteger(auto) || auto < MIN_QUOTA_BYTES || auto > MAX_QUOTA_BYTES))
     throw new AppError('validation', msg('Enter a size of at least {min}.', { min: { bytes: MIN_QUOTA_BYTES } }), 'autoApproveBytes');
+  const send = input.sendLimits;
+  for (const kind of SEND_LIMIT_KINDS) {
+    const v = send?.[kind];
+    if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 1 || v > MAX_SEND_LIMIT))
+      throw new AppError('validation', msg('Enter a whole number from 1 to {max}, or leave it empty for no limit.', { max: MAX_SEND_LIMIT }), kind);
+  }
   return {
     name: name.value,
     default_quota_bytes: input.defaultQuotaBytes,
@@ -84,6 +93,7 @@ function checkPlan(input: PlanInput) {
     ...(input.junkPurgeDays !== undefined && { junk_purge_days: input.junkPurgeDays }),
     ...(upgrades !== undefined && { upgrade_sizes: upgrades }),
     ...(auto !== undefined && { auto_approve_bytes: auto }),
+    ...(send !== undefined && { send_per_hour: send.perHour, send_per_day: send.perDay, send_recipients: send.recipientsPerMessage }),
   };
 }
 
@@ -151,6 +161,7 @@ export async function updatePlanLimits(db: Db, p: Principal, id: number, input: 
           junkPurgeDays: before.junk_purge_days,
           upgradeSizes: before.upgrade_sizes,
           autoApproveBytes: before.auto_approve_bytes,
+          sendLimits: { perHour: before.send_per_hour, perDay: before.send_per_day, recipientsPerMessage: before.send_recipients },
         },
         after: { ...withoutVersion(input), name: values.name },
       });

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { MAX_SEND_LIMIT } from '../../core/send-limits.js';
 import { Bytes, PageQuery, Strict, oneOf } from '../api/schemas.js';
 
 export const Usage = Type.Object({
@@ -27,6 +28,21 @@ export const Folder = Type.Object({
   messages: Type.Integer(),
 });
 
+const Limit = Type.Union([Type.Integer({ minimum: 1, maximum: MAX_SEND_LIMIT }), Type.Null()], { description: 'null: no limit' });
+/** Send limits, on a plan and (its own, over the plan's) on a mailbox. */
+export const SendLimits = Type.Object(
+  {
+    perHour: Limit,
+    perDay: Limit,
+    recipientsPerMessage: Limit,
+  },
+  {
+    ...Strict,
+    description:
+      'Messages per hour and per day (sliding windows) and recipients per message sent through SMTP submission. A message over a limit is deferred (4xx: its sender keeps it and tries again later), and staff and the customer are told; SEND_LIMIT_SUSPEND_AFTER breaches in a day suspend outgoing mail.',
+  },
+);
+
 const SUSPENDED =
   'Suspensions apart from active: login (no protocol signs in; mail still arrives), incoming (mail to it is refused), outgoing (no sending; reading and receiving go on).';
 
@@ -42,6 +58,11 @@ export const Mailbox = Type.Object({
   sieve: Type.Boolean({ description: 'ManageSieve: filters and vacation replies set by its owner' }),
   suspended: Type.Object({ login: Type.Boolean(), incoming: Type.Boolean(), outgoing: Type.Boolean() }, { description: SUSPENDED }),
   mainPasswordProtocols: Type.Array(Type.String(), { description: 'where the main password signs in; app passwords may sign in elsewhere' }),
+  sendLimits: Type.Union([SendLimits, Type.Null()], { description: "the mailbox's own send limits; null: its plan's" }),
+  effectiveSendLimits: Type.Object(
+    { perHour: Limit, perDay: Limit, recipientsPerMessage: Limit },
+    { description: "the limits that apply: its own, else its plan's (none without a plan)" },
+  ),
   active: Type.Boolean({ description: 'false: suspended altogether (no login, no mail in or out)' }),
   autoPurge: Type.Boolean({ description: "whether the plan's automatic purge of Trash and Junk applies to this mailbox" }),
   node: Type.String(),
@@ -84,6 +105,7 @@ export const MailboxPatch = Type.Object(
     ),
     active: Type.Optional(Type.Boolean()),
     mainPasswordProtocols: Type.Optional(Type.Array(oneOf(['imap', 'pop3', 'smtp', 'sieve'] as const), { maxItems: 4, uniqueItems: true })),
+    sendLimits: Type.Optional(Type.Union([SendLimits, Type.Null()], { description: "own send limits over the plan's; null: the plan's again" })),
     autoPurge: Type.Optional(Type.Boolean({ description: "whether the plan's automatic purge of Trash and Junk applies" })),
   },
   { ...Strict, minProperties: 1 },

@@ -43,6 +43,8 @@ function planInput(lang: Lang, b: Record<string, string | undefined>): PlanInput
     throw new AppError('validation', 'Enter a whole percentage from 0 (no extra room) to 100.', 'trashRoomPercent');
   // Empty: off. Not a number: NaN, refused by the service next to the field.
   const purge = (raw: string | undefined) => (raw?.trim() ? Number(raw) : null);
+  // Empty: no limit; anything but a whole number is refused by the service next to the field.
+  const limit = (raw: string | undefined) => (raw?.trim() ? Number(raw.trim()) : null);
   return {
     name: b.name ?? '',
     defaultQuotaBytes: size(lang, b.defaultQuota, 'defaultQuotaBytes', true)!,
@@ -56,6 +58,7 @@ function planInput(lang: Lang, b: Record<string, string | undefined>): PlanInput
     junkPurgeDays: purge(b.junkPurgeDays),
     upgradeSizes: sizes(lang, b.upgradeSizes, 'upgradeSizes'),
     autoApproveBytes: size(lang, b.autoApprove, 'autoApproveBytes'),
+    sendLimits: { perHour: limit(b.sendPerHour), perDay: limit(b.sendPerDay), recipientsPerMessage: limit(b.sendRecipients) },
   };
 }
 
@@ -75,6 +78,9 @@ const PlanForm = formSchema({
   junkPurgeDays: text(5),
   upgradeSizes: text(400),
   autoApprove: text(40),
+  sendPerHour: text(10),
+  sendPerDay: text(10),
+  sendRecipients: text(10),
   version: text(40),
 });
 
@@ -118,6 +124,9 @@ export const plansPanel: FastifyPluginAsyncTypebox = async (app) => {
       junkPurgeDays: plan.junk_purge_days === null ? '' : String(plan.junk_purge_days),
       upgradeSizes: plan.upgrade_sizes.map((b) => formatBytes(b, lang)).join(lang === 'de' ? '; ' : ', '),
       autoApprove: plan.auto_approve_bytes ? formatBytes(plan.auto_approve_bytes, lang) : '',
+      sendPerHour: plan.send_per_hour === null ? '' : String(plan.send_per_hour),
+      sendPerDay: plan.send_per_day === null ? '' : String(plan.send_per_day),
+      sendRecipients: plan.send_recipients === null ? '' : String(plan.send_recipients),
       warnPercents: plan.warn_percents.join(', '),
       minFree: plan.warn_min_free_bytes ? formatBytes(plan.warn_min_free_bytes, lang) : '',
       reminderDays: String(plan.reminder_days),
