@@ -97,6 +97,15 @@ const SAMPLES: Record<string, unknown> = {
   incoming: true,
   outgoing: true,
   reason: 'probe reason',
+  sendLimits: { perHour: 10, perDay: 100, recipientsPerMessage: 10 },
+  // The panel's send-limit forms (mailbox and plan): own limits, not the plan's.
+  usePlan: false,
+  perHour: '10',
+  perDay: '100',
+  recipients: '10',
+  sendPerHour: '10',
+  sendPerDay: '100',
+  sendRecipients: '10',
   // A panel form's request id: the victim's request is what the route is probed with (see urlFor for :id).
   id: '1',
 };

@@ -54,14 +54,20 @@ async function service(redisUrl: string, opts: { redisDown: 'open' | 'closed'; n
     },
   });
   services.push(s);
-  await until('policy cache', async () => s.cache.get(SENDER)?.sendLimits.perHour, (v) => v === 2);
+  await until(
+    'policy cache',
+    async () => s.cache.get(SENDER)?.sendLimits.perHour,
+    (v) => v === 2,
+  );
   return s;
 }
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
   const r = await sql<{ id: number }>`INSERT INTO resellers (name) VALUES ('reseller') RETURNING id`.execute(tdb.db);
-  const c = await sql<{ id: number }>`INSERT INTO customers (reseller_id, name, contact_email) VALUES (${r.rows[0].id}, 'customer', 'owner@outside.test') RETURNING id`.execute(tdb.db);
+  const c = await sql<{
+    id: number;
+  }>`INSERT INTO customers (reseller_id, name, contact_email) VALUES (${r.rows[0].id}, 'customer', 'owner@outside.test') RETURNING id`.execute(tdb.db);
   await sql`INSERT INTO domains (customer_id, name) VALUES (${c.rows[0].id}, 'delta.test')`.execute(tdb.db);
   await createMailbox(tdb.db, OPERATOR_SYSTEM, 'delta.test', { localPart: 'limited', password: 'a long password 123' }, 10);
   await updateMailbox(tdb.db, OPERATOR_SYSTEM, SENDER, { sendLimits: { perHour: 2, perDay: 3, recipientsPerMessage: 2 } }, 10);
@@ -92,7 +98,11 @@ describe('send limits in the policy service', () => {
     now = t0 + 24 * HOUR + 1;
     expect(await c.request(rcpt(message()))).toBe('DUNNO');
     // Reported once per kind and hour (the first of each), for the worker to keep and tell.
-    await until('breaches reported', async () => breaches.map((b) => b.kind), (k) => k.length === 2);
+    await until(
+      'breaches reported',
+      async () => breaches.map((b) => b.kind),
+      (k) => k.length === 2,
+    );
     expect(breaches.map((b) => b.kind)).toEqual(['perHour', 'perDay']);
     c.close();
   });
@@ -104,7 +114,11 @@ describe('send limits in the policy service', () => {
     const c = await PolicyClient.connect('127.0.0.1', s.port);
     const first = message();
     // Postfix may pipeline: the three answers come in order; the third recipient is over recipientsPerMessage (2).
-    const answers = await Promise.all([c.request(rcpt(first, 'a@outside.test')), c.request(rcpt(first, 'b@outside.test')), c.request(rcpt(first, 'c@outside.test'))]);
+    const answers = await Promise.all([
+      c.request(rcpt(first, 'a@outside.test')),
+      c.request(rcpt(first, 'b@outside.test')),
+      c.request(rcpt(first, 'c@outside.test')),
+    ]);
     expect(answers[0]).toBe('DUNNO');
     expect(answers[1]).toBe('DUNNO');
     expect(answers[2]).toMatch(/^452 4\.5\.3 Too many recipients: this mailbox may send a message to 2 recipients at most/);

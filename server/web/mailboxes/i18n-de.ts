@@ -52,4 +52,23 @@ export const mailboxAccessDe: Record<string, string> = {
     'Dieses Postfach hat schon 20 App-Passwörter. Widerrufen Sie eines, das es nicht mehr braucht.',
   'App password was not found.': 'Das App-Passwort wurde nicht gefunden.',
   'Please try again.': 'Bitte versuchen Sie es noch einmal.',
+  // Send limits (mailbox page, plan page, their errors).
+  'Send limits': 'Versandlimits',
+  "How much each mailbox may send with its password (SMTP). A message over a limit is held back, not lost: the sender's program tries again later. You and the customer are told; after repeated breaches in a day, sending is suspended.":
+    'Wie viel jedes Postfach mit seinem Passwort (SMTP) senden darf. Eine Nachricht über dem Limit wird zurückgehalten, nicht verworfen: das Mailprogramm versucht es später erneut. Sie und der Kunde werden benachrichtigt; nach wiederholten Überschreitungen an einem Tag wird der Versand gesperrt.',
+  'Messages per hour': 'Nachrichten pro Stunde',
+  'Messages per day': 'Nachrichten pro Tag',
+  'Recipients per message': 'Empfänger pro Nachricht',
+  'This mailbox has limits of its own.': 'Für dieses Postfach gelten eigene Limits.',
+  "The plan's limits apply.": 'Es gelten die Limits des Tarifs.',
+  'A message over a limit is held back, not lost: the mail program tries again later.':
+    'Eine Nachricht über dem Limit wird zurückgehalten, nicht verworfen: das Mailprogramm versucht es später erneut.',
+  'over {n} messages an hour': 'mehr als {n} Nachrichten pro Stunde',
+  'over {n} messages a day': 'mehr als {n} Nachrichten pro Tag',
+  'over {n} recipients in a message': 'mehr als {n} Empfänger in einer Nachricht',
+  "Use the plan's limits": 'Limits des Tarifs verwenden',
+  'The send limits were saved. They apply to the next message.': 'Die Versandlimits wurden gespeichert. Sie gelten ab der nächsten Nachricht.',
+  'Enter a whole number from 1 to {max}, or leave it empty for no limit.':
+    'Geben Sie eine ganze Zahl von 1 bis {max} ein, oder lassen Sie das Feld leer für unbegrenzt.',
+  'Send limits are set by your provider.': 'Versandlimits legt Ihr Anbieter fest.',
 };

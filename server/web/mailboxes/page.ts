@@ -3,7 +3,9 @@ import { listAlerts } from '../../../db/repositories/alerts.js';
 import { lastLoginsOf } from '../../../db/repositories/last-logins.js';
 import { appPasswordsOf } from '../../../db/repositories/app-passwords.js';
 import { usageSamples } from '../../../db/repositories/overview.js';
+import { recentBreaches } from '../../../db/repositories/send-limits.js';
 import { growth } from '../../core/growth.js';
+import { effectiveSendLimits } from '../../core/send-limits.js';
 import { trashRoomBytes } from '../../core/plan-limits.js';
 import { cleanupsOf } from '../../services/cleanup/service.js';
 import { spaceOffer } from '../../services/space-requests/service.js';
@@ -27,7 +29,7 @@ export async function mailboxPage(
   template = 'mailbox',
 ) {
   const m = await getMailboxOr404(app.db, req.principal!, address);
-  const [limits, alerts, samples, folders, cleanups, space, logins, appPasswords] = await Promise.all([
+  const [limits, alerts, samples, folders, cleanups, space, logins, appPasswords, breaches] = await Promise.all([
     planLimitsFor(app.db, m.customer_id),
     listAlerts(app.db, m.id, 20).then((rows) => visibleAlerts(rows, req.principal!.role)),
     usageSamples(app.db, m.id, new Date(Date.now() - HISTORY_DAYS * 86_400_000)),
@@ -36,6 +38,7 @@ export async function mailboxPage(
     spaceOffer(app.db, req.principal!, m),
     lastLoginsOf(app.db, m.address),
     appPasswordsOf(app.db, m.id),
+    recentBreaches(app.db, m.id, 5),
   ]);
   const history = samples.map((s) => ({ at: s.at, usedBytes: s.used_bytes }));
   const { t, lang, zone } = pageContext(req);
@@ -57,6 +60,7 @@ export async function mailboxPage(
       space,
       logins,
       appPasswords,
+      sendLimits: { effective: effectiveSendLimits(m.send_limits, m.plan_send_limits), breaches },
       trashRoomBytes: trashRoomBytes(limits, m.quota_bytes),
       growth: growth(history, m.quota_bytes),
       client: app.config.client,

@@ -26,6 +26,7 @@ const NOTICES: Record<string, string> = {
   suspensions: 'The suspensions were saved. They apply at the next sign-in or message.',
   status: 'The status was changed.',
   'auto-purge': 'The automatic cleanup setting was saved.',
+  'send-limits': 'The send limits were saved. They apply to the next message.',
   scan: 'The mailbox will be measured in a moment. Reload the page to see the result.',
   cleanup: 'The cleanup has started: the messages are deleted in a moment, and the usage follows.',
 };
@@ -114,7 +115,16 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
     },
     status: { fields: { active: Type.Union([Type.Literal('true'), Type.Literal('false')]) }, patch: (b) => ({ active: b.active === 'true' }) },
     'auto-purge': { fields: { autoPurge: checkbox }, patch: (b) => ({ autoPurge: b.autoPurge === 'on' }) },
+    'send-limits': {
+      fields: { usePlan: checkbox, perHour: text(10), perDay: text(10), recipients: text(10) },
+      // Empty: no limit; anything but a whole number is refused by the service next to its field.
+      patch: (b) => ({
+        sendLimits: b.usePlan === 'on' ? null : { perHour: limitOf(b.perHour), perDay: limitOf(b.perDay), recipientsPerMessage: limitOf(b.recipients) },
+      }),
+    },
   };
+
+  const limitOf = (raw: string | undefined) => (raw?.trim() ? Number(raw.trim()) : null);
 
   // Every form carries the mailbox's updatedAt as the page showed it (see ifUnchangedSince).
   const Version = { version: Type.Optional(Type.String({ maxLength: 40 })) };
