@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createDb, type Db } from '../db/database.js';
-import { entryArgs } from './procs.js';
+import { createRedis } from '../server/platform/redis.js';
+import { REDIS_URL, deleteRedisKeys, entryArgs } from './procs.js';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { encodeRequest, PolicyClient } from '../server/policy/client.js';
 import { silentLogger } from '../server/policy/logger.js';
@@ -25,6 +26,7 @@ import { benchTeardown } from './teardown.js';
 //                                                          another endpoint (e.g. Dovecot quota-status) on the same
 //                                                          addresses, seeded into the database that endpoint reads
 //   npx tsx bench/policy-compare.ts                        ours and Dovecot's quota-status in one run (drives this script)
+//   npx tsx bench/send-limits.ts                           submission checks without and with send limits in one run (drives this script)
 //
 // Addresses are deterministic (benchN@benchD.test), so any endpoint fed from the seeded rows sees the same list.
 
@@ -40,6 +42,12 @@ const HELP = `options:
   --database-url URL   seed this database (migrated if needed) instead of a fresh one; kept afterwards
   --admin-url URL      server to create the fresh database on (postgres://postgres@127.0.0.1:5432/postgres)
   --keep-db            do not drop the fresh database
+  --rate N             open loop: N requests a second in all, spread over the connections, latency from when
+                       each was due (default: closed loop, each connection sends at its last answer)
+  --submission         requests come from Postfix's submission service: an authenticated sender (a seeded
+                       mailbox, sasl_username) and a new message each, as the send limits see them
+  --send-limits        the senders' plan has send limits (high enough never to defer): every request then
+                       counts its message in Redis (our service, child process, its own REDIS_PREFIX)
   --any-decision       the endpoint decides from other data (Dovecot's quota-status counts the real Maildir):
                        ready at its first answer, decisions counted but not checked
   --json               also print the result as one JSON line`;
@@ -61,6 +69,9 @@ const { values: args } = parseArgs({
     'admin-url': { type: 'string', default: process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     'keep-db': { type: 'boolean', default: false },
     'any-decision': { type: 'boolean', default: false },
+    submission: { type: 'boolean', default: false },
+    rate: { type: 'string', default: '0' },
+    'send-limits': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -80,7 +91,11 @@ const CONNECTIONS = int('connections', 1);
 const REQUESTS = int('requests', 1);
 const WARMUP = int('warmup', 0);
 const DURATION_MS = int('duration', 1) * 1000;
+const RATE = int('rate', 0);
 const CHECK_DECISIONS = !args['any-decision'];
+const SUBMISSION = args.submission || args['send-limits'];
+/** High enough that no message of the run is deferred: the bench times counting, not refusing. */
+const BENCH_LIMIT = 1_000_000;
 if (args.service !== 'child' && args.service !== 'inproc') throw new Error('--service must be child or inproc');
 
 type Expect = 'reject' | 'dunno';
@@ -101,9 +116,23 @@ async function seed(db: Db): Promise<void> {
       .values({ name: `bench ${Date.now()}`, contact_email: null })
       .returning('id')
       .executeTakeFirstOrThrow();
+    const plan = args['send-limits']
+      ? await trx
+          .insertInto('plans')
+          .values({
+            reseller_id: reseller.id,
+            name: 'bench',
+            default_quota_bytes: QUOTA,
+            send_per_hour: BENCH_LIMIT,
+            send_per_day: BENCH_LIMIT,
+            send_recipients: 1000,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      : null;
     const customer = await trx
       .insertInto('customers')
-      .values({ reseller_id: reseller.id, plan_id: null, name: 'bench', contact_email: 'bench@bench.test' })
+      .values({ reseller_id: reseller.id, plan_id: plan?.id ?? null, name: 'bench', contact_email: 'bench@bench.test' })
       .returning('id')
       .executeTakeFirstOrThrow();
     await sql`INSERT INTO domains (customer_id, name)
@@ -152,8 +181,9 @@ function probes(): Probe[] {
       size,
       etrn_domain: '',
       stress: '',
-      sasl_method: '',
-      sasl_username: '',
+      sasl_method: SUBMISSION ? 'PLAIN' : '',
+      // Submission: a sender from the seeded mailboxes, spread like the recipients.
+      sasl_username: SUBMISSION ? addressOf((list.length * 7919) % N) : '',
       sasl_sender: '',
       ccert_subject: '',
       ccert_issuer: '',
@@ -239,10 +269,26 @@ async function load(host: string, port: number, list: Probe[]): Promise<Run> {
       let current: Probe = list[0];
       let sentAt = 0;
       let buffer = '';
-      const send = () => {
+      // Open loop (--rate): this connection's requests are due every `interval` ms, staggered across
+      // connections. One that fell due while the last was unanswered goes out at that answer, and its
+      // latency counts from when it was due (no coordinated omission); one sent by the timer counts from
+      // the send, so the timer's own lateness (about a millisecond) is not put on the service.
+      const interval = RATE ? (CONNECTIONS * 1000) / RATE : 0;
+      let due = 0;
+      const send = (atAnswer = false) => {
+        if (stopping) return;
+        const now = performance.now();
+        if (RATE) {
+          if (due === 0) due = now + (c * interval) / CONNECTIONS;
+          if (now < due) {
+            setTimeout(send, due - now);
+            return;
+          }
+        }
         current = list[next];
         next = (next + 1) % list.length;
-        sentAt = performance.now();
+        sentAt = RATE && atAnswer ? due : now;
+        due += interval;
         socket.write(current.bytes);
       };
       socket.on('data', (chunk: string) => {
@@ -264,7 +310,7 @@ async function load(host: string, port: number, list: Probe[]): Promise<Run> {
           latenciesMs[measured++] = now - sentAt;
           if (measured >= REQUESTS || now - measureStart >= DURATION_MS) return finish();
         }
-        send();
+        send(true);
       });
       socket.on('error', () => {
         errors++;
@@ -299,6 +345,24 @@ function procCpuSeconds(pid: number | undefined): number | null {
     return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
   } catch {
     return null;
+  }
+}
+
+/** Messages in the send-limit windows under a prefix (every sender's sorted set). */
+async function countedMessages(prefix: string): Promise<number> {
+  const redis = createRedis(REDIS_URL);
+  await redis.connect();
+  try {
+    let total = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:send:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) total += await redis.zcard(key);
+    } while (cursor !== '0');
+    return total;
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -377,6 +441,7 @@ async function main(): Promise<void> {
     let port: number;
     let label: string;
     let service: PolicyServer | undefined;
+    let redisPrefix: string | undefined;
     // CPU of the process that answers (ours only: a child via /proc, in-process includes the client).
     let cpuSeconds = (): number | null => null;
     if (args.target) {
@@ -396,10 +461,23 @@ async function main(): Promise<void> {
       };
     } else {
       port = await freePort();
+      redisPrefix = `mpbench${randomBytes(4).toString('hex')}`;
+      const prefix = redisPrefix;
+      cleanups.push(async () => void (await deleteRedisKeys(prefix)));
       const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
       const child: ChildProcess = spawn(process.execPath, entryArgs('server/main.ts', 'dist'), {
         cwd: root,
-        env: { ...process.env, ROLES: 'policy', DATABASE_URL: databaseUrl, POLICY_HOST: host, POLICY_PORT: String(port), LOG_LEVEL: 'warn' },
+        env: {
+          ...process.env,
+          ROLES: 'policy',
+          DATABASE_URL: databaseUrl,
+          POLICY_HOST: host,
+          POLICY_PORT: String(port),
+          LOG_LEVEL: 'warn',
+          REDIS_PREFIX: prefix,
+          // A count that fails shows up as a deferral, i.e. as a mismatch: never silently uncounted.
+          SEND_LIMITS_REDIS_DOWN: 'closed',
+        },
         stdio: ['ignore', 'inherit', 'inherit'],
       });
       const exited = new Promise((r) => child.once('exit', r));
@@ -414,12 +492,16 @@ async function main(): Promise<void> {
     }
     await waitReady(host, port, list, 30_000);
 
-    console.log(`${label} on ${host}:${port}: ${CONNECTIONS} connections, ${WARMUP} warm-up + up to ${REQUESTS} requests or ${DURATION_MS / 1000} s`);
+    console.log(
+      `${label} on ${host}:${port}: ${CONNECTIONS} connections${RATE ? ` at ${RATE.toLocaleString('en')}/s (open loop)` : ''}, ${WARMUP} warm-up + up to ${REQUESTS} requests or ${DURATION_MS / 1000} s`,
+    );
     const cpuBefore = cpuSeconds();
     const clientBefore = process.cpuUsage();
     const wallBefore = performance.now();
     const run = await load(host, port, list);
     const cpuAfter = cpuSeconds();
+    // The production path counted every message: the windows in Redis hold them (our child service only).
+    const counted = args['send-limits'] && redisPrefix ? await countedMessages(redisPrefix) : null;
     const clientCpu = process.cpuUsage(clientBefore);
     const clientBusy = (clientCpu.user + clientCpu.system) / 1000 / (performance.now() - wallBefore);
     const sorted = Float64Array.from(run.latenciesMs).sort();
@@ -442,6 +524,7 @@ async function main(): Promise<void> {
       loadAverage: +os.loadavg()[0].toFixed(1),
       serviceCpuMicrosPerDecision: cpuBefore !== null && cpuAfter !== null ? +(((cpuAfter - cpuBefore) * 1e6) / (run.measured + WARMUP)).toFixed(1) : null,
       mismatches: CHECK_DECISIONS ? run.mismatches : null,
+      countedInRedis: counted,
       errors: run.errors,
     };
     const l = result.latencyMs;
@@ -457,7 +540,9 @@ async function main(): Promise<void> {
       console.log(`service CPU: ${result.serviceCpuMicrosPerDecision} µs per decision${service ? ' (in-process: includes the load generator)' : ''}`);
     console.log(`load generator busy ${(clientBusy * 100).toFixed(0)}% of one core; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
     if (service) console.log(`service counters: ${JSON.stringify(service.counters)}`);
-    const ok = rate >= 10_000 && l.p99 < 5 && run.errors === 0;
+    if (counted !== null)
+      console.log(`messages counted in Redis: ${counted.toLocaleString('en')} (decisions, warm-up included: ${(run.measured + WARMUP).toLocaleString('en')})`);
+    const ok = rate >= 10_000 && l.p99 < 5 && run.errors === 0 && (counted === null || counted >= run.measured);
     console.log(`targets (>= 10,000 decisions/s, p99 < 5 ms): ${ok ? 'met' : 'NOT met'}`);
     if (args.json) console.log(JSON.stringify(result));
     process.exitCode = ok ? 0 : 1;

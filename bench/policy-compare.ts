@@ -1,14 +1,14 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { LineClient, type MailStack, freePorts, mailStackInstalled, startMailStack } from '../test/support/mail-stack.js';
 import { PG_BASE } from '../test/support/db-names.js';
+import { runPolicyBench } from './policy-run.js';
 import { benchTeardown } from './teardown.js';
 
 // Our policy service against Dovecot's own quota-status service, in one run, on the same mailboxes:
@@ -52,72 +52,10 @@ if (args.help) {
   process.exit(0);
 }
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LOAD_ARGS = (['mailboxes', 'domains', 'connections', 'requests', 'warmup', 'duration'] as const).flatMap((k) => [`--${k}`, String(args[k])]);
 const DURATION_S = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const DOMAINS = Math.min(Number(args.domains), Number(args.mailboxes));
-
-interface BenchResult {
-  target: string;
-  requests: number;
-  seconds: number;
-  decisionsPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
-  replies: Record<string, number>;
-  loadAverage: number;
-  serviceCpuMicrosPerDecision: number | null;
-  mismatches: number | null;
-  errors: number;
-}
-
-interface Measured {
-  result: BenchResult;
-  exitCode: number | null;
-  /** Share of all cores busy (anything on the machine) while the run lasted. */
-  machineBusy: number;
-}
-
-/** Runs bench/policy-bench.ts, echoing its output indented, and returns its --json line. */
-async function bench(label: string, extra: string[]): Promise<Measured> {
-  const cpuBefore = machineCpu();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/policy-bench.ts', ...LOAD_ARGS, ...extra, '--json'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.once('exit', () => child.kill('SIGTERM'));
-  // policy-bench stops by itself after warm-up + DURATION_S (its guard: twice that + 60 s); this one is for a hang before that.
-  const guard = setTimeout(() => child.kill('SIGTERM'), (DURATION_S * 2 + 180) * 1000);
-  let json: BenchResult | undefined;
-  let pending = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (line.startsWith('{')) json = JSON.parse(line) as BenchResult;
-      else console.log(`  ${label} | ${line}`);
-    }
-  });
-  const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  clearTimeout(guard);
-  if (!json) throw new Error(`policy-bench (${label}) printed no result (exit ${exitCode})`);
-  const cpuAfter = machineCpu();
-  const machineBusy = 1 - (cpuAfter.idle - cpuBefore.idle) / Math.max(1, cpuAfter.total - cpuBefore.total);
-  return { result: json, exitCode, machineBusy };
-}
-
-/** Jiffies of all cores from /proc/stat (idle includes iowait). */
-function machineCpu(): { idle: number; total: number } {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return { idle: f[3] + f[4], total: f.slice(0, 8).reduce((a, b) => a + b, 0) };
-  } catch {
-    return { idle: 0, total: 0 };
-  }
-}
 
 interface Proc {
   pid: number;
@@ -240,7 +178,7 @@ async function main(): Promise<void> {
     console.log(`mail stack up in ${((performance.now() - t0) / 1000).toFixed(1)} s; Dovecot's quota-status on 127.0.0.1:${stack.ports.quotaStatus}`);
 
     console.log('\n== ours: mailpanel policy service (child process), seeding the database');
-    const ours = await bench('ours', ['--database-url', databaseUrl]);
+    const ours = await runPolicyBench('ours', [...LOAD_ARGS, '--database-url', databaseUrl], DURATION_S);
 
     // quota-status must find the accounts: a message bigger than the quota to a known mailbox is refused.
     const probeAddress = `bench2@bench${2 % DOMAINS}.test`;
@@ -259,7 +197,7 @@ async function main(): Promise<void> {
 
     console.log("\n== Dovecot's quota-status (same addresses, same load; decisions not checked)");
     const before = dovecotSide(stack, database);
-    const dovecot = await bench('dovecot', ['--target', `127.0.0.1:${stack.ports.quotaStatus}`, '--any-decision']);
+    const dovecot = await runPolicyBench('dovecot', [...LOAD_ARGS, '--target', `127.0.0.1:${stack.ports.quotaStatus}`, '--any-decision'], DURATION_S);
     const after = dovecotSide(stack, database);
     // CPU of processes present at the end; one that ended meanwhile is missing (quota-status keeps its processes).
     const beforeCpu = new Map(before.map((p) => [p.pid, p.cpu]));

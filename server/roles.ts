@@ -66,7 +66,12 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
     const log = logger.child({ role: 'policy' });
     // Counting waits on Redis inside a decision: a connection of its own that gives up fast (SEND_LIMITS_REDIS_DOWN
     // then decides); breaches go to the worker through a producer connection that may take its time.
-    const counters = createRedis(config.redisUrl, { name: 'mailpanel-send-limits', logger: log, commandTimeoutMs: config.sendLimitsTimeoutMs });
+    const counters = createRedis(config.redisUrl, {
+      name: 'mailpanel-send-limits',
+      logger: log,
+      commandTimeoutMs: config.sendLimitsTimeoutMs,
+      autoPipelining: false,
+    });
     const producer = createRedis(config.redisUrl, { name: 'mailpanel-policy-queue', logger: log });
     // Not awaited: the policy service answers while Redis is away (see SEND_LIMITS_REDIS_DOWN).
     for (const r of [counters, producer]) r.connect().catch(() => {});

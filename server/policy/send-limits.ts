@@ -4,43 +4,149 @@ import { DAY_MS, HOUR_MS, LIMITS_UNAVAILABLE_REPLY, limitReply, type SendLimitKi
 // The message counter behind the send limits: one sorted set per mailbox in Redis, a member per
 // message scored by the time it was accepted, so "the last hour" and "the last day" are exact
 // sliding windows (not fixed buckets that allow twice the limit across a boundary). Checking and
-// counting are one Lua call: parallel sessions of one mailbox cannot both take the last place.
+// counting are one Lua script: parallel sessions of one mailbox cannot both take the last place.
+// (The keys of a batch may name many mailboxes: one Redis, not a cluster.)
 
+// One call counts a batch: every check that arrived in the same turn of the event loop (Postfix's
+// processes ask in parallel), so a busy service makes one round trip per turn, not one per message.
+// Entries run in order, so two messages of one mailbox in a batch are counted one after the other.
+// KEYS[i]: the mailbox's window; ARGV[5i-4..5i]: now, per hour, per day (0: none), member, force
+// (1: already let through, count it whatever the limits). Returns code, hour and day counts per entry.
 const RESERVE = `
-local now = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${DAY_MS})
-local perDay = tonumber(ARGV[3])
-if perDay > 0 and redis.call('ZCARD', KEYS[1]) >= perDay then return 2 end
-local perHour = tonumber(ARGV[2])
-if perHour > 0 and redis.call('ZCOUNT', KEYS[1], '(' .. (now - ${HOUR_MS}), '+inf') >= perHour then return 1 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ${DAY_MS})
-return 0`;
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local a = 5 * (i - 1)
+  local now = tonumber(ARGV[a + 1])
+  local perHour = tonumber(ARGV[a + 2])
+  local perDay = tonumber(ARGV[a + 3])
+  local force = ARGV[a + 5] == '1'
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - ${DAY_MS})
+  local day = redis.call('ZCARD', key)
+  local hour = redis.call('ZCOUNT', key, '(' .. (now - ${HOUR_MS}), '+inf')
+  local code = 0
+  if not force and perDay > 0 and day >= perDay then
+    code = 2
+  elseif not force and perHour > 0 and hour >= perHour then
+    code = 1
+  else
+    redis.call('ZADD', key, now, ARGV[a + 4])
+    redis.call('PEXPIRE', key, ${DAY_MS})
+    day = day + 1
+    hour = hour + 1
+  end
+  out[3 * i - 2] = code
+  out[3 * i - 1] = hour
+  out[3 * i] = day
+end
+return out`;
 
-type Reserving = Redis & { sendReserve(key: string, now: number, perHour: number, perDay: number, member: string): Promise<number> };
+/** Most checks counted in one call; more wait for the next. */
+const MAX_BATCH = 500;
+/**
+ * How long what Redis last said of a mailbox's counts lets the next message through without waiting:
+ * while its counts (and this service's messages since) stay a tenth below each limit, the message is
+ * answered at once and counted in the next batch. Nearer a limit, or with nothing recent known, every
+ * message waits for Redis' verdict, so the limit itself holds exactly.
+ */
+const KNOWN_MS = 5000;
+
+type Reserving = Redis & { sendReserve(keys: number, ...args: (string | number)[]): Promise<number[]> };
 
 export type Reservation = { ok: true } | { ok: false; kind: SendLimitKind; limit: number };
+const OK: Reservation = { ok: true };
+
+interface Pending {
+  mailboxId: number;
+  limits: SendLimits;
+  member: string;
+  now: number;
+  /** Already let through (see KNOWN_MS): counted whatever the limits, nobody waits for it. */
+  force: boolean;
+  resolve: (r: Reservation) => void;
+  reject: (err: Error) => void;
+}
+
+/** What Redis last said of a mailbox's windows, and this service's messages counted since. */
+interface Known {
+  hour: number;
+  day: number;
+  at: number;
+  inFlight: number;
+}
+
+/** Room for one more, a tenth of the limit (at least one message) kept back for other services and races. */
+const roomFor = (limit: number | null, count: number) => limit === null || count + 1 <= limit - Math.max(1, Math.ceil(limit / 10));
 
 export class SendCounter {
   readonly #redis: Reserving;
+  #pending: Pending[] = [];
+  #scheduled = false;
+  #known = new Map<number, Known>();
+  #swept = Date.now();
   constructor(
     redis: Redis,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('sendReserve', { numberOfKeys: 1, lua: RESERVE });
+    redis.defineCommand('sendReserve', { lua: RESERVE });
     this.#redis = redis as Reserving;
   }
 
   /**
-   * Counts a message (`member`: its SMTP transaction, so counting it twice is harmless) unless the
-   * mailbox already sent its hour's or day's share; then says which limit it reached. Rejects when
-   * Redis does not answer (the caller applies SEND_LIMITS_REDIS_DOWN).
+   * Counts a message (`member`: its SMTP transaction) unless the mailbox already sent its hour's or
+   * day's share; then says which limit it reached. Answers at once for a mailbox known to be well
+   * below its limits (KNOWN_MS); rejects when Redis does not answer (the caller applies SEND_LIMITS_REDIS_DOWN).
    */
-  async reserve(mailboxId: number, limits: SendLimits, member: string, nowMs: number): Promise<Reservation> {
-    const r = await this.#redis.sendReserve(`${this.prefix}:send:${mailboxId}`, nowMs, limits.perHour ?? 0, limits.perDay ?? 0, member);
-    if (r === 2) return { ok: false, kind: 'perDay', limit: limits.perDay ?? 0 };
-    if (r === 1) return { ok: false, kind: 'perHour', limit: limits.perHour ?? 0 };
-    return { ok: true };
+  reserve(mailboxId: number, limits: SendLimits, member: string, nowMs: number): Reservation | Promise<Reservation> {
+    const k = this.#known.get(mailboxId);
+    if (k && Date.now() - k.at < KNOWN_MS && roomFor(limits.perHour, k.hour + k.inFlight) && roomFor(limits.perDay, k.day + k.inFlight)) {
+      k.inFlight++;
+      this.#add({ mailboxId, limits, member, now: nowMs, force: true, resolve: () => {}, reject: () => {} });
+      return OK;
+    }
+    return new Promise((resolve, reject) => this.#add({ mailboxId, limits, member, now: nowMs, force: false, resolve, reject }));
+  }
+
+  #add(p: Pending): void {
+    this.#pending.push(p);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    const batch = this.#pending.splice(0, MAX_BATCH);
+    this.#scheduled = this.#pending.length > 0;
+    if (this.#scheduled) setImmediate(() => this.#flush());
+    this.#sweep();
+    const keys = batch.map((p) => `${this.prefix}:send:${p.mailboxId}`);
+    const args = batch.flatMap((p) => [p.now, p.limits.perHour ?? 0, p.limits.perDay ?? 0, p.member, p.force ? 1 : 0]);
+    this.#redis.sendReserve(batch.length, ...keys, ...args).then(
+      (out) => {
+        const at = Date.now();
+        batch.forEach((p, i) => {
+          const [code, hour, day] = [out[3 * i], out[3 * i + 1], out[3 * i + 2]];
+          const k = this.#known.get(p.mailboxId);
+          this.#known.set(p.mailboxId, { hour, day, at, inFlight: Math.max(0, (k?.inFlight ?? 0) - (p.force ? 1 : 0)) });
+          if (code === 2) p.resolve({ ok: false, kind: 'perDay', limit: p.limits.perDay ?? 0 });
+          else if (code === 1) p.resolve({ ok: false, kind: 'perHour', limit: p.limits.perHour ?? 0 });
+          else p.resolve(OK);
+        });
+      },
+      (err: Error) => {
+        // Nothing known can be trusted now: the next messages wait for Redis (and SEND_LIMITS_REDIS_DOWN).
+        this.#known.clear();
+        for (const p of batch) p.reject(err);
+      },
+    );
+  }
+
+  /** Forgets what is too old to use, now and then (the map holds recent senders only). */
+  #sweep(): void {
+    const now = Date.now();
+    if (now - this.#swept < KNOWN_MS * 4) return;
+    this.#swept = now;
+    for (const [id, k] of this.#known) if (now - k.at >= KNOWN_MS && k.inFlight === 0) this.#known.delete(id);
   }
 
   /** True the first time in an hour a mailbox breaches a kind of limit: only then is anyone told. */
@@ -103,19 +209,19 @@ export class SendLimiter {
     const { counter } = this.#o;
     if (!counter) return null;
     const now = this.#now();
-    return counter.reserve(mailbox.id, limits, `${now}:${instance}`, now).then(
-      (r) => {
-        if (r.ok) return null;
-        tx.deferred = this.#breach(mailbox.id, r.kind, r.limit);
-        return tx.deferred;
-      },
-      (err: Error) => {
-        this.#o.onRedisError(err);
-        if (this.#o.redisDown === 'open') return null;
-        tx.deferred = LIMITS_UNAVAILABLE_REPLY;
-        return tx.deferred;
-      },
-    );
+    const deny = (r: Reservation) => {
+      if (r.ok) return null;
+      tx.deferred = this.#breach(mailbox.id, r.kind, r.limit);
+      return tx.deferred;
+    };
+    const r = counter.reserve(mailbox.id, limits, `${now}:${instance}`, now);
+    if (!(r instanceof Promise)) return deny(r);
+    return r.then(deny, (err: Error) => {
+      this.#o.onRedisError(err);
+      if (this.#o.redisDown === 'open') return null;
+      tx.deferred = LIMITS_UNAVAILABLE_REPLY;
+      return tx.deferred;
+    });
   }
 
   #breach(mailboxId: number, kind: SendLimitKind, limit: number): string {

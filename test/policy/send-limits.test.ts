@@ -18,6 +18,7 @@ import { until } from '../support/wait.js';
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const SENDER = 'limited@delta.test';
+const BUSY = 'busy@delta.test';
 let tdb: TestDatabase;
 const redises: Redis[] = [];
 const services: PolicyServer[] = [];
@@ -35,7 +36,7 @@ const rcpt = (instance: string, recipient = 'someone@outside.test', sasl = SENDE
 });
 const message = () => `msg.${++n}`;
 
-async function service(redisUrl: string, opts: { redisDown: 'open' | 'closed'; now?: () => number; breaches?: Breach[] }) {
+async function service(redisUrl: string, opts: { redisDown: 'open' | 'closed'; now?: () => number; breaches?: Breach[]; prefix?: string }) {
   const redis = createRedis(redisUrl, { commandTimeoutMs: 200 });
   redis.connect().catch(() => {});
   redises.push(redis);
@@ -47,7 +48,7 @@ async function service(redisUrl: string, opts: { redisDown: 'open' | 'closed'; n
     logger: silentLogger,
     sendLimits: {
       redis,
-      prefix: testRedisPrefix(),
+      prefix: opts.prefix ?? testRedisPrefix(),
       redisDown: opts.redisDown,
       onBreach: async (b) => void opts.breaches?.push(b),
       now: opts.now,
@@ -71,6 +72,8 @@ beforeAll(async () => {
   await sql`INSERT INTO domains (customer_id, name) VALUES (${c.rows[0].id}, 'delta.test')`.execute(tdb.db);
   await createMailbox(tdb.db, OPERATOR_SYSTEM, 'delta.test', { localPart: 'limited', password: 'a long password 123' }, 10);
   await updateMailbox(tdb.db, OPERATOR_SYSTEM, SENDER, { sendLimits: { perHour: 2, perDay: 3, recipientsPerMessage: 2 } }, 10);
+  await createMailbox(tdb.db, OPERATOR_SYSTEM, 'delta.test', { localPart: 'busy', password: 'a long password 123' }, 10);
+  await updateMailbox(tdb.db, OPERATOR_SYSTEM, BUSY, { sendLimits: { perHour: 20, perDay: 1000, recipientsPerMessage: null } }, 10);
 }, 60_000);
 afterAll(async () => {
   for (const s of services) await s.close();
@@ -133,6 +136,28 @@ describe('send limits in the policy service', () => {
     // Another login than the limited mailbox's is not held by its limits.
     expect(await c.request(rcpt(message(), 'a@outside.test', 'nobody@delta.test'))).toBe('DUNNO');
     expect(s.counters.limit).toBe(3);
+    c.close();
+  });
+
+  it('answers a sender well below its limits at once, yet stops it exactly at the limit, every message counted in Redis', async () => {
+    const prefix = testRedisPrefix();
+    const redis = createRedis('redis://127.0.0.1:6379');
+    await redis.connect();
+    redises.push(redis);
+    const s = await service('redis://127.0.0.1:6379', { redisDown: 'closed', prefix });
+    const c = await PolicyClient.connect('127.0.0.1', s.port);
+    // The first waits for Redis; the next ones, sent together, are answered from what it said.
+    expect(await c.request(rcpt(message(), 'a@outside.test', BUSY))).toBe('DUNNO');
+    const answers = ['DUNNO', ...(await Promise.all(Array.from({ length: 29 }, () => c.request(rcpt(message(), 'a@outside.test', BUSY)))))];
+    // perHour 20: twenty go through, the rest are deferred, however fast they came.
+    expect(answers.slice(0, 20).every((a) => a === 'DUNNO')).toBe(true);
+    expect(answers.slice(20).every((a) => a.startsWith('450 4.7.1 '))).toBe(true);
+    const id = s.cache.get(BUSY)!.id;
+    await until(
+      'all counted',
+      async () => redis.zcard(`${prefix}:send:${id}`),
+      (n) => n === 20,
+    );
     c.close();
   });
 
