@@ -33,7 +33,8 @@ export async function runPolicyBench(label: string, args: string[], durationS: n
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  process.once('exit', () => child.kill('SIGTERM'));
+  const kill = () => child.kill('SIGTERM');
+  process.once('exit', kill);
   // policy-bench stops by itself after warm-up + the duration (its guard: twice that + 60 s); this one is for a hang before that.
   const guard = setTimeout(() => child.kill('SIGTERM'), (durationS * 2 + 180) * 1000);
   let json: BenchResult | undefined;
@@ -51,6 +52,7 @@ export async function runPolicyBench(label: string, args: string[], durationS: n
   });
   const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   clearTimeout(guard);
+  process.off('exit', kill);
   if (!json) throw new Error(`policy-bench (${label}) printed no result (exit ${exitCode})`);
   const cpuAfter = machineCpu();
   const machineBusy = 1 - (cpuAfter.idle - cpuBefore.idle) / Math.max(1, cpuAfter.total - cpuBefore.total);

@@ -43,6 +43,8 @@ return out`;
 
 /** Most checks counted in one call; more wait for the next. */
 const MAX_BATCH = 500;
+/** How long a count nobody waits for may gather with others before it is sent. */
+const LATER_MS = 10;
 /**
  * How long what Redis last said of a mailbox's counts lets the next message through without waiting:
  * while its counts (and this service's messages since) stay a tenth below each limit, the message is
@@ -81,7 +83,8 @@ const roomFor = (limit: number | null, count: number) => limit === null || count
 export class SendCounter {
   readonly #redis: Reserving;
   #pending: Pending[] = [];
-  #scheduled = false;
+  #immediate = false;
+  #timer: NodeJS.Timeout | undefined;
   #known = new Map<number, Known>();
   #swept = Date.now();
   constructor(
@@ -107,17 +110,29 @@ export class SendCounter {
     return new Promise((resolve, reject) => this.#add({ mailboxId, limits, member, now: nowMs, force: false, resolve, reject }));
   }
 
+  // A check someone waits for goes out at the end of this turn of the event loop; counts nobody waits
+  // for (answered at once, see KNOWN_MS) gather for up to LATER_MS first, so they cost fewer calls.
   #add(p: Pending): void {
     this.#pending.push(p);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => this.#flush());
+    if (this.#immediate) return;
+    if (!p.force) {
+      this.#immediate = true;
+      setImmediate(() => this.#flush());
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => this.#flush(), LATER_MS);
+    }
   }
 
   #flush(): void {
+    this.#immediate = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
     const batch = this.#pending.splice(0, MAX_BATCH);
-    this.#scheduled = this.#pending.length > 0;
-    if (this.#scheduled) setImmediate(() => this.#flush());
+    if (this.#pending.length > 0) {
+      this.#immediate = true;
+      setImmediate(() => this.#flush());
+    }
+    if (batch.length === 0) return;
     this.#sweep();
     const keys = batch.map((p) => `${this.prefix}:send:${p.mailboxId}`);
     const args = batch.flatMap((p) => [p.now, p.limits.perHour ?? 0, p.limits.perDay ?? 0, p.member, p.force ? 1 : 0]);
