@@ -88,6 +88,7 @@ describe('the job registry', () => {
       housekeeping: async () => 1,
       'send-alert': async () => 1,
       'space-request-notice': async () => 1,
+      'send-limit-breach': async () => 1,
       'alerts-sweep': async () => 1,
       'import-mailboxes': async () => 1,
       'cleanup-preview': async () => 1,

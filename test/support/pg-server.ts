@@ -33,13 +33,25 @@ export async function startPostgres() {
       action,
     ]);
   await ctl('start');
+  // While it was down, another test file may have picked its free port for a moment (freePort binds
+  // and releases): a restart on the same port tries again for a few seconds before failing.
+  const startAgain = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ctl('start');
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  };
   const stopOnExit = () => void ctl('stop').catch(() => {});
   process.once('exit', stopOnExit);
   return {
     port,
     url: (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`,
     stop: () => ctl('stop'),
-    start: () => ctl('start'),
+    start: () => startAgain(),
     async destroy() {
       process.off('exit', stopOnExit);
       await ctl('stop').catch(() => {});
