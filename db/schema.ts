@@ -165,6 +165,18 @@ export interface CleanupsTable {
 
 export type DeletedState = 'moving' | 'kept' | 'restoring' | 'purging';
 
+/** Who may send, receive and sign in, as a deleted mailbox had it. */
+export interface DeletedAccess {
+  smtp_enabled: boolean;
+  sieve_enabled: boolean;
+  suspend_login: boolean;
+  suspend_incoming: boolean;
+  suspend_outgoing: boolean;
+  main_password_protocols: string[];
+  auto_purge: boolean;
+  send_limits: SendLimits | null;
+}
+
 export interface DeletedMailboxesTable {
   id: Generated<number>;
   customer_id: number;
@@ -179,6 +191,8 @@ export interface DeletedMailboxesTable {
   node: string;
   maildir: string;
   used_bytes: Int8 | null;
+  /** Its access settings when deleted (see deletedAccess in db/repositories/deleted-mailboxes.ts); null before they were kept. */
+  access: ColumnType<DeletedAccess | null, never, never>;
   created_at: Date;
   deleted_at: Generated<Date>;
   purge_after: Date;

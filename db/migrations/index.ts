@@ -23,6 +23,7 @@ import * as protocolAccess from './2026-12-06T1000-protocol-access.js';
 import * as lastLogins from './2026-12-06T1100-last-logins.js';
 import * as appPasswords from './2026-12-06T1200-app-passwords.js';
 import * as sendLimits from './2026-12-07T0900-send-limits.js';
+import * as deletedAccess from './2026-12-07T1000-deleted-access.js';
 
 // Listed statically (not read from the folder) so migrations run the same under tsx, vitest and a bundle.
 export const migrations: Record<string, Migration> = {
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T1100-last-logins': lastLogins,
   '2026-12-06T1200-app-passwords': appPasswords,
   '2026-12-07T0900-send-limits': sendLimits,
+  '2026-12-07T1000-deleted-access': deletedAccess,
 };

@@ -12,10 +12,14 @@ export async function moveToDeleted(db: Db, mailboxId: number, retentionDays: nu
     WITH gone AS (
       DELETE FROM mailboxes m USING domains d WHERE m.id = ${mailboxId} AND d.id = m.domain_id
       RETURNING d.customer_id, d.name AS domain_name, m.local_part, m.address, m.password_hash, m.quota_bytes,
-                m.imap_enabled, m.pop3_enabled, m.active, m.node, m.maildir, m.used_bytes, m.created_at
+                m.imap_enabled, m.pop3_enabled, m.active, m.node, m.maildir, m.used_bytes, m.created_at,
+                jsonb_build_object('smtp_enabled', m.smtp_enabled, 'sieve_enabled', m.sieve_enabled, 'suspend_login', m.suspend_login,
+                                   'suspend_incoming', m.suspend_incoming, 'suspend_outgoing', m.suspend_outgoing,
+                                   'main_password_protocols', to_jsonb(m.main_password_protocols), 'auto_purge', m.auto_purge,
+                                   'send_limits', m.send_limits) AS access
     )
-    INSERT INTO deleted_mailboxes (customer_id, domain_name, local_part, address, password_hash, quota_bytes, imap_enabled, pop3_enabled, active, node, maildir, used_bytes, created_at, purge_after)
-    SELECT customer_id, domain_name, local_part, address, password_hash, quota_bytes, imap_enabled, pop3_enabled, active, node, maildir, used_bytes, created_at,
+    INSERT INTO deleted_mailboxes (customer_id, domain_name, local_part, address, password_hash, quota_bytes, imap_enabled, pop3_enabled, active, node, maildir, used_bytes, created_at, access, purge_after)
+    SELECT customer_id, domain_name, local_part, address, password_hash, quota_bytes, imap_enabled, pop3_enabled, active, node, maildir, used_bytes, created_at, access,
            now() + make_interval(days => ${retentionDays})
       FROM gone
     RETURNING id`.execute(db);

@@ -241,6 +241,17 @@ export async function restoreMailboxRow(
         maildir: rec.maildir,
         node: rec.node,
         created_at: rec.created_at,
+        // Who may send, receive and sign in comes back as it was (kept since 2026-12-07; older records: the defaults).
+        ...(rec.access && {
+          smtp_enabled: rec.access.smtp_enabled,
+          sieve_enabled: rec.access.sieve_enabled,
+          suspend_login: rec.access.suspend_login,
+          suspend_incoming: rec.access.suspend_incoming,
+          suspend_outgoing: rec.access.suspend_outgoing,
+          main_password_protocols: rec.access.main_password_protocols,
+          auto_purge: rec.access.auto_purge,
+          send_limits: rec.access.send_limits === null ? null : JSON.stringify(rec.access.send_limits),
+        }),
       })
       .returning('id')
       .executeTakeFirstOrThrow();

@@ -62,6 +62,14 @@ const canSignIn = async (address: string) =>
   (await sql<{ n: number }>`SELECT count(*)::int AS n FROM mail_accounts WHERE address = ${address} AND enabled`.execute(t.db)).rows[0].n === 1;
 const usage = async (address: string) => (await api('GET', `/mailboxes/${address}/usage`)).json();
 
+const ACCESS = {
+  smtp: false,
+  suspended: { login: false, incoming: false, outgoing: true },
+  mainPasswordProtocols: ['imap'],
+  autoPurge: false,
+  sendLimits: { perHour: 7, perDay: null, recipientsPerMessage: null },
+};
+
 describe('deleting a mailbox', () => {
   const domain = () => w.A.domain.name;
   const address = () => `leaver@${domain()}`;
@@ -76,6 +84,8 @@ describe('deleting a mailbox', () => {
       (u) => u.usedBytes === 1_000_000,
     );
     expect(await canSignIn(address())).toBe(true);
+    // Deleted while its sending was suspended (and with settings of its own): a restore keeps them.
+    expect((await api('PATCH', `/mailboxes/${address()}`, ACCESS)).statusCode).toBe(200);
 
     expect((await api('DELETE', `/mailboxes/${address()}`)).statusCode).toBe(204);
     expect(await canSignIn(address())).toBe(false);
@@ -125,6 +135,7 @@ describe('deleting a mailbox', () => {
       (s) => s === 200,
     );
     expect(await canSignIn(address())).toBe(true);
+    expect((await api('GET', `/mailboxes/${address()}`)).json()).toMatchObject(ACCESS);
     expect(existsSync(path.join(root, domain(), 'leaver', 'Maildir', 'cur'))).toBe(true);
     await api('POST', `/mailboxes/${address()}/scan`);
     expect(
