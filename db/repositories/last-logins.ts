@@ -8,6 +8,19 @@ export function lastLoginsOf(db: Db, address: string) {
 }
 
 /**
+ * Records a sign-in the way Dovecot's dict does (seconds since the epoch; the table's trigger keeps
+ * the latest client address only): the policy service writes SMTP submission's, which Dovecot's
+ * last_login plugin never sees (it runs in mail processes, not in auth).
+ */
+export async function recordLogin(db: Db, address: string, protocol: string, ip: string, atEpoch: number) {
+  await db
+    .insertInto('mailbox_last_logins')
+    .values({ address, protocol, ip, at_epoch: atEpoch })
+    .onConflict((oc) => oc.columns(['address', 'protocol', 'ip']).doUpdateSet({ at_epoch: atEpoch }))
+    .execute();
+}
+
+/**
  * Mailboxes in scope nobody signed in to for `days` days: their latest sign-in (or, never signed in,
  * their creation) is older than that. Oldest first, so the longest unused lead the report.
  */

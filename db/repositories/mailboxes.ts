@@ -38,7 +38,7 @@ export interface MailboxRow {
   disk_at: Date | null;
   drift_bytes: number | null;
   drift_at: Date | null;
-  /** The latest IMAP or POP3 sign-in; null when it never signed in. */
+  /** The latest sign-in (IMAP, POP3, SMTP submission); null when it never signed in. */
   last_login_at: Date | null;
   /** Its own send limits (null: its plan's), and its plan's (null: no plan). */
   send_limits: SendLimits | null;
@@ -95,7 +95,7 @@ const columns = [
   'u.disk_at',
   'u.drift_bytes',
   'u.drift_at',
-  // Written by Dovecot at each IMAP or POP3 sign-in (mailbox_last_logins); a primary key lookup per row.
+  // Written by Dovecot at each IMAP or POP3 sign-in and by the policy service for SMTP (mailbox_last_logins); a primary key lookup per row.
   sql<Date | null>`(select max(l.at) from mailbox_last_logins l where l.address = m.address)`.as('last_login_at'),
 ] as const;
 

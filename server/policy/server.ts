@@ -7,6 +7,7 @@ import type { PolicyLogger } from './logger.js';
 import { formatReply, PolicyParser, type ParserLimits, type PolicyAttributes } from './protocol.js';
 import { mailboxAddressOf } from './recipient.js';
 import { type Breach, SendCounter, SendLimiter, type Transaction } from './send-limits.js';
+import { SmtpLogins } from './smtp-logins.js';
 import { MailboxSync, type SyncOptions } from './sync.js';
 
 // The TCP side of the policy service: one parser per connection, answers in request order,
@@ -94,6 +95,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
   const cache = new MailboxCache();
   const counters: PolicyCounters = { dunno: 0, reject: 0, defer: 0, limit: 0 };
   const limiter = sendLimiter(options);
+  const logins = new SmtpLogins(options.db, logger);
   const sync = new MailboxSync({ db: options.db, databaseUrl: options.databaseUrl, cache, logger, ...options.sync });
   const sockets = new Set<net.Socket>();
 
@@ -115,6 +117,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
         }
       }
       const from = sender === null || lookup === 'unavailable' ? undefined : cache.get(sender);
+      if (from && sender) logins.note(sender, attrs.client_address);
       const limited = from && limiter?.check(from, attrs.instance ?? '', conn);
       if (!limited) return settle(decide(attrs, lookup, decideOptions), attrs);
       if (typeof limited === 'string') return settleLimit(limited, attrs);

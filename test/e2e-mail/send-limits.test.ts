@@ -127,6 +127,13 @@ describe('send limits at submission', () => {
   it('defers the (N+1)th message of the hour with our reason, tells the customer and the reseller, and lets it through after the window', async () => {
     // One message now and one half an hour later: the hour's two places are taken.
     expect(await submit()).toMatchObject({ auth: 235, data: 250 });
+    // Sending is a sign-in too: the policy service records it beside Dovecot's IMAP and POP3 ones.
+    const logins = await until(
+      'SMTP sign-in recorded',
+      async () => (await api('GET', `/mailboxes/${sender}/logins`)).json().items,
+      (l) => l.length > 0,
+    );
+    expect(logins).toMatchObject([{ protocol: 'smtp', ip: '127.0.0.1' }]);
     shift = 1800_000;
     expect(await submit()).toMatchObject({ auth: 235, data: 250 });
     const third = await submit();

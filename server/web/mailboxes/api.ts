@@ -48,7 +48,8 @@ export const mailboxesApi: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        description: 'Mailboxes nobody signed in to (IMAP or POP3) for `days` days, never-used ones counted from their creation; oldest first.',
+        description:
+          'Mailboxes nobody signed in to (IMAP, POP3 or SMTP submission) for `days` days, never-used ones counted from their creation; oldest first.',
         querystring: Type.Object({ days: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }), ...PageQuery }),
         response: { 200: Type.Object({ items: Type.Array(Unused) }), ...errorResponses },
       },

@@ -17,8 +17,8 @@ export const mailboxAccessDe: Record<string, string> = {
   'Last sign-in': 'Letzte Anmeldung',
   never: 'nie',
   'Unused mailboxes': 'Ungenutzte Postfächer',
-  'Mailboxes nobody signed in to over IMAP or POP3 for this many days (never-used ones counted from their creation), the longest unused first. Sign-ins are recorded by the mail server itself.':
-    'Postfächer, bei denen sich so viele Tage niemand über IMAP oder POP3 angemeldet hat (nie genutzte ab ihrer Anlage gezählt), die am längsten ungenutzten zuerst. Die Anmeldungen zeichnet der Mailserver selbst auf.',
+  'Mailboxes nobody signed in to over IMAP or POP3, nor sent from, for this many days (never-used ones counted from their creation), the longest unused first. Sign-ins are recorded by the mail server itself.':
+    'Postfächer, bei denen sich so viele Tage niemand über IMAP oder POP3 angemeldet und von denen niemand gesendet hat (nie genutzte ab ihrer Anlage gezählt), die am längsten ungenutzten zuerst. Die Anmeldungen zeichnet der Mailserver selbst auf.',
   'Unused for at least (days)': 'Ungenutzt seit mindestens (Tage)',
   Show: 'Anzeigen',
   'never (created {date})': 'nie (angelegt am {date})',

@@ -69,7 +69,8 @@ export const Mailbox = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   lastLoginAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
-    description: 'the latest IMAP or POP3 sign-in, as Dovecot recorded it; per protocol and client address: GET …/logins',
+    description:
+      'the latest sign-in: IMAP and POP3 as Dovecot recorded them, SMTP submission as the policy service saw it send; per protocol and client address: GET …/logins',
   }),
   usage: Usage,
 });
