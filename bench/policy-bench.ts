@@ -160,7 +160,9 @@ async function seed(db: Db): Promise<void> {
 /** Realistic requests (Postfix 3.x sends about this much), in a fixed shuffled order, with the decision expected. */
 function probes(): Probe[] {
   const list: Probe[] = [];
-  const probe = (text: string, expect: Expect): Probe => ({ text, bytes: Buffer.from(text), expect });
+  // Submission: each send is a new message, so the request's end (its blank line) is written with an
+  // instance of its own at send time (a later attribute overrides the one in the text).
+  const probe = (text: string, expect: Expect): Probe => ({ text, bytes: Buffer.from(SUBMISSION ? text.slice(0, -1) : text), expect });
   const request = (recipient: string, size: number) =>
     encodeRequest({
       request: 'smtpd_access_policy',
@@ -279,6 +281,7 @@ async function load(host: string, port: number, list: Probe[]): Promise<Run> {
       const interval = RATE ? (CONNECTIONS * 1000) / RATE : 0;
       let due = 0;
       let inFlight = false;
+      let sent = 0;
       const send = (atAnswer = false) => {
         if (stopping || inFlight) return;
         const now = performance.now();
@@ -291,7 +294,12 @@ async function load(host: string, port: number, list: Probe[]): Promise<Run> {
         sentAt = RATE && atAnswer ? due : now;
         due += interval;
         inFlight = true;
-        socket.write(current.bytes);
+        if (SUBMISSION) {
+          socket.cork();
+          socket.write(current.bytes);
+          socket.write(`instance=${c}.${++sent}\n\n`);
+          socket.uncork();
+        } else socket.write(current.bytes);
       };
       tickers.push(() => send());
       socket.on('data', (chunk: string) => {
@@ -329,7 +337,11 @@ async function load(host: string, port: number, list: Probe[]): Promise<Run> {
   );
   if (WARMUP === 0) measureStart = performance.now();
   for (const s of sockets) (s as net.Socket & { kick?: () => void }).kick?.();
-  const ticker = RATE ? setInterval(() => tickers.forEach((t) => t()), 1) : undefined;
+  const ticker = RATE
+    ? setInterval(() => {
+        for (const t of tickers) t();
+      }, 1)
+    : undefined;
   const guard = setTimeout(finish, DURATION_MS * 2 + 60_000);
   await done;
   clearTimeout(guard);

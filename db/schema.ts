@@ -105,6 +105,8 @@ export interface MailboxesTable {
   main_password_protocols: Generated<string[]>;
   /** The mailbox's own send limits over its plan's ({perHour, perDay, recipientsPerMessage}); null: the plan's. */
   send_limits: ColumnType<SendLimits | null, string | null | undefined, string | null>;
+  /** Sending was suspended by the send limits: only staff lift it. */
+  outgoing_locked: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** Copies of mailbox_usage.used_bytes and .level kept by a trigger, for indexes; never written by the app. */
@@ -172,6 +174,8 @@ export interface DeletedAccess {
   suspend_login: boolean;
   suspend_incoming: boolean;
   suspend_outgoing: boolean;
+  /** Absent in records kept before it existed. */
+  outgoing_locked?: boolean;
   main_password_protocols: string[];
   auto_purge: boolean;
   send_limits: SendLimits | null;

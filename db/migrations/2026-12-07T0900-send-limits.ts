@@ -12,6 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       ADD COLUMN send_per_day integer CHECK (send_per_day > 0),
       ADD COLUMN send_recipients integer CHECK (send_recipients > 0)`.execute(db);
   await sql`ALTER TABLE mailboxes ADD COLUMN send_limits jsonb CHECK (send_limits IS NULL OR jsonb_typeof(send_limits) = 'object')`.execute(db);
+  // Set with an automatic suspension of sending: only staff lift that one (a customer lifts its own).
+  await sql`ALTER TABLE mailboxes ADD COLUMN outgoing_locked boolean NOT NULL DEFAULT false`.execute(db);
   await sql`
     CREATE TABLE send_limit_breaches (
       id bigserial PRIMARY KEY,
@@ -66,6 +68,6 @@ export async function down(db: Kysely<any>): Promise<void> {
     CREATE TRIGGER mailboxes_notify AFTER INSERT OR DELETE OR UPDATE OF address, quota_bytes, active ON mailboxes
       FOR EACH ROW EXECUTE FUNCTION mailpanel_notify_mailbox()`.execute(db);
   await sql`DROP TABLE send_limit_breaches`.execute(db);
-  await sql`ALTER TABLE mailboxes DROP COLUMN send_limits`.execute(db);
+  await sql`ALTER TABLE mailboxes DROP COLUMN send_limits, DROP COLUMN outgoing_locked`.execute(db);
   await sql`ALTER TABLE plans DROP COLUMN send_per_hour, DROP COLUMN send_per_day, DROP COLUMN send_recipients`.execute(db);
 }

@@ -14,7 +14,7 @@ export async function moveToDeleted(db: Db, mailboxId: number, retentionDays: nu
       RETURNING d.customer_id, d.name AS domain_name, m.local_part, m.address, m.password_hash, m.quota_bytes,
                 m.imap_enabled, m.pop3_enabled, m.active, m.node, m.maildir, m.used_bytes, m.created_at,
                 jsonb_build_object('smtp_enabled', m.smtp_enabled, 'sieve_enabled', m.sieve_enabled, 'suspend_login', m.suspend_login,
-                                   'suspend_incoming', m.suspend_incoming, 'suspend_outgoing', m.suspend_outgoing,
+                                   'suspend_incoming', m.suspend_incoming, 'suspend_outgoing', m.suspend_outgoing, 'outgoing_locked', m.outgoing_locked,
                                    'main_password_protocols', to_jsonb(m.main_password_protocols), 'auto_purge', m.auto_purge,
                                    'send_limits', m.send_limits) AS access
     )

@@ -43,6 +43,8 @@ export interface MailboxRow {
   /** Its own send limits (null: its plan's), and its plan's (null: no plan). */
   send_limits: SendLimits | null;
   plan_send_limits: SendLimits | null;
+  /** Sending was suspended by the send limits: only staff lift it. */
+  outgoing_locked: boolean;
 }
 
 // The only orders a list may take; the API and panel map their own names onto these. Fullness and
@@ -80,6 +82,7 @@ const columns = [
   'm.active',
   'm.auto_purge',
   'm.send_limits',
+  'm.outgoing_locked',
   sql<SendLimits | null>`(select json_build_object('perHour', p.send_per_hour, 'perDay', p.send_per_day, 'recipientsPerMessage', p.send_recipients)
     from plans p where p.id = c.plan_id)`.as('plan_send_limits'),
   'm.maildir',
@@ -248,6 +251,7 @@ export async function restoreMailboxRow(
           suspend_login: rec.access.suspend_login,
           suspend_incoming: rec.access.suspend_incoming,
           suspend_outgoing: rec.access.suspend_outgoing,
+          outgoing_locked: rec.access.outgoing_locked ?? false,
           main_password_protocols: rec.access.main_password_protocols,
           auto_purge: rec.access.auto_purge,
           send_limits: rec.access.send_limits === null ? null : JSON.stringify(rec.access.send_limits),

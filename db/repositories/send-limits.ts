@@ -40,7 +40,7 @@ export async function breachesSince(db: Db, mailboxId: number, since: Date): Pro
 export async function suspendOutgoing(db: Db, mailboxId: number, breachId: number): Promise<boolean> {
   const done = await db
     .updateTable('mailboxes')
-    .set({ suspend_outgoing: true, updated_at: sql`now()` })
+    .set({ suspend_outgoing: true, outgoing_locked: true, updated_at: sql`now()` })
     .where('id', '=', mailboxId)
     .where('suspend_outgoing', '=', false)
     .executeTakeFirst();

@@ -30,10 +30,11 @@ for i = 1, #KEYS do
   elseif not force and perHour > 0 and hour >= perHour then
     code = 1
   else
-    redis.call('ZADD', key, now, ARGV[a + 4])
+    -- NX: a message counted before (the same transaction asked again after a reconnect) is not counted twice.
+    local added = redis.call('ZADD', key, 'NX', now, ARGV[a + 4])
     redis.call('PEXPIRE', key, ${DAY_MS})
-    day = day + 1
-    hour = hour + 1
+    day = day + added
+    hour = hour + added
   end
   out[3 * i - 2] = code
   out[3 * i - 1] = hour
@@ -69,11 +70,12 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** What Redis last said of a mailbox's windows, and this service's messages counted since. */
+/** What Redis last said of a mailbox's windows (at: when; 0: nothing usable), and this service's counts not answered yet. */
 interface Known {
   hour: number;
   day: number;
   at: number;
+  /** Every count sent or waiting to be sent, fast or not: each may take a place the known figures do not show. */
   inFlight: number;
 }
 
@@ -90,6 +92,8 @@ export class SendCounter {
   constructor(
     redis: Redis,
     private readonly prefix: string,
+    /** Messages already let through (KNOWN_MS) whose count Redis then failed: said, not lost silently. */
+    private readonly onUncounted: (err: Error, messages: number) => void = () => {},
   ) {
     redis.defineCommand('sendReserve', { lua: RESERVE });
     this.#redis = redis as Reserving;
@@ -101,9 +105,14 @@ export class SendCounter {
    * below its limits (KNOWN_MS); rejects when Redis does not answer (the caller applies SEND_LIMITS_REDIS_DOWN).
    */
   reserve(mailboxId: number, limits: SendLimits, member: string, nowMs: number): Reservation | Promise<Reservation> {
-    const k = this.#known.get(mailboxId);
-    if (k && Date.now() - k.at < KNOWN_MS && roomFor(limits.perHour, k.hour + k.inFlight) && roomFor(limits.perDay, k.day + k.inFlight)) {
-      k.inFlight++;
+    let k = this.#known.get(mailboxId);
+    if (!k) {
+      k = { hour: 0, day: 0, at: 0, inFlight: 0 };
+      this.#known.set(mailboxId, k);
+    }
+    const fast = Date.now() - k.at < KNOWN_MS && roomFor(limits.perHour, k.hour + k.inFlight) && roomFor(limits.perDay, k.day + k.inFlight);
+    k.inFlight++;
+    if (fast) {
       this.#add({ mailboxId, limits, member, now: nowMs, force: true, resolve: () => {}, reject: () => {} });
       return OK;
     }
@@ -140,9 +149,12 @@ export class SendCounter {
       (out) => {
         const at = Date.now();
         batch.forEach((p, i) => {
-          const [code, hour, day] = [out[3 * i], out[3 * i + 1], out[3 * i + 2]];
-          const k = this.#known.get(p.mailboxId);
-          this.#known.set(p.mailboxId, { hour, day, at, inFlight: Math.max(0, (k?.inFlight ?? 0) - (p.force ? 1 : 0)) });
+          const k = this.#answered(p);
+          // In order: the figures after this entry; later batches' entries are still in inFlight.
+          k.hour = out[3 * i + 1];
+          k.day = out[3 * i + 2];
+          k.at = at;
+          const code = out[3 * i];
           if (code === 2) p.resolve({ ok: false, kind: 'perDay', limit: p.limits.perDay ?? 0 });
           else if (code === 1) p.resolve({ ok: false, kind: 'perHour', limit: p.limits.perHour ?? 0 });
           else p.resolve(OK);
@@ -150,10 +162,26 @@ export class SendCounter {
       },
       (err: Error) => {
         // Nothing known can be trusted now: the next messages wait for Redis (and SEND_LIMITS_REDIS_DOWN).
-        this.#known.clear();
-        for (const p of batch) p.reject(err);
+        for (const k of this.#known.values()) k.at = 0;
+        for (const p of batch) {
+          this.#answered(p);
+          p.reject(err);
+        }
+        const uncounted = batch.filter((p) => p.force).length;
+        if (uncounted) this.onUncounted(err, uncounted);
       },
     );
+  }
+
+  /** The mailbox's entry, one count fewer waiting. */
+  #answered(p: Pending): Known {
+    let k = this.#known.get(p.mailboxId);
+    if (!k) {
+      k = { hour: 0, day: 0, at: 0, inFlight: 0 };
+      this.#known.set(p.mailboxId, k);
+    }
+    k.inFlight = Math.max(0, k.inFlight - 1);
+    return k;
   }
 
   /** Forgets what is too old to use, now and then (the map holds recent senders only). */
@@ -229,7 +257,8 @@ export class SendLimiter {
       tx.deferred = this.#breach(mailbox.id, r.kind, r.limit);
       return tx.deferred;
     };
-    const r = counter.reserve(mailbox.id, limits, `${now}:${instance}`, now);
+    // The transaction names the message: counted once however often it is asked about.
+    const r = counter.reserve(mailbox.id, limits, instance || `${now}:${Math.random()}`, now);
     if (!(r instanceof Promise)) return deny(r);
     return r.then(deny, (err: Error) => {
       this.#o.onRedisError(err);

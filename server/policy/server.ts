@@ -71,7 +71,9 @@ function sendLimiter(o: PolicyServerOptions): SendLimiter | null {
   if (!s) return null;
   let lastWarned = 0;
   return new SendLimiter({
-    counter: new SendCounter(s.redis, s.prefix),
+    counter: new SendCounter(s.redis, s.prefix, (err, messages) =>
+      o.logger.warn({ err, messages }, 'send limits: messages let through were not counted (Redis failed)'),
+    ),
     redisDown: s.redisDown,
     onBreach: (b) => s.onBreach(b).catch((err: Error) => o.logger.warn({ err, mailboxId: b.mailboxId }, 'send limit breach not reported')),
     onRedisError: (err) => {
@@ -121,10 +123,10 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
       const limited = from && limiter?.check(from, attrs.instance ?? '', conn);
       if (!limited) return settle(decide(attrs, lookup, decideOptions), attrs);
       if (typeof limited === 'string') return settleLimit(limited, attrs);
-      return limited.then(
-        (reply) => (reply === null ? settle(decide(attrs, lookup, decideOptions), attrs) : settleLimit(reply, attrs)),
-        (err: Error) => failed(err),
-      );
+      // Whatever goes wrong after the count defers, as on the synchronous path (never an unhandled rejection).
+      return limited
+        .then((reply) => (reply === null ? settle(decide(attrs, lookup, decideOptions), attrs) : settleLimit(reply, attrs)))
+        .catch((err: Error) => failed(err));
     } catch (err) {
       return failed(err as Error);
     }
@@ -175,6 +177,11 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
 
     // Answers queued requests until one has to wait for the cache or for its count.
     const drain = () => {
+      // A connection gone meanwhile: what it asked is not worked out (nor counted) for nobody.
+      if (socket.destroyed) {
+        queue.length = 0;
+        return;
+      }
       let out = '';
       while (!waiting && queue.length > 0) {
         const item = queue[0];
@@ -202,11 +209,13 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     const waitFor = (item: Queued, pending: Promise<string>) => {
       waiting = true;
       item.pending = pending;
-      void pending.then((result) => {
-        item.result = result;
-        waiting = false;
-        drain();
-      });
+      void pending
+        .catch((err: Error) => failed(err))
+        .then((result) => {
+          item.result = result;
+          waiting = false;
+          drain();
+        });
     };
 
     socket.setNoDelay(true);

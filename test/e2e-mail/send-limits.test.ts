@@ -188,6 +188,12 @@ describe('send limits at submission', () => {
       (x) => x.length >= 2,
     );
     expect(body(suspended[0])).toContain('3 recipients per message');
+    // Only staff lift a suspension the limits set: the customer cannot, the reseller can.
+    expect(m.outgoingLocked).toBe(true);
+    const lift = { suspended: { outgoing: false } };
+    const byCustomer = await t.app.inject({ method: 'PATCH', url: `/api/v1/mailboxes/${sender}`, headers: bearer(w.A.customerKey), payload: lift });
+    expect(byCustomer.statusCode).toBe(403);
+    expect((await api('GET', `/mailboxes/${sender}`)).json().suspended.outgoing).toBe(true);
     const audit = await t.db
       .selectFrom('audit_log')
       .select(['actor', 'after'])
@@ -197,5 +203,10 @@ describe('send limits at submission', () => {
       .executeTakeFirstOrThrow();
     expect(audit.actor).toBe('system');
     expect(JSON.stringify(audit.after)).toContain('send-limit breaches');
+    const byReseller = (await api('PATCH', `/mailboxes/${sender}`, lift)).json();
+    expect(byReseller).toMatchObject({ suspended: { outgoing: false }, outgoingLocked: false });
+    // The customer's notice points to the provider; the reseller's to the mailbox page.
+    const toCustomer = suspended.find((x) => x.to.includes(w.A.customer.contact_email!))!;
+    expect(body(toCustomer)).toContain('ask your provider to lift the suspension');
   });
 });

@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../server/platform/redis.js';
 import { PolicyClient } from '../../server/policy/client.js';
 import { silentLogger } from '../../server/policy/logger.js';
-import type { Breach } from '../../server/policy/send-limits.js';
+import { type Breach, SendCounter } from '../../server/policy/send-limits.js';
 import { startPolicyServer, type PolicyServer } from '../../server/policy/server.js';
 import { OPERATOR_SYSTEM } from '../../server/services/auth/principal.js';
 import { createMailbox, updateMailbox } from '../../server/services/mailboxes/service.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../support/database.js';
+import { startRedis } from '../support/redis-server.js';
 import { until } from '../support/wait.js';
 
 const MIN = 60_000;
@@ -35,6 +36,10 @@ const rcpt = (instance: string, recipient = 'someone@outside.test', sasl = SENDE
   size: 0,
 });
 const message = () => `msg.${++n}`;
+/** Keeps Redis busy for 50 ms. */
+const STALL = `local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2]
+while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - t0 > 50000 then break end end
+return 1`;
 
 async function service(redisUrl: string, opts: { redisDown: 'open' | 'closed'; now?: () => number; breaches?: Breach[]; prefix?: string }) {
   const redis = createRedis(redisUrl, { commandTimeoutMs: 200 });
@@ -131,11 +136,15 @@ describe('send limits in the policy service', () => {
     const third = message();
     expect(await c.request(rcpt(third))).toMatch(/^450 /);
     expect(await c.request(rcpt(third, 'b@outside.test'))).toMatch(/^450 /);
+    // A transaction asked about again on a new connection (Postfix reconnected) is not counted again.
+    const again = await PolicyClient.connect('127.0.0.1', s.port);
+    expect(await again.request(rcpt(third))).toMatch(/^450 /);
+    again.close();
     // Mail from outside (no SASL login) to anyone is not the sender's: never counted, never limited.
     for (let i = 0; i < 5; i++) expect(await c.request({ ...rcpt(message()), sasl_username: '' })).toBe('DUNNO');
     // Another login than the limited mailbox's is not held by its limits.
     expect(await c.request(rcpt(message(), 'a@outside.test', 'nobody@delta.test'))).toBe('DUNNO');
-    expect(s.counters.limit).toBe(3);
+    expect(s.counters.limit).toBe(4);
     c.close();
   });
 
@@ -159,6 +168,41 @@ describe('send limits in the policy service', () => {
       (n) => n === 20,
     );
     c.close();
+  });
+
+  it('holds the limit when Redis answers late: counts sent and not yet answered hold places too', async () => {
+    // A Redis of our own, kept busy by another client (a script that runs 50 ms) right after the first
+    // count: the next four wait behind it while the first one's answer already says "well below".
+    const own = await startRedis({ persistent: false });
+    const r = createRedis(own.url, { commandTimeoutMs: 1000 });
+    const other = createRedis(own.url);
+    try {
+      await Promise.all([r.connect(), other.connect()]);
+      const counter = new SendCounter(r, testRedisPrefix());
+      const limits = { perHour: 10, perDay: null, recipientsPerMessage: null };
+      // The race depends on when Redis reads what: four mailboxes, one after the other, each exactly 10.
+      for (const mailboxId of [1, 2, 3, 4]) {
+        const answers: Promise<boolean>[] = [];
+        const take = () => answers.push(Promise.resolve(counter.reserve(mailboxId, limits, message(), Date.now())).then((x) => x.ok));
+        take();
+        setImmediate(() => {
+          void other.eval(STALL, 0);
+          setImmediate(() => {
+            for (let i = 0; i < 4; i++) take();
+          });
+        });
+        await new Promise((done) => setTimeout(done, 20));
+        for (let i = 0; i < 8; i++) take();
+        await new Promise((done) => setTimeout(done, 150));
+        for (let i = 0; i < 4; i++) take();
+        expect((await Promise.all(answers)).filter(Boolean).length, `mailbox ${mailboxId}`).toBe(10);
+      }
+    } finally {
+      r.disconnect();
+      other.disconnect();
+      await own.kill();
+      own.cleanup();
+    }
   });
 
   it('never lets parallel sessions of one mailbox past the limit together', async () => {

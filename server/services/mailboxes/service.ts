@@ -95,6 +95,7 @@ export function mailboxView(m: repo.MailboxRow) {
     smtp: m.smtp_enabled,
     sieve: m.sieve_enabled,
     suspended: { login: m.suspend_login, incoming: m.suspend_incoming, outgoing: m.suspend_outgoing },
+    outgoingLocked: m.outgoing_locked,
     mainPasswordProtocols: m.main_password_protocols,
     sendLimits: m.send_limits,
     effectiveSendLimits: effectiveSendLimits(m.send_limits, m.plan_send_limits),
@@ -265,6 +266,9 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
   if (mainProtocols?.some((x) => !['imap', 'pop3', 'smtp', 'sieve'].includes(x)))
     throw new AppError('validation', 'Choose among IMAP, POP3, SMTP and ManageSieve.', 'mainPasswordProtocols');
   if (patch.sendLimits !== undefined) checkSendLimits(p, patch.sendLimits);
+  const staff = p.role === 'operator' || p.role === 'reseller';
+  if (patch.suspended?.outgoing === false && before.outgoing_locked && !staff)
+    throw new AppError('forbidden', 'Sending was suspended after repeated breaches of the send limits: your provider lifts it.');
   // Within a caller's transaction (several mailboxes changed at once) it is part of that.
   return inTransaction(db, async (trx) => {
     if (patch.ifUnchangedSince !== undefined) {
@@ -291,6 +295,8 @@ export async function updateMailbox(db: Db, p: Principal, address: string, patch
       ...(patch.suspended?.login !== undefined && { suspend_login: patch.suspended.login }),
       ...(patch.suspended?.incoming !== undefined && { suspend_incoming: patch.suspended.incoming }),
       ...(patch.suspended?.outgoing !== undefined && { suspend_outgoing: patch.suspended.outgoing }),
+      // Lifted (by staff, see above): the lock goes with the suspension.
+      ...(patch.suspended?.outgoing === false && { outgoing_locked: false }),
       ...(mainProtocols !== undefined && { main_password_protocols: mainProtocols }),
       ...(patch.sendLimits !== undefined && { send_limits: patch.sendLimits === null ? null : JSON.stringify(patch.sendLimits) }),
       ...(patch.active !== undefined && { active: patch.active }),

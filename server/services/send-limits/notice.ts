@@ -22,6 +22,8 @@ const COPY = {
     suspendedSubject: 'Sending from {address} was suspended',
     suspended:
       '{address} went over its send limit {count} times within a day ({what}), so it may no longer send. Reading and receiving mail go on.\n\nIf its owner did not send this mail, change the password first. Then lift the suspension on the mailbox page: {url}',
+    suspendedCustomer:
+      '{address} went over its send limit {count} times within a day ({what}), so it may no longer send. Reading and receiving mail go on.\n\nIf its owner did not send this mail, the password may be known to someone else: change it on the mailbox page ({url}), then ask your provider to lift the suspension.',
   },
   de: {
     perHour: '{limit} Nachrichten pro Stunde',
@@ -32,6 +34,8 @@ const COPY = {
     suspendedSubject: 'Versand von {address} gesperrt',
     suspended:
       '{address} hat sein Versandlimit innerhalb eines Tages {count}-mal überschritten ({what}) und darf deshalb nicht mehr senden. Lesen und Empfangen gehen weiter.\n\nFalls der Inhaber diese Nachrichten nicht gesendet hat, ändern Sie zuerst das Passwort. Heben Sie dann die Sperre auf der Seite des Postfachs auf: {url}',
+    suspendedCustomer:
+      '{address} hat sein Versandlimit innerhalb eines Tages {count}-mal überschritten ({what}) und darf deshalb nicht mehr senden. Lesen und Empfangen gehen weiter.\n\nFalls der Inhaber diese Nachrichten nicht gesendet hat, kennt vielleicht jemand anderes das Passwort: Ändern Sie es auf der Seite des Postfachs ({url}) und bitten Sie dann Ihren Anbieter, die Sperre aufzuheben.',
   },
 } as const;
 
@@ -43,7 +47,7 @@ export function breachNotices(
   outcome: { suspended: boolean; count: number },
   panelUrl: string,
 ): BreachNotice[] {
-  const one = (lang: 'en' | 'de') => {
+  const one = (lang: 'en' | 'de', staff: boolean) => {
     const c = COPY[lang];
     const vars = {
       address: f.address,
@@ -52,11 +56,11 @@ export function breachNotices(
       url: `${panelUrl}/mailboxes/${encodeURIComponent(f.address)}`,
     };
     return outcome.suspended
-      ? { subject: fill(c.suspendedSubject, vars), text: fill(c.suspended, vars) }
+      ? { subject: fill(c.suspendedSubject, vars), text: fill(staff ? c.suspended : c.suspendedCustomer, vars) }
       : { subject: fill(c.subject, vars), text: fill(c.text, vars) };
   };
   const notices: BreachNotice[] = [];
-  if (f.customer_email) notices.push({ to: f.customer_email, recipient: 'contact', ...one(f.language === 'de' ? 'de' : 'en') });
-  if (f.reseller_email) notices.push({ to: f.reseller_email, recipient: 'reseller', ...one('en') });
+  if (f.customer_email) notices.push({ to: f.customer_email, recipient: 'contact', ...one(f.language === 'de' ? 'de' : 'en', false) });
+  if (f.reseller_email) notices.push({ to: f.reseller_email, recipient: 'reseller', ...one('en', true) });
   return notices;
 }

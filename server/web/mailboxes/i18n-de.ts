@@ -71,4 +71,6 @@ export const mailboxAccessDe: Record<string, string> = {
   'Enter a whole number from 1 to {max}, or leave it empty for no limit.':
     'Geben Sie eine ganze Zahl von 1 bis {max} ein, oder lassen Sie das Feld leer für unbegrenzt.',
   'Send limits are set by your provider.': 'Versandlimits legt Ihr Anbieter fest.',
+  'Sending was suspended after repeated breaches of the send limits: your provider lifts it.':
+    'Der Versand wurde nach wiederholten Überschreitungen der Versandlimits gesperrt: Ihr Anbieter hebt die Sperre auf.',
 };

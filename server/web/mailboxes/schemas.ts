@@ -58,6 +58,7 @@ export const Mailbox = Type.Object({
   sieve: Type.Boolean({ description: 'ManageSieve: filters and vacation replies set by its owner' }),
   suspended: Type.Object({ login: Type.Boolean(), incoming: Type.Boolean(), outgoing: Type.Boolean() }, { description: SUSPENDED }),
   mainPasswordProtocols: Type.Array(Type.String(), { description: 'where the main password signs in; app passwords may sign in elsewhere' }),
+  outgoingLocked: Type.Boolean({ description: 'sending was suspended after repeated send-limit breaches: only the reseller or the operator lifts it' }),
   sendLimits: Type.Union([SendLimits, Type.Null()], { description: "the mailbox's own send limits; null: its plan's" }),
   effectiveSendLimits: Type.Object(
     { perHour: Limit, perDay: Limit, recipientsPerMessage: Limit },
