@@ -8,15 +8,16 @@ export function lastLoginsOf(db: Db, address: string) {
 }
 
 /**
- * Records a sign-in the way Dovecot's dict does (seconds since the epoch; the table's trigger keeps
- * the latest client address only): the policy service writes SMTP submission's, which Dovecot's
- * last_login plugin never sees (it runs in mail processes, not in auth).
+ * Records sign-ins the way Dovecot's dict does (seconds since the epoch; the table's trigger keeps the
+ * latest client address only): the policy service writes SMTP submission's, which Dovecot's
+ * last_login plugin never sees (it runs in mail processes, not in auth). One row per address.
  */
-export async function recordLogin(db: Db, address: string, protocol: string, ip: string, atEpoch: number) {
+export async function recordLogins(db: Db, rows: readonly { address: string; protocol: string; ip: string; atEpoch: number }[]) {
+  if (rows.length === 0) return;
   await db
     .insertInto('mailbox_last_logins')
-    .values({ address, protocol, ip, at_epoch: atEpoch })
-    .onConflict((oc) => oc.columns(['address', 'protocol', 'ip']).doUpdateSet({ at_epoch: atEpoch }))
+    .values(rows.map((r) => ({ address: r.address, protocol: r.protocol, ip: r.ip, at_epoch: r.atEpoch })))
+    .onConflict((oc) => oc.columns(['address', 'protocol', 'ip']).doUpdateSet((eb) => ({ at_epoch: eb.ref('excluded.at_epoch') })))
     .execute();
 }
 

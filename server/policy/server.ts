@@ -119,7 +119,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
         }
       }
       const from = sender === null || lookup === 'unavailable' ? undefined : cache.get(sender);
-      if (from && sender) logins.note(sender, attrs.client_address);
+      if (from && sender) logins.note(from, sender, attrs.client_address);
       const limited = from && limiter?.check(from, attrs.instance ?? '', conn);
       if (!limited) return settle(decide(attrs, lookup, decideOptions), attrs);
       if (typeof limited === 'string') return settleLimit(limited, attrs);
@@ -276,7 +276,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
-      await Promise.all([closed, sync.stop()]);
+      await Promise.all([closed, sync.stop(), logins.close()]);
     },
   };
 }
