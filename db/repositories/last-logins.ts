@@ -14,11 +14,12 @@ export function lastLoginsOf(db: Db, address: string) {
  */
 export async function recordLogins(db: Db, rows: readonly { address: string; protocol: string; ip: string; atEpoch: number }[]) {
   if (rows.length === 0) return;
-  await db
-    .insertInto('mailbox_last_logins')
-    .values(rows.map((r) => ({ address: r.address, protocol: r.protocol, ip: r.ip, at_epoch: r.atEpoch })))
-    .onConflict((oc) => oc.columns(['address', 'protocol', 'ip']).doUpdateSet((eb) => ({ at_epoch: eb.ref('excluded.at_epoch') })))
-    .execute();
+  // Four arrays, not four parameters a row: the statement costs the same to build for 1 or 1,000 rows.
+  await sql`
+    INSERT INTO mailbox_last_logins (address, protocol, ip, at_epoch)
+    SELECT * FROM unnest(${rows.map((r) => r.address)}::text[], ${rows.map((r) => r.protocol)}::text[],
+                         ${rows.map((r) => r.ip)}::text[], ${rows.map((r) => r.atEpoch)}::bigint[])
+    ON CONFLICT (address, protocol, ip) DO UPDATE SET at_epoch = excluded.at_epoch`.execute(db);
 }
 
 /**
