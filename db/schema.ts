@@ -195,7 +195,7 @@ export interface DeletedMailboxesTable {
   node: string;
   maildir: string;
   used_bytes: Int8 | null;
-  /** Its access settings when deleted (see deletedAccess in db/repositories/deleted-mailboxes.ts); null before they were kept. */
+  /** Its access settings when deleted (written by moveToDeleted, db/repositories/deleted-mailboxes.ts); null before they were kept. */
   access: ColumnType<DeletedAccess | null, never, never>;
   created_at: Date;
   deleted_at: Generated<Date>;

@@ -70,7 +70,6 @@ export async function startRoles(config: Config, db: Db, logger: Logger): Promis
       name: 'mailpanel-send-limits',
       logger: log,
       commandTimeoutMs: config.sendLimitsTimeoutMs,
-      autoPipelining: false,
     });
     const producer = createRedis(config.redisUrl, { name: 'mailpanel-policy-queue', logger: log });
     // Not awaited: the policy service answers while Redis is away (see SEND_LIMITS_REDIS_DOWN).

@@ -5,6 +5,7 @@ import type { DeletedMailboxesTable } from '../schema.js';
 import { containing, domainsInScope, inScope, mailboxesInScope, mailboxesWithOwners, type Page, type Paged, type Scope } from './scope.js';
 import type { MailboxUpdate } from '../schema.js';
 import type { SendLimits } from '../../server/core/send-limits.js';
+import { PLAN_SEND_LIMITS } from './plans.js';
 
 export interface MailboxRow {
   id: number;
@@ -83,8 +84,7 @@ const columns = [
   'm.auto_purge',
   'm.send_limits',
   'm.outgoing_locked',
-  sql<SendLimits | null>`(select json_build_object('perHour', p.send_per_hour, 'perDay', p.send_per_day, 'recipientsPerMessage', p.send_recipients)
-    from plans p where p.id = c.plan_id)`.as('plan_send_limits'),
+  PLAN_SEND_LIMITS.as('plan_send_limits'),
   'm.maildir',
   'm.node',
   'm.created_at',

@@ -1,7 +1,12 @@
-import type { Updateable } from 'kysely';
+import { type Updateable, sql } from 'kysely';
 import type { PlansTable } from '../schema.js';
 import type { Db } from '../database.js';
 import type { Scope } from './scope.js';
+import type { SendLimits } from '../../server/core/send-limits.js';
+
+/** The send limits of the plan of customer `c` (queries that join customers as c), as JSON; null without a plan. */
+export const PLAN_SEND_LIMITS = sql<SendLimits | null>`(select jsonb_build_object('perHour', p.send_per_hour, 'perDay', p.send_per_day,
+  'recipientsPerMessage', p.send_recipients) from plans p where p.id = c.plan_id)`;
 
 export function listPlans(db: Db, resellerId: number) {
   return db.selectFrom('plans').selectAll().where('reseller_id', '=', resellerId).orderBy('name').execute();

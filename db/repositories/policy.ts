@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
-import { effectiveSendLimits, sendLimitsOf, type SendLimits } from '../../server/core/send-limits.js';
+import { NO_SEND_LIMITS, sendLimitsOf, type SendLimits } from '../../server/core/send-limits.js';
+import { PLAN_SEND_LIMITS } from './plans.js';
 
 // Built with kysely so column names are checked against db/schema.ts, but run on sync.ts's own
 // connection: reloads must be ordered after its LISTEN and after one another.
@@ -31,12 +32,9 @@ function selectQuotas(db: Db) {
     .leftJoin('mailbox_usage as u', 'u.mailbox_id', 'm.id')
     .innerJoin('domains as d', 'd.id', 'm.domain_id')
     .innerJoin('customers as c', 'c.id', 'd.customer_id')
-    .leftJoin('plans as p', 'p.id', 'c.plan_id')
     .select([
-      'm.send_limits',
-      'p.send_per_hour',
-      'p.send_per_day',
-      'p.send_recipients',
+      // Its own limits, else its plan's.
+      sql<unknown>`coalesce(m.send_limits, ${PLAN_SEND_LIMITS})`.as('send_limits'),
       'm.id',
       'm.address',
       'm.quota_bytes',
@@ -63,11 +61,6 @@ export function rowOf(raw: Record<string, unknown>): MailboxRow {
     usedBytes: Number(raw.used_bytes),
     level: String(raw.level),
     active: raw.active === true,
-    sendLimits: effectiveSendLimits(
-      sendLimitsOf(raw.send_limits),
-      sendLimitsOf({ perHour: num(raw.send_per_hour), perDay: num(raw.send_per_day), recipientsPerMessage: num(raw.send_recipients) }),
-    ),
+    sendLimits: sendLimitsOf(raw.send_limits) ?? NO_SEND_LIMITS,
   };
 }
-
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));

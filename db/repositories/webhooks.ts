@@ -132,30 +132,22 @@ export function deliveryToSend(db: Db, id: number) {
     .executeTakeFirst();
 }
 
-/** Whether an earlier delivery of this webhook about the same mailbox is still to be made (order per mailbox). */
-export async function earlierOpen(db: Db, d: { id: number; webhook_id: number; mailbox_id: number | null }) {
-  if (d.mailbox_id === null) return false;
-  const row = await db
-    .selectFrom('webhook_deliveries')
-    .select('id')
-    .where('webhook_id', '=', d.webhook_id)
-    .where('mailbox_id', '=', d.mailbox_id)
-    .where('id', '<', d.id)
-    .where('status', 'in', ['pending', 'retrying'])
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-/** The next open delivery of this webhook about the same mailbox, if any (its turn comes after this one). */
-export async function nextOpen(db: Db, d: { id: number; webhook_id: number; mailbox_id: number | null }): Promise<number | undefined> {
+/**
+ * An open delivery of this webhook about the same mailbox before this one (`earlier`: it must wait) or
+ * the first after it (`next`: its turn comes when this one is done); deliveries are in order per mailbox.
+ */
+export async function openNeighbour(
+  db: Db,
+  d: { id: number; webhook_id: number; mailbox_id: number | null },
+  side: 'earlier' | 'next',
+): Promise<number | undefined> {
   if (d.mailbox_id === null) return undefined;
   const row = await db
     .selectFrom('webhook_deliveries')
     .select('id')
     .where('webhook_id', '=', d.webhook_id)
     .where('mailbox_id', '=', d.mailbox_id)
-    .where('id', '>', d.id)
+    .where('id', side === 'earlier' ? '<' : '>', d.id)
     .where('status', 'in', ['pending', 'retrying'])
     .orderBy('id')
     .limit(1)

@@ -85,7 +85,7 @@ export function webhookHandlers(deps: WebhookDeps) {
         return 'disabled';
       }
       // In order per mailbox: a later event waits for the earlier one (without using up an attempt).
-      if (await repo.earlierOpen(deps.db, d)) {
+      if ((await repo.openNeighbour(deps.db, d, 'earlier')) !== undefined) {
         await job.moveToDelayed(Date.now() + ORDER_WAIT_MS, token);
         throw new DelayedError();
       }
@@ -136,7 +136,7 @@ export function webhookHandlers(deps: WebhookDeps) {
 
 /** The next delivery about the same mailbox waits for this one (see ORDER_WAIT_MS): its turn is now. */
 async function promoteNext(deps: WebhookDeps, d: { id: number; webhook_id: number; mailbox_id: number | null }) {
-  const next = await repo.nextOpen(deps.db, d);
+  const next = await repo.openNeighbour(deps.db, d, 'next');
   if (next === undefined) return;
   const job = await deps.queues.get(WEBHOOKS_QUEUE).getJob(deliveryJobId(next));
   // Not delayed (yet): it is running or waiting and will find this one done, or look again soon.

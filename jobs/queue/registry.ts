@@ -2,6 +2,7 @@
 // (web, CLI, handlers that fan out) add jobs with Queues.enqueue, workers bind handlers with Handlers:
 // both are checked against this table, so a job cannot be added with the wrong data or to the wrong queue.
 import type { Job, JobsOptions } from 'bullmq';
+import type { SendLimitKind } from '../../server/core/send-limits.js';
 
 /**
  * The data each job carries. Ids and flags only: never a password, a hash or an address that a log
@@ -19,7 +20,7 @@ export interface JobData {
   'space-request-notice': { requestId: number; status: 'open' | 'approved' | 'declined' | 'withdrawn' };
   'alerts-sweep': Record<string, never>;
   /** A mailbox went over a send limit (reported by the policy service once per kind and hour; `at` in ms). */
-  'send-limit-breach': { mailboxId: number; kind: 'perHour' | 'perDay' | 'recipientsPerMessage'; limit: number; at: number };
+  'send-limit-breach': { mailboxId: number; kind: SendLimitKind; limit: number; at: number };
   'import-mailboxes': { importId: number };
   'quota-recalc': { mailboxId: number };
   'mailbox-trash': { deletedId: number };

@@ -28,8 +28,14 @@ export function countsMessages(l: SendLimits): boolean {
   return l.perHour !== null || l.perDay !== null;
 }
 
-export function hasSendLimits(l: SendLimits): boolean {
-  return countsMessages(l) || l.recipientsPerMessage !== null;
+/** The first figure that is not a whole number from 1 to MAX_SEND_LIMIT (plan and mailbox alike), or null. */
+export function sendLimitProblem(l: Partial<SendLimits> | null): { field: SendLimitKind; message: string } | null {
+  for (const kind of SEND_LIMIT_KINDS) {
+    const v = l?.[kind];
+    if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 1 || v > MAX_SEND_LIMIT))
+      return { field: kind, message: 'Enter a whole number from 1 to {max}, or leave it empty for no limit.' };
+  }
+  return null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { DAY_MS, HOUR_MS, LIMITS_UNAVAILABLE_REPLY, limitReply, type SendLimitKind, type SendLimits } from '../core/send-limits.js';
+import { DAY_MS, HOUR_MS, LIMITS_UNAVAILABLE_REPLY, countsMessages, limitReply, type SendLimitKind, type SendLimits } from '../core/send-limits.js';
 
 // The message counter behind the send limits: one sorted set per mailbox in Redis, a member per
 // message scored by the time it was accepted, so "the last hour" and "the last day" are exact
@@ -105,11 +105,7 @@ export class SendCounter {
    * below its limits (KNOWN_MS); rejects when Redis does not answer (the caller applies SEND_LIMITS_REDIS_DOWN).
    */
   reserve(mailboxId: number, limits: SendLimits, member: string, nowMs: number): Reservation | Promise<Reservation> {
-    let k = this.#known.get(mailboxId);
-    if (!k) {
-      k = { hour: 0, day: 0, at: 0, inFlight: 0 };
-      this.#known.set(mailboxId, k);
-    }
+    const k = this.#knownOf(mailboxId);
     const fast = Date.now() - k.at < KNOWN_MS && roomFor(limits.perHour, k.hour + k.inFlight) && roomFor(limits.perDay, k.day + k.inFlight);
     k.inFlight++;
     if (fast) {
@@ -173,13 +169,18 @@ export class SendCounter {
     );
   }
 
-  /** The mailbox's entry, one count fewer waiting. */
-  #answered(p: Pending): Known {
-    let k = this.#known.get(p.mailboxId);
+  #knownOf(mailboxId: number): Known {
+    let k = this.#known.get(mailboxId);
     if (!k) {
       k = { hour: 0, day: 0, at: 0, inFlight: 0 };
-      this.#known.set(p.mailboxId, k);
+      this.#known.set(mailboxId, k);
     }
+    return k;
+  }
+
+  /** The mailbox's entry, one count fewer waiting. */
+  #answered(p: Pending): Known {
+    const k = this.#knownOf(p.mailboxId);
     k.inFlight = Math.max(0, k.inFlight - 1);
     return k;
   }
@@ -217,8 +218,7 @@ export interface Breach {
 }
 
 export interface SendLimiterOptions {
-  /** Absent: no Redis, the limits per message are still enforced, the counts are not. */
-  counter: SendCounter | null;
+  counter: SendCounter;
   /** SEND_LIMITS_REDIS_DOWN: open lets mail through uncounted, closed defers it until Redis answers. */
   redisDown: 'open' | 'closed';
   /** Called once per mailbox, kind and hour (the counter decides), never awaited by a decision. */
@@ -248,9 +248,7 @@ export class SendLimiter {
     const most = limits.recipientsPerMessage;
     if (most !== null && tx.recipients >= most) return this.#breach(mailbox.id, 'recipientsPerMessage', most);
     tx.recipients++;
-    if (tx.recipients > 1 || (limits.perHour === null && limits.perDay === null)) return null;
-    const { counter } = this.#o;
-    if (!counter) return null;
+    if (tx.recipients > 1 || !countsMessages(limits)) return null;
     const now = this.#now();
     const deny = (r: Reservation) => {
       if (r.ok) return null;
@@ -258,7 +256,7 @@ export class SendLimiter {
       return tx.deferred;
     };
     // The transaction names the message: counted once however often it is asked about.
-    const r = counter.reserve(mailbox.id, limits, instance || `${now}:${Math.random()}`, now);
+    const r = this.#o.counter.reserve(mailbox.id, limits, instance || `${now}:${Math.random()}`, now);
     if (!(r instanceof Promise)) return deny(r);
     return r.then(deny, (err: Error) => {
       this.#o.onRedisError(err);
@@ -271,7 +269,7 @@ export class SendLimiter {
   #breach(mailboxId: number, kind: SendLimitKind, limit: number): string {
     const at = new Date(this.#now());
     void this.#o.counter
-      ?.firstBreachThisHour(mailboxId, kind)
+      .firstBreachThisHour(mailboxId, kind)
       .then((first) => (first ? this.#o.onBreach({ mailboxId, kind, limit, at }) : undefined))
       .catch((err: Error) => this.#o.onRedisError(err));
     return limitReply(kind, limit);

@@ -209,13 +209,12 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     const waitFor = (item: Queued, pending: Promise<string>) => {
       waiting = true;
       item.pending = pending;
-      void pending
-        .catch((err: Error) => failed(err))
-        .then((result) => {
-          item.result = result;
-          waiting = false;
-          drain();
-        });
+      // answer() catches what goes wrong after a count: `pending` always settles with an action.
+      void pending.then((result) => {
+        item.result = result;
+        waiting = false;
+        drain();
+      });
     };
 
     socket.setNoDelay(true);

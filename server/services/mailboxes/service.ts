@@ -9,7 +9,7 @@ import { freshMaildir } from '../../../db/repositories/deleted-mailboxes.js';
 import { type LimitViolation, NO_PLAN, type PlanLimits, type SpaceRules, checkFootprint, checkQuota } from '../../core/plan-limits.js';
 import type { UpgradeRules } from '../../core/space-requests.js';
 import { type Level, percentUsed, quotaLevel } from '../../core/quota.js';
-import { MAX_SEND_LIMIT, SEND_LIMIT_KINDS, effectiveSendLimits, type SendLimits } from '../../core/send-limits.js';
+import { MAX_SEND_LIMIT, effectiveSendLimits, sendLimitProblem, type SendLimits } from '../../core/send-limits.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { enqueueScan } from '../../../jobs/queue/enqueue.js';
 import type { Queues } from '../../../jobs/queue/queues.js';
@@ -147,11 +147,8 @@ function ownLocalPart(typed: string, domain: string): string {
 /** Send limits are the provider's protection against abuse: staff set them; customers and owners only see them. */
 function checkSendLimits(p: Principal, limits: SendLimits | null) {
   if (p.role !== 'operator' && p.role !== 'reseller') throw new AppError('forbidden', 'Send limits are set by your provider.', 'sendLimits');
-  for (const kind of SEND_LIMIT_KINDS) {
-    const v = limits?.[kind];
-    if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 1 || v > MAX_SEND_LIMIT))
-      throw new AppError('validation', msg('Enter a whole number from 1 to {max}, or leave it empty for no limit.', { max: MAX_SEND_LIMIT }), kind);
-  }
+  const bad = sendLimitProblem(limits);
+  if (bad) throw new AppError('validation', msg(bad.message, { max: MAX_SEND_LIMIT }), bad.field);
 }
 
 /** Finds a mailbox by the address a user typed; an address that breaks the rules cannot exist, so it is not found. */

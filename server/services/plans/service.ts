@@ -8,7 +8,7 @@ import { recordChange } from '../audit/record.js';
 import { isUniqueViolation } from '../../../db/errors.js';
 import { msg } from '../../core/message.js';
 import { MAX_UPGRADE_SIZES } from '../../core/space-requests.js';
-import { MAX_SEND_LIMIT, SEND_LIMIT_KINDS, type SendLimits } from '../../core/send-limits.js';
+import { MAX_SEND_LIMIT, sendLimitProblem, type SendLimits } from '../../core/send-limits.js';
 
 export interface PlanInput {
   name: string;
@@ -75,11 +75,8 @@ function checkPlan(input: PlanInput) {
   if (auto !== undefined && auto !== null && (!Number.isSafeInteger(auto) || auto < MIN_QUOTA_BYTES || auto > MAX_QUOTA_BYTES))
     throw new AppError('validation', msg('Enter a size of at least {min}.', { min: { bytes: MIN_QUOTA_BYTES } }), 'autoApproveBytes');
   const send = input.sendLimits;
-  for (const kind of SEND_LIMIT_KINDS) {
-    const v = send?.[kind];
-    if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 1 || v > MAX_SEND_LIMIT))
-      throw new AppError('validation', msg('Enter a whole number from 1 to {max}, or leave it empty for no limit.', { max: MAX_SEND_LIMIT }), kind);
-  }
+  const badLimit = send === undefined ? null : sendLimitProblem(send);
+  if (badLimit) throw new AppError('validation', msg(badLimit.message, { max: MAX_SEND_LIMIT }), badLimit.field);
   return {
     name: name.value,
     default_quota_bytes: input.defaultQuotaBytes,

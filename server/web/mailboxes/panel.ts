@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
-import { attempt, checkbox, formSchema, text } from '../panel/forms.js';
+import { attempt, checkbox, formSchema, numberOrNull, text } from '../panel/forms.js';
 import { noticeFor, redirectAfterPost, render } from '../panel/render.js';
 import { mailboxPage } from './page.js';
 import { onQuotaField, quotaFromForm } from './quota-input.js';
@@ -119,12 +119,11 @@ export const mailboxesPanel: FastifyPluginAsyncTypebox = async (app) => {
       fields: { usePlan: checkbox, perHour: text(10), perDay: text(10), recipients: text(10) },
       // Empty: no limit; anything but a whole number is refused by the service next to its field.
       patch: (b) => ({
-        sendLimits: b.usePlan === 'on' ? null : { perHour: limitOf(b.perHour), perDay: limitOf(b.perDay), recipientsPerMessage: limitOf(b.recipients) },
+        sendLimits:
+          b.usePlan === 'on' ? null : { perHour: numberOrNull(b.perHour), perDay: numberOrNull(b.perDay), recipientsPerMessage: numberOrNull(b.recipients) },
       }),
     },
   };
-
-  const limitOf = (raw: string | undefined) => (raw?.trim() ? Number(raw.trim()) : null);
 
   // Every form carries the mailbox's updatedAt as the page showed it (see ifUnchangedSince).
   const Version = { version: Type.Optional(Type.String({ maxLength: 40 })) };

@@ -15,6 +15,9 @@ export const text = (max = 300) => Type.Optional(Type.String({ maxLength: max })
 export const field = () => Type.String({ maxLength: 4000 });
 export const checkbox = Type.Optional(Type.Literal('on'));
 
+/** A number field as typed: empty is null (off, no limit); anything else a number, NaN when it is none (the service refuses it beside the field). */
+export const numberOrNull = (raw: string | undefined) => (raw?.trim() ? Number(raw.trim()) : null);
+
 /** Runs a service call and turns its field errors into form errors for re-rendering. */
 export async function attempt<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; errors: Errors; status: number }> {
   try {

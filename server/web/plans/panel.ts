@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { getPlan, listPlans } from '../../../db/repositories/plans.js';
 import { formatBytes, parseSize } from '../../core/quota.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { attempt, checkbox, field, formSchema, text } from '../panel/forms.js';
+import { attempt, checkbox, field, formSchema, numberOrNull, text } from '../panel/forms.js';
 import { type Errors, langOf, redirectAfterPost, render } from '../panel/render.js';
 import type { Lang } from '../i18n/index.js';
 import { assertRole } from '../../services/auth/principal.js';
@@ -41,10 +41,6 @@ function planInput(lang: Lang, b: Record<string, string | undefined>): PlanInput
   const room = b.trashRoomPercent?.trim() ? Number(b.trashRoomPercent.replace('%', '').trim()) : undefined;
   if (room !== undefined && !Number.isInteger(room))
     throw new AppError('validation', 'Enter a whole percentage from 0 (no extra room) to 100.', 'trashRoomPercent');
-  // Empty: off. Not a number: NaN, refused by the service next to the field.
-  const purge = (raw: string | undefined) => (raw?.trim() ? Number(raw) : null);
-  // Empty: no limit; anything but a whole number is refused by the service next to the field.
-  const limit = (raw: string | undefined) => (raw?.trim() ? Number(raw.trim()) : null);
   return {
     name: b.name ?? '',
     defaultQuotaBytes: size(lang, b.defaultQuota, 'defaultQuotaBytes', true)!,
@@ -54,11 +50,11 @@ function planInput(lang: Lang, b: Record<string, string | undefined>): PlanInput
     deletedRetentionDays: keep,
     trashRoomPercent: room,
     junkRoom: b.junkRoom === 'on',
-    trashPurgeDays: purge(b.trashPurgeDays),
-    junkPurgeDays: purge(b.junkPurgeDays),
+    trashPurgeDays: numberOrNull(b.trashPurgeDays),
+    junkPurgeDays: numberOrNull(b.junkPurgeDays),
     upgradeSizes: sizes(lang, b.upgradeSizes, 'upgradeSizes'),
     autoApproveBytes: size(lang, b.autoApprove, 'autoApproveBytes'),
-    sendLimits: { perHour: limit(b.sendPerHour), perDay: limit(b.sendPerDay), recipientsPerMessage: limit(b.sendRecipients) },
+    sendLimits: { perHour: numberOrNull(b.sendPerHour), perDay: numberOrNull(b.sendPerDay), recipientsPerMessage: numberOrNull(b.sendRecipients) },
   };
 }
 
