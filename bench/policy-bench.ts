@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,8 @@ const HELP = `options:
                        counts its message in Redis (our service, child process, its own REDIS_PREFIX)
   --any-decision       the endpoint decides from other data (Dovecot's quota-status counts the real Maildir):
                        ready at its first answer, decisions counted but not checked
+  --loader c|node      the load generator: bench/policy-load.c, built with cc, as Postfix's clients are C
+                       (default; Node when no cc builds it), or this process' own loop
   --json               also print the result as one JSON line`;
 
 const QUOTA = 524_288_000;
@@ -72,6 +74,7 @@ const { values: args } = parseArgs({
     submission: { type: 'boolean', default: false },
     rate: { type: 'string', default: '0' },
     'send-limits': { type: 'boolean', default: false },
+    loader: { type: 'string', default: 'c' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -96,6 +99,7 @@ const CHECK_DECISIONS = !args['any-decision'];
 const SUBMISSION = args.submission || args['send-limits'];
 /** High enough that no message of the run is deferred: the bench times counting, not refusing. */
 const BENCH_LIMIT = 1_000_000;
+if (args.loader !== 'c' && args.loader !== 'node') throw new Error('--loader must be c or node');
 if (args.service !== 'child' && args.service !== 'inproc') throw new Error('--service must be child or inproc');
 
 type Expect = 'reject' | 'dunno';
@@ -227,8 +231,18 @@ function classify(action: string): 'dunno' | 'reject' | 'defer' | 'other' {
   return 'other';
 }
 
+interface Latency {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
 interface Run {
-  latenciesMs: Float64Array;
+  latencyMs: Latency;
+  /** CPU the load generator used, when it is a process of its own (else this process' is measured). */
+  loaderCpuMs?: number;
   measured: number;
   elapsedMs: number;
   replies: Record<string, number>;
@@ -347,7 +361,77 @@ async function load(host: string, port: number, list: Probe[]): Promise<Run> {
   clearTimeout(guard);
   clearInterval(ticker);
   for (const s of sockets) s.destroy();
-  return { latenciesMs: latenciesMs.subarray(0, measured), measured, elapsedMs: measureEnd - measureStart, replies, mismatches, errors };
+  const sorted = latenciesMs.subarray(0, measured).sort();
+  const latencyMs = {
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    max: percentile(sorted, 100),
+  };
+  return { latencyMs, measured, elapsedMs: measureEnd - measureStart, replies, mismatches, errors };
+}
+
+/**
+ * The same load from bench/policy-load.c, compiled here with the system's cc: Postfix's clients are
+ * C, and a generator in Node would add its own pauses (garbage collection, a busy event loop) to the
+ * latencies it measures. Built with the requests written out before the clock starts; null when no
+ * compiler builds it (then the load runs in this process).
+ */
+function prepareC(list: Probe[], cleanups: (() => unknown)[]): { binary: string; probes: string } | null {
+  const source = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy-load.c');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'policy-load-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const binary = path.join(dir, 'policy-load');
+  const built = spawnSync('cc', ['-O2', '-o', binary, source], { encoding: 'utf8' });
+  if (built.status !== 0) {
+    console.log(`no C load generator (${built.error?.message ?? built.stderr.trim().split('\n')[0]}): the load runs in Node`);
+    return null;
+  }
+  const probes = path.join(dir, 'probes');
+  writeFileSync(
+    probes,
+    Buffer.concat(
+      list.flatMap((p) => {
+        const head = Buffer.alloc(5);
+        head.write(p.expect === 'reject' ? 'r' : 'd', 0, 'latin1');
+        head.writeUInt32LE(p.bytes.length, 1);
+        return [head, p.bytes];
+      }),
+    ),
+  );
+  return { binary, probes };
+}
+
+async function loadInC(c: { binary: string; probes: string }, host: string, port: number): Promise<Run> {
+  const argv = [host, String(port), String(CONNECTIONS), String(RATE), String(WARMUP), String(REQUESTS), String(DURATION_MS), SUBMISSION ? '1' : '0', c.probes];
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(c.binary, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => (code === 0 ? resolve(text) : reject(new Error(`policy-load exited with ${code ?? signal}`))));
+  });
+  const r = JSON.parse(out) as Latency & {
+    cpuMs: number;
+    measured: number;
+    elapsedMs: number;
+    dunno: number;
+    reject: number;
+    defer: number;
+    other: number;
+    mismatches: number;
+    errors: number;
+  };
+  return {
+    latencyMs: { p50: r.p50, p90: r.p90, p99: r.p99, p999: r.p999, max: r.max },
+    loaderCpuMs: r.cpuMs,
+    measured: r.measured,
+    elapsedMs: r.elapsedMs,
+    replies: { dunno: r.dunno, reject: r.reject, defer: r.defer, other: r.other },
+    mismatches: r.mismatches,
+    errors: r.errors,
+  };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -513,16 +597,16 @@ async function main(): Promise<void> {
     console.log(
       `${label} on ${host}:${port}: ${CONNECTIONS} connections${RATE ? ` at ${RATE.toLocaleString('en')}/s (open loop)` : ''}, ${WARMUP} warm-up + up to ${REQUESTS} requests or ${DURATION_MS / 1000} s`,
     );
+    const inC = args.loader === 'c' ? prepareC(list, cleanups) : null;
     const cpuBefore = cpuSeconds();
     const clientBefore = process.cpuUsage();
     const wallBefore = performance.now();
-    const run = await load(host, port, list);
+    const run = inC ? await loadInC(inC, host, port) : await load(host, port, list);
     const cpuAfter = cpuSeconds();
     // The production path counted every message: the windows in Redis hold them (our child service only).
     const counted = args['send-limits'] && redisPrefix ? await countedMessages(redisPrefix) : null;
     const clientCpu = process.cpuUsage(clientBefore);
-    const clientBusy = (clientCpu.user + clientCpu.system) / 1000 / (performance.now() - wallBefore);
-    const sorted = Float64Array.from(run.latenciesMs).sort();
+    const clientBusy = (run.loaderCpuMs ?? (clientCpu.user + clientCpu.system) / 1000) / (performance.now() - wallBefore);
     const rate = run.measured / (run.elapsedMs / 1000);
     const result = {
       target: args.target ?? `mailpanel-${args.service}`,
@@ -531,12 +615,13 @@ async function main(): Promise<void> {
       requests: run.measured,
       seconds: +(run.elapsedMs / 1000).toFixed(2),
       decisionsPerSecond: Math.round(rate),
+      loader: inC ? 'c' : 'node',
       latencyMs: {
-        p50: +percentile(sorted, 50).toFixed(3),
-        p90: +percentile(sorted, 90).toFixed(3),
-        p99: +percentile(sorted, 99).toFixed(3),
-        p999: +percentile(sorted, 99.9).toFixed(3),
-        max: +percentile(sorted, 100).toFixed(3),
+        p50: +run.latencyMs.p50.toFixed(3),
+        p90: +run.latencyMs.p90.toFixed(3),
+        p99: +run.latencyMs.p99.toFixed(3),
+        p999: +run.latencyMs.p999.toFixed(3),
+        max: +run.latencyMs.max.toFixed(3),
       },
       replies: run.replies,
       loadAverage: +os.loadavg()[0].toFixed(1),

@@ -22,13 +22,16 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '100000' },
     rate: { type: 'string', default: '10000' },
     reps: { type: 'string', default: '3' },
+    loader: { type: 'string', default: 'c' },
     json: { type: 'boolean', default: false },
   },
 });
-const LOAD = (['mailboxes', 'connections', 'requests', 'warmup', 'duration'] as const).flatMap((k) => [`--${k}`, String(args[k])]);
+// The load comes from bench/policy-load.c (Postfix's clients are C; see policy-bench.ts), or with
+// --loader node from the bench's own Node loop, whose pauses then count in the latencies too.
+const LOAD = (['mailboxes', 'connections', 'requests', 'warmup', 'duration', 'loader'] as const).flatMap((k) => [`--${k}`, String(args[k])]);
 const DURATION_S = Number(args.duration);
 
-console.log(`${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} before the run`);
+console.log(`${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} before the run; load generator: ${args.loader}`);
 // As fast as the service answers (closed loop: each connection asks again at its answer), then at the
 // issue's rate (open loop: 10,000 a second whatever the answers take), each without and with limits;
 // the four runs repeated --reps times, interleaved so load from elsewhere hits all alike; medians.

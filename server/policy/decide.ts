@@ -1,8 +1,12 @@
 import { quotaLevel } from '../core/quota.js';
-import type { PolicyAttributes } from './protocol.js';
 import { mailboxAddressOf } from './recipient.js';
 
 // The whole policy as one pure function: request attributes and what the cache knows in, an access(5) action out.
+
+/** Every request attribute the service reads (here and for send limits): the parser keeps only these. */
+export const REQUEST_ATTRIBUTES = ['request', 'protocol_state', 'recipient', 'size', 'sasl_username', 'client_address', 'instance'] as const;
+/** A request as the service sees it: reading any other attribute is a type error, since it was not kept. */
+export type PolicyRequest = Readonly<Partial<Record<(typeof REQUEST_ATTRIBUTES)[number], string>>>;
 
 export interface MailboxQuota {
   quotaBytes: number;
@@ -29,16 +33,16 @@ export const DEFAULT_FULL_REPLY = '552 5.2.2 Mailbox full';
 export type Outcome = 'dunno' | 'reject' | 'defer' | 'limit';
 
 /** The mailbox address this request asks about, or null when the request needs no lookup at all. */
-export function lookupAddress(attrs: PolicyAttributes): string | null {
+export function lookupAddress(attrs: PolicyRequest): string | null {
   return isRecipientCheck(attrs) ? mailboxAddressOf(attrs.recipient) : null;
 }
 
-function isRecipientCheck(attrs: PolicyAttributes): boolean {
+function isRecipientCheck(attrs: PolicyRequest): attrs is PolicyRequest & { recipient: string } {
   return attrs.request === 'smtpd_access_policy' && attrs.protocol_state?.toUpperCase() === 'RCPT' && !!attrs.recipient;
 }
 
 /** Never returns OK: other restrictions (relay checks, recipient maps) must still run after us. */
-export function decide(attrs: PolicyAttributes, lookup: Lookup, options: DecideOptions): string {
+export function decide(attrs: PolicyRequest, lookup: Lookup, options: DecideOptions): string {
   if (!isRecipientCheck(attrs)) return DUNNO;
   if (lookup === 'unavailable') return DEFER;
   if (lookup === 'unknown' || !lookup.active) return DUNNO;

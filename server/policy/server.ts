@@ -2,9 +2,21 @@ import net from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Db } from '../../db/database.js';
 import { MailboxCache } from './cache.js';
-import { checkFullReply, decide, DEFAULT_FULL_REPLY, DEFER, lookupAddress, outcomeOf, type DecideOptions, type Lookup, type Outcome } from './decide.js';
+import {
+  checkFullReply,
+  decide,
+  DEFAULT_FULL_REPLY,
+  DEFER,
+  lookupAddress,
+  outcomeOf,
+  REQUEST_ATTRIBUTES,
+  type DecideOptions,
+  type Lookup,
+  type Outcome,
+  type PolicyRequest,
+} from './decide.js';
 import type { PolicyLogger } from './logger.js';
-import { formatReply, PolicyParser, type ParserLimits, type PolicyAttributes } from './protocol.js';
+import { formatReply, PolicyParser, type ParserLimits } from './protocol.js';
 import { mailboxAddressOf } from './recipient.js';
 import { type Breach, SendCounter, SendLimiter, type Transaction } from './send-limits.js';
 import { SmtpLogins } from './smtp-logins.js';
@@ -54,7 +66,7 @@ export interface PolicyServer {
 const MAX_UNSENT_BYTES = 1 << 20;
 
 interface Queued {
-  attrs: PolicyAttributes;
+  attrs: PolicyRequest;
   arrived: number;
   /** Its answer is being worked out (a count in Redis); then it is there. */
   pending?: Promise<string>;
@@ -62,7 +74,7 @@ interface Queued {
 }
 
 /** The authenticated sender of a submission request, as its mailbox is stored; null for mail from outside. */
-function senderOf(attrs: PolicyAttributes): string | null {
+function senderOf(attrs: PolicyRequest): string | null {
   return attrs.sasl_username ? mailboxAddressOf(attrs.sasl_username) : null;
 }
 
@@ -105,7 +117,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
    * The answer; null when it needs a cache that is not fresh right now; a promise when a sender's
    * message must first be counted (send limits, the first recipient of a message only).
    */
-  function answer(attrs: PolicyAttributes, mayWait: boolean, conn: { tx: Transaction | null }): string | null | Promise<string> {
+  function answer(attrs: PolicyRequest, mayWait: boolean, conn: { tx: Transaction | null }): string | null | Promise<string> {
     try {
       const address = lookupAddress(attrs);
       const sender = address === null ? null : senderOf(attrs);
@@ -139,14 +151,14 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     return DEFER;
   }
 
-  function settle(action: string, attrs: PolicyAttributes): string {
+  function settle(action: string, attrs: PolicyRequest): string {
     const outcome = outcomeOf(action);
     counters[outcome]++;
     if (outcome !== 'dunno') logger.debug({ outcome, recipient: attrs.recipient, size: attrs.size }, 'policy decision');
     return action;
   }
 
-  function settleLimit(reply: string, attrs: PolicyAttributes): string {
+  function settleLimit(reply: string, attrs: PolicyRequest): string {
     counters.limit++;
     logger.debug({ outcome: 'limit', sender: attrs.sasl_username }, 'policy decision');
     return reply;
@@ -155,7 +167,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
   function serve(socket: net.Socket): void {
     sockets.add(socket);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    const parser = new PolicyParser(options.limits);
+    const parser = new PolicyParser({ ...options.limits, keep: REQUEST_ATTRIBUTES });
     // Requests behind one that waits (for the cache or for Redis), with their arrival time: replies keep request order.
     const queue: Queued[] = [];
     // The SMTP transaction this connection's smtpd process is in (send limits count per message).

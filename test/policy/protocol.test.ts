@@ -125,6 +125,35 @@ describe('PolicyParser', () => {
   });
 });
 
+describe('PolicyParser with keep', () => {
+  const keep = ['size', 'recipient'];
+
+  it('keeps only the named attributes, whatever their neighbours are called', () => {
+    const text = 'sizes=9\nsize=1024\nsizx=7\nrecipientx=a@b.c\nrecipient=user@example.com\nrequest=smtpd_access_policy\n\n';
+    expect(feed(new PolicyParser({ keep }), text)).toEqual({ requests: [{ size: '1024', recipient: 'user@example.com' }] });
+  });
+
+  it('keeps the same attributes whatever the packet boundaries and line endings', () => {
+    const bytes = Buffer.from('sizes=9\r\nsize=1024\r\nrecipient=jörg@bücher.example\r\nrequest=x\r\n\r\n');
+    for (const size of [1, 2, 3, 7, 16]) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      expect(feed(new PolicyParser({ keep }), ...chunks), `packets of ${size}`).toEqual({ requests: [{ size: '1024', recipient: 'jörg@bücher.example' }] });
+    }
+  });
+
+  it('refuses to keep a name Postfix could not send as it is written', () => {
+    expect(() => new PolicyParser({ keep: ['größe'] })).toThrow(/not printable ASCII/);
+  });
+
+  it('checks the lines it does not keep as strictly as the others', () => {
+    expect(feed(new PolicyParser({ keep }), 'size=1\nno equals sign\n\n').error).toBe('missing-equals');
+    expect(feed(new PolicyParser({ keep }), '=x\n\n').error).toBe('empty-name');
+    expect(feed(new PolicyParser({ keep, maxLineBytes: 10 }), 'other=123456\n\n').error).toBe('line-too-long');
+    expect(feed(new PolicyParser({ keep, maxAttributes: 2 }), 'a=1\nb=2\nc=3\n\n').error).toBe('too-many-attributes');
+  });
+});
+
 describe('formatReply', () => {
   it('is one action line and an empty line', () => {
     expect(formatReply('DUNNO')).toBe('action=DUNNO\n\n');

@@ -205,6 +205,35 @@ describe('send limits in the policy service', () => {
     }
   });
 
+  it('trims what left the day window now and then, without it ever counting; a batch that does not parse changes nothing', async () => {
+    const r = createRedis('redis://127.0.0.1:6379');
+    await r.connect();
+    try {
+      const prefix = testRedisPrefix();
+      const counter = new SendCounter(r, prefix);
+      const limits = { perHour: null, perDay: 20, recipientsPerMessage: null };
+      const key = `${prefix}:send:7`;
+      const t0 = Date.UTC(2026, 11, 5, 10, 0, 0);
+      for (let i = 0; i < 5; i++) expect(await counter.reserve(7, limits, `old.${i}`, t0 + i)).toEqual({ ok: true });
+      // A day later the five are out of the window: not counted, though still stored until a trim.
+      const later = t0 + 24 * HOUR + 100;
+      for (let i = 0; i < 16; i++) expect(await counter.reserve(7, limits, `new.${i}`, later + i)).toEqual({ ok: true });
+      // (Answered at once, the last ones are counted with the next batch, a few ms later.)
+      await until(
+        'the old five trimmed, the sixteen new counted',
+        () => r.zcard(key),
+        (n) => n === 16,
+      );
+      // A line that does not parse: the whole batch is refused before anything is written.
+      const reserve = (r as unknown as { sendReserve(n: number, ...a: string[]): Promise<number[]> }).sendReserve.bind(r);
+      await expect(reserve(2, key, `${prefix}:send:8`, `${later + 20} 0 20 0 a\nnot a number 0 20 0 b`)).rejects.toThrow(/entry 2 does not parse/);
+      expect(await r.zcard(key)).toBe(16);
+      expect(await r.exists(`${prefix}:send:8`)).toBe(0);
+    } finally {
+      r.disconnect();
+    }
+  });
+
   it('never lets parallel sessions of one mailbox past the limit together', async () => {
     const s = await service('redis://127.0.0.1:6379', { redisDown: 'closed' });
     const clients = await Promise.all(Array.from({ length: 6 }, () => PolicyClient.connect('127.0.0.1', s.port)));
