@@ -15,6 +15,7 @@ import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { encodeRequest, PolicyClient } from '../server/policy/client.js';
 import { silentLogger } from '../server/policy/logger.js';
 import { startPolicyServer, type PolicyServer } from '../server/policy/server.js';
+import type { Latency } from './policy-run.js';
 import { benchTeardown } from './teardown.js';
 
 // Throughput and latency of a policy endpoint under Postfix-like load: persistent connections,
@@ -229,14 +230,6 @@ function classify(action: string): 'dunno' | 'reject' | 'defer' | 'other' {
   if (action.startsWith('DEFER')) return 'defer';
   if (/^([45]\d\d|REJECT)/.test(action)) return 'reject';
   return 'other';
-}
-
-interface Latency {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
 }
 
 interface Run {

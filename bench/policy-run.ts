@@ -5,12 +5,20 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ROOT } from './procs.js';
 
+export interface Latency {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
 export interface BenchResult {
   target: string;
   requests: number;
   seconds: number;
   decisionsPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  latencyMs: Latency;
   replies: Record<string, number>;
   loadAverage: number;
   serviceCpuMicrosPerDecision: number | null;

@@ -56,9 +56,13 @@ export class PolicyParser {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     if (keep) {
       this.keep = new Map();
-      // Compared byte for byte with what Postfix sends: a name outside ASCII could never match.
-      for (const name of keep) if (!/^[\x21-\x7e]+$/.test(name)) throw new Error(`cannot keep attribute ${JSON.stringify(name)}: not printable ASCII`);
-      for (const name of keep) this.keep.set(name.length, [...(this.keep.get(name.length) ?? []), { name, bytes: Buffer.from(name, 'latin1') }]);
+      for (const name of keep) {
+        // Compared byte for byte with what Postfix sends: a name outside ASCII could never match.
+        if (!/^[\x21-\x7e]+$/.test(name)) throw new Error(`cannot keep attribute ${JSON.stringify(name)}: not printable ASCII`);
+        const same = this.keep.get(name.length) ?? [];
+        same.push({ name, bytes: Buffer.from(name, 'latin1') });
+        this.keep.set(name.length, same);
+      }
     }
   }
 

@@ -75,7 +75,8 @@ const oneLine = (member: string) => (member.includes('\n') ? member.replaceAll('
 const NOBODY = () => {};
 
 interface Pending {
-  mailboxId: number;
+  /** The mailbox's entry: its key, and the figures the answer updates (held, so never swept meanwhile: inFlight > 0). */
+  known: Known;
   limits: SendLimits;
   member: string;
   now: number;
@@ -125,14 +126,14 @@ export class SendCounter {
     const k = this.#knownOf(mailboxId);
     const fast = Date.now() - k.at < KNOWN_MS && roomFor(limits.perHour, k.hour + k.inFlight) && roomFor(limits.perDay, k.day + k.inFlight);
     k.inFlight++;
-    if (!fast) return this.#waitFor(mailboxId, limits, member, nowMs);
-    this.#add({ mailboxId, limits, member, now: nowMs, force: true, resolve: NOBODY, reject: NOBODY });
+    if (!fast) return this.#waitFor(k, limits, member, nowMs);
+    this.#add({ known: k, limits, member, now: nowMs, force: true, resolve: NOBODY, reject: NOBODY });
     return OK;
   }
 
   // Apart from reserve(): its closure would otherwise be allocated for every message, fast or not.
-  #waitFor(mailboxId: number, limits: SendLimits, member: string, now: number): Promise<Reservation> {
-    return new Promise((resolve, reject) => this.#add({ mailboxId, limits, member, now, force: false, resolve, reject }));
+  #waitFor(known: Known, limits: SendLimits, member: string, now: number): Promise<Reservation> {
+    return new Promise((resolve, reject) => this.#add({ known, limits, member, now, force: false, resolve, reject }));
   }
 
   // A check someone waits for goes out at the end of this turn of the event loop; counts nobody waits
@@ -159,7 +160,7 @@ export class SendCounter {
     }
     if (batch.length === 0) return;
     this.#sweep();
-    const keys = batch.map((p) => this.#knownOf(p.mailboxId).key);
+    const keys = batch.map((p) => p.known.key);
     const entries = batch
       .map((p) => `${Math.floor(p.now)} ${p.limits.perHour ?? 0} ${p.limits.perDay ?? 0} ${p.force ? 1 : 0} ${oneLine(p.member)}`)
       .join('\n');
@@ -202,7 +203,7 @@ export class SendCounter {
 
   /** The mailbox's entry, one count fewer waiting. */
   #answered(p: Pending): Known {
-    const k = this.#knownOf(p.mailboxId);
+    const k = p.known;
     k.inFlight = Math.max(0, k.inFlight - 1);
     return k;
   }
