@@ -3,9 +3,16 @@
  * Ctrl-C, SIGTERM or an overall time limit too, and survive its output being piped into `head`.
  */
 export function benchTeardown(name: string, limitMs?: number) {
-  const steps: (() => Promise<unknown>)[] = [];
+  const steps: (() => unknown)[] = [];
   const cleanup = async () => {
-    while (steps.length) await steps.pop()!().catch((err) => console.error('cleanup:', (err as Error).message));
+    // A step may be synchronous, and may throw rather than reject: either way the others still run.
+    while (steps.length) {
+      try {
+        await steps.pop()!();
+      } catch (err) {
+        console.error('cleanup:', (err as Error).message);
+      }
+    }
   };
   process.stdout.on('error', () => {});
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
